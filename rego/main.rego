@@ -1,0 +1,37 @@
+# METADATA
+# title: Audit entry point
+# description: |
+#   Collects the findings of every term package under data.mpass.terms (a policy
+#   directory that adds a package there adds a term, with no Go change) and applies the
+#   registry's exceptions. The Go engine queries `data.mpass.main.results`.
+package mpass.main
+
+import data.mpass.lib
+
+results contains result(f) if some f in data.mpass.terms[_].findings
+
+# result(f): a matching exception turns a fail or warn into a skip, never a critical one.
+result(f) := object.union(f, {"result": "skip", "exception": ids[0]}) if {
+	f.result in {"fail", "warn"}
+	f.severity != "critical"
+	ids := sort(exceptions(f))
+	count(ids) > 0
+} else := object.union(f, {"exception_not_applied": ids[0]}) if {
+	f.result in {"fail", "warn"}
+	ids := sort(exceptions(f))
+	count(ids) > 0
+} else := f
+
+exceptions(f) := {ex.id |
+	some ex in data.registry.exceptions
+	matches(ex, f)
+}
+
+matches(ex, f) if {
+	ex.term == f.term
+	object.get(ex, "rule", f.rule) in {f.rule, "", null}
+	ex.sp == input.sp
+	object.get(ex, "controller", input.controller) in {input.controller, "", null}
+	object.get(ex, "attribute", f.attribute) in {f.attribute, "", null}
+	lib.date <= ex.expires
+}
