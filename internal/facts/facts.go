@@ -1,0 +1,171 @@
+// Package facts reduces what MPASSid logs to what the terms need: attribute names to
+// canonical URNs, values to facts (identity codes, birth years, date shapes, parsed
+// roles, grades) and keyed fingerprints, raw user ids to keyed pseudonyms. Values never
+// leave this package.
+package facts
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"slices"
+	"strings"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// Canonical names the extractor treats specially.
+const (
+	Mail                  = "urn:oid:0.9.2342.19200300.100.1.3"
+	Role                  = "urn:mpass.id:role"
+	ClassLevel            = "urn:mpass.id:classLevel"
+	EducationProviderInfo = "urn:mpass.id:educationProviderInfo"
+	EducationProviderID   = "urn:mpass.id:educationProviderId"
+	ECARole               = "urn:educloudalliance.org:role"
+	ECAStructuredRole     = "urn:educloudalliance.org:structuredRole"
+)
+
+// Catalog maps the names an attribute is logged under to its canonical name.
+type Catalog struct {
+	exact map[string]string
+	fold  map[string]string
+}
+
+// NewCatalog builds a catalog from canonical names and their aliases (the policy data
+// data.mpass.catalog.attributes).
+func NewCatalog(aliases map[string][]string) *Catalog {
+	c := &Catalog{exact: map[string]string{}, fold: map[string]string{}}
+	for canonical, names := range aliases {
+		for _, n := range append([]string{canonical}, names...) {
+			c.exact[n] = canonical
+			c.fold[strings.ToLower(n)] = canonical
+		}
+	}
+	return c
+}
+
+// Canonical returns the canonical name of a logged attribute name; an unknown name is
+// kept as it is (trimmed).
+func (c *Catalog) Canonical(name string) string {
+	name = strings.TrimSpace(name)
+	if v, ok := c.exact[name]; ok {
+		return v
+	}
+	if v, ok := c.fold[strings.ToLower(name)]; ok {
+		return v
+	}
+	return name
+}
+
+// Extractor turns raw ids and values into pseudonyms and facts with one secret key.
+// It is safe for concurrent use: each call makes its own HMAC.
+type Extractor struct {
+	key     []byte
+	catalog *Catalog
+}
+
+// NewExtractor returns an extractor keyed with key.
+func NewExtractor(key []byte, catalog *Catalog) *Extractor {
+	return &Extractor{key: slices.Clone(key), catalog: catalog}
+}
+
+// Catalog is the extractor's attribute catalog.
+func (x *Extractor) Catalog() *Catalog { return x.catalog }
+
+// Pseudonym is the keyed pseudonym of a raw user id: the same id always gives the same
+// pseudonym, and without the key it cannot be reversed or recomputed.
+func (x *Extractor) Pseudonym(raw string) string {
+	m := hmac.New(sha256.New, x.key)
+	m.Write([]byte("subject\x00"))
+	m.Write([]byte(strings.TrimSpace(raw)))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// Fingerprint is a keyed hash of a set of values (order does not matter).
+func (x *Extractor) Fingerprint(values []string) string {
+	return fingerprint(hmac.New(sha256.New, x.key), values)
+}
+
+func fingerprint(m hash.Hash, values []string) string {
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
+	m.Write([]byte("values\x00"))
+	for _, v := range sorted {
+		m.Write([]byte(v))
+		m.Write([]byte{0})
+	}
+	return hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// Attribute reduces one attribute's values to facts. name must be canonical; values is
+// nil when the log holds the name only.
+func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts {
+	var f mpass.AttributeFacts
+	if values == nil {
+		return f
+	}
+	f.Values = true
+	f.Fingerprint = x.Fingerprint(values)
+	for _, v := range values {
+		if ContainsIdentityCode(v) {
+			f.IdentityCode = true
+		}
+		if DateOfBirthShape(v) {
+			f.DateOfBirth = true
+		}
+		switch name {
+		case Mail:
+			for _, y := range EmailYears(v) {
+				if !slices.Contains(f.Years, y) {
+					f.Years = append(f.Years, y)
+				}
+			}
+		case ClassLevel:
+			if f.Grade == "" {
+				f.Grade = Grade(v)
+			}
+		case Role, ECAStructuredRole:
+			if r, ok := ParseRole(v); ok {
+				f.Roles = append(f.Roles, r)
+			}
+		case ECARole:
+			f.Roles = append(f.Roles, mpass.Role{Name: strings.TrimSpace(v)})
+		}
+	}
+	slices.Sort(f.Years)
+	return f
+}
+
+// RoleStatus is what a release's attributes say of the subject's role.
+func RoleStatus(attrs map[string]mpass.AttributeFacts) mpass.RoleStatus {
+	status := mpass.RoleUnknown
+	for _, a := range attrs {
+		for _, r := range a.Roles {
+			if IsLearnerRole(r) {
+				return mpass.RoleLearner
+			}
+			status = mpass.RoleNonLearner
+		}
+	}
+	return status
+}
+
+// Controller finds the controller of a release from its values: the first field of a
+// role, else the education provider info or id. It returns "" where none is a valid OID.
+func Controller(values map[string][]string) string {
+	for _, v := range values[Role] {
+		if r, ok := ParseRole(v); ok && mpass.ValidControllerOID(r.Controller) {
+			return r.Controller
+		}
+	}
+	for _, name := range [...]string{EducationProviderInfo, EducationProviderID} {
+		for _, v := range values[name] {
+			oid, _, _ := strings.Cut(v, ";")
+			if oid = strings.TrimSpace(oid); mpass.ValidControllerOID(oid) {
+				return oid
+			}
+		}
+	}
+	return ""
+}

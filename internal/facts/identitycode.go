@@ -1,0 +1,80 @@
+package facts
+
+import "time"
+
+// checkChars maps DDMMYYNNN mod 31 to the check character of a Finnish personal
+// identity code (henkilötunnus).
+const checkChars = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+// centuries maps a century sign to the century it adds to YY. The signs Y X W V U and
+// B C D E F were added in 2023 beside - and A.
+var centuries = map[byte]int{
+	'+': 1800,
+	'-': 1900, 'Y': 1900, 'X': 1900, 'W': 1900, 'V': 1900, 'U': 1900,
+	'A': 2000, 'B': 2000, 'C': 2000, 'D': 2000, 'E': 2000, 'F': 2000,
+}
+
+// ContainsIdentityCode reports whether s contains a checksum-valid Finnish personal
+// identity code anywhere, not glued to other digits, with a real date of birth.
+// Individual numbers 900–999 (temporary and test codes) count.
+func ContainsIdentityCode(s string) bool {
+	const n = 11
+	for i := 0; i+n <= len(s); i++ {
+		if i > 0 && isDigit(s[i-1]) {
+			continue
+		}
+		if i+n < len(s) && isDigit(s[i+n]) {
+			continue
+		}
+		if IsIdentityCode(s[i : i+n]) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsIdentityCode reports whether s is exactly one checksum-valid identity code
+// (DDMMYY, century sign, three digits, check character), in upper or lower case.
+func IsIdentityCode(s string) bool {
+	if len(s) != 11 {
+		return false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 4, 5, 7, 8, 9} {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	century, ok := centuries[upper(s[6])]
+	if !ok {
+		return false
+	}
+	day := num(s[0:2])
+	month := num(s[2:4])
+	year := century + num(s[4:6])
+	if month < 1 || month > 12 || day < 1 {
+		return false
+	}
+	if d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC); d.Day() != day {
+		return false // 31.4. or 29.2. of a common year
+	}
+	n := num(s[0:6])*1000 + num(s[7:10])
+	return checkChars[n%31] == upper(s[10])
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func upper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// num parses a run of ASCII digits already checked by the caller.
+func num(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}

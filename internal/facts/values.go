@@ -1,0 +1,92 @@
+package facts
+
+import (
+	"strings"
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// EmailYears returns the four-digit runs of 1900–2099 in an e-mail address's local part,
+// candidates for a birth year; the policy decides which count.
+func EmailYears(email string) []int {
+	local := email
+	if at := strings.LastIndexByte(email, '@'); at >= 0 {
+		local = email[:at]
+	}
+	var years []int
+	for i := 0; i < len(local); {
+		if !isDigit(local[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(local) && isDigit(local[j]) {
+			j++
+		}
+		if j-i == 4 {
+			if y := num(local[i:j]); 1900 <= y && y <= 2099 {
+				years = append(years, y)
+			}
+		}
+		i = j
+	}
+	return years
+}
+
+// DateOfBirthShape reports whether a whole value looks like a date: ISO 8601
+// (2012-05-17), SCHAC (20120517) or Finnish (17.5.2012), and a real one.
+func DateOfBirthShape(s string) bool {
+	s = strings.TrimSpace(s)
+	for _, layout := range [...]string{"2006-01-02", "20060102", "2.1.2006", "02.01.2006"} {
+		if len(s) != len(layout) && layout != "2.1.2006" {
+			continue
+		}
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// learnerRoleNames are role names that make a learner, lower-cased (TERMS.md).
+var learnerRoleNames = map[string]bool{
+	"oppilas": true, "opiskelija": true, "oppija": true, "student": true,
+	"learner": true, "inlärare": true, "elev": true, "studerande": true,
+}
+
+// IsLearnerRole reports whether a role makes its holder a learner: role code 1 or a
+// learner role name, case-insensitive.
+func IsLearnerRole(r mpass.Role) bool {
+	return r.Code == "1" || learnerRoleNames[strings.ToLower(strings.TrimSpace(r.Name))]
+}
+
+// ParseRole parses a role value: the 7-field form of data model 1.4
+// (<provider OID>;<school code>;<class>;<role name>;<role code>;<school OID>;<office OID>)
+// or the legacy 4-field form (<provider>;<school>;<class>;<role name>). It reports false
+// for a value with fewer than four fields.
+func ParseRole(v string) (mpass.Role, bool) {
+	f := strings.Split(v, ";")
+	if len(f) < 4 {
+		return mpass.Role{}, false
+	}
+	for i := range f {
+		f[i] = strings.TrimSpace(f[i])
+	}
+	r := mpass.Role{Controller: f[0], School: f[1], Class: f[2], Name: f[3]}
+	if len(f) >= 5 {
+		r.Code = f[4]
+	}
+	r.ClassGrade = r.Class != "" && isDigit(r.Class[0])
+	return r, true
+}
+
+// Grade reduces a class-level value to its grade digits, or "" where it has none.
+func Grade(v string) string {
+	v = strings.TrimSpace(v)
+	i := 0
+	for i < len(v) && i < 2 && isDigit(v[i]) {
+		i++
+	}
+	return v[:i]
+}

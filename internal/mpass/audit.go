@@ -1,0 +1,159 @@
+package mpass
+
+import (
+	"context"
+	"time"
+)
+
+// Scope is what an audit covers: one controller or all (""), and a range of days.
+type Scope struct {
+	Controller string `json:"controller"`
+	From       string `json:"from"` // day, inclusive; "" = unbounded
+	To         string `json:"to"`   // day, inclusive; "" = unbounded
+}
+
+// Covers reports whether s covers all of o: the same or all controllers, and its days.
+func (s Scope) Covers(o Scope) bool {
+	if s.Controller != "" && s.Controller != o.Controller {
+		return false
+	}
+	if s.From != "" && (o.From == "" || o.From < s.From) {
+		return false
+	}
+	if s.To != "" && (o.To == "" || o.To > s.To) {
+		return false
+	}
+	return true
+}
+
+// Run statuses. A run that did not finish (the process was killed) stays "running"
+// until the store marks it failed at the next open.
+const (
+	RunRunning  = "running"
+	RunFinished = "finished"
+	RunFailed   = "failed"
+)
+
+// Run is one audit: what it covered, with which policies and registry, and its counts.
+type Run struct {
+	ID              int64     `json:"id"`
+	Started         time.Time `json:"started"`
+	Finished        time.Time `json:"finished"`
+	Status          string    `json:"status"`
+	Scope                     // controller, from, to
+	PolicyDigest    string    `json:"policy_digest"`
+	RegistryVersion int       `json:"registry_version"`
+	Summary         Summary   `json:"summary"`
+	Previous        int64     `json:"previous,omitempty"` // the run of the same scope before it
+}
+
+// Summary counts results. Pass counts each record–term pair with no other result.
+type Summary struct {
+	Pass  int64 `json:"pass"`
+	Fail  int64 `json:"fail"`
+	Warn  int64 `json:"warn"`
+	Error int64 `json:"error"`
+	Skip  int64 `json:"skip"`
+}
+
+// Add counts one result.
+func (s *Summary) Add(result string, n int64) {
+	switch result {
+	case ResultPass:
+		s.Pass += n
+	case ResultFail:
+		s.Fail += n
+	case ResultWarn:
+		s.Warn += n
+	case ResultError:
+		s.Error += n
+	case ResultSkip:
+		s.Skip += n
+	}
+}
+
+// Finding is one result of one rule about one record (and attribute).
+type Finding struct {
+	ID         string    `json:"finding"` // stable: record, term, rule, attribute
+	RunID      int64     `json:"run"`
+	Term       string    `json:"policy"`
+	Rule       string    `json:"rule"`
+	Result     string    `json:"result"`
+	Severity   string    `json:"severity"`
+	Message    string    `json:"message"`
+	Record     string    `json:"record"`
+	Kind       Kind      `json:"kind"`
+	Time       time.Time `json:"time"`
+	SP         string    `json:"sp"`
+	Controller string    `json:"controller"`
+	Subject    string    `json:"subject"` // pseudonym
+	Attribute  string    `json:"attribute,omitempty"`
+	// Fingerprint is the keyed fingerprint of the attribute's values, the only evidence
+	// of a value a finding carries.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Exception   string `json:"exception,omitempty"`
+	// ExceptionNotApplied names an exception that matched a critical finding.
+	ExceptionNotApplied string `json:"exception_not_applied,omitempty"`
+	Change              string `json:"change"` // new | persisting
+}
+
+// Change values of a finding against the previous run of the same scope.
+const (
+	ChangeNew        = "new"
+	ChangePersisting = "persisting"
+)
+
+// Disclosure counts approved age-indicative attributes released (pass results that the
+// report lists).
+type Disclosure struct {
+	Controller string `json:"controller"`
+	SP         string `json:"sp"`
+	Attribute  string `json:"attribute"`
+	Count      int64  `json:"count"`
+}
+
+// Term describes one agreement term and its rules, read from the policies' METADATA.
+type Term struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Category    string   `json:"category"`
+	Kinds       []Kind   `json:"kinds"`
+	Rules       []Rule   `json:"rules"`
+	Path        []string `json:"-"` // package path
+}
+
+// Rule describes one rule of a term.
+type Rule struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Severity    string   `json:"severity"`
+	Clause      string   `json:"clause"`
+	References  []string `json:"references"`
+}
+
+// FindingFilter selects findings of a run. Controllers, when not nil, limits them to
+// those controllers (a DPO's scope).
+type FindingFilter struct {
+	RunID       int64
+	Controllers []string
+	Term        string
+	SP          string
+	Result      string
+	From, To    string // days, inclusive
+	AfterKey    string // keyset pagination: the sort key of the last finding seen
+	Limit       int
+}
+
+// RunService stores audit runs and their findings.
+type RunService interface {
+	CreateRun(ctx context.Context, run *Run) error
+	FinishRun(ctx context.Context, run *Run) error
+	FailRun(ctx context.Context, id int64, reason string) error
+	FindRun(ctx context.Context, id int64) (*Run, error)
+	// FindRuns lists finished runs newest first; controllers limits them as in FindingFilter.
+	FindRuns(ctx context.Context, controllers []string) ([]*Run, error)
+	// PreviousRun is the newest finished run of the same scope started before run.
+	PreviousRun(ctx context.Context, run *Run) (*Run, error)
+}

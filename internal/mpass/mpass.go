@@ -1,0 +1,115 @@
+// Package mpass holds the domain of mpass-audit: the records it judges (attribute
+// releases and uses, reduced to facts), the registry they are judged against, audit runs
+// and their findings, and the service interfaces the technology packages implement.
+//
+// Nothing here stores a pupil's attribute values: a Record carries facts about values
+// (AttributeFacts), never the values themselves, and subjects are keyed pseudonyms.
+package mpass
+
+import (
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Kind is the kind of a record.
+type Kind string
+
+const (
+	KindRelease Kind = "release" // one attribute release to one SP (a login)
+	KindUse     Kind = "use"     // one processing of a subject's data by an SP, with a purpose
+)
+
+// Record is one release or use as stored: values already reduced to facts.
+type Record struct {
+	Kind       Kind
+	ID         string // as ingested, or "sha256:<digest>" of the record where the source has none
+	Time       time.Time
+	SP         string
+	Controller string // OPH organisation OID; may be empty for a use, resolved at audit
+	Subject    string // keyed pseudonym of the raw user id
+	Purpose    string // use only
+	// Attributes maps a canonical attribute name to the facts of its values.
+	Attributes map[string]AttributeFacts
+	// Role is what the release's role attributes say of the subject (release only).
+	Role RoleStatus
+	// Source is where the record came from ("file:line"), for messages only.
+	Source string
+}
+
+// RoleStatus is what one release says about the subject's role.
+type RoleStatus int8
+
+const (
+	RoleUnknown    RoleStatus = iota // no role in the release
+	RoleNonLearner                   // a role was seen, none of a learner
+	RoleLearner                      // role code 1 or a learner role name
+)
+
+// AttributeFacts is everything the terms need to know of one attribute's values.
+// Values themselves are never kept.
+type AttributeFacts struct {
+	// Values is true when the log held values for the attribute (not names only).
+	Values bool `json:"values"`
+	// Fingerprint is a keyed hash of the sorted values: evidence that two releases
+	// carried the same value, without the value.
+	Fingerprint string `json:"fp,omitempty"`
+	// IdentityCode: some value contains a checksum-valid Finnish personal identity code.
+	IdentityCode bool `json:"identity_code,omitempty"`
+	// DateOfBirth: some value has the shape of a date of birth.
+	DateOfBirth bool `json:"dob,omitempty"`
+	// Years are four-digit years (1900–2099) in an e-mail address's local part.
+	Years []int `json:"years,omitempty"`
+	// Grade is a grade level value (classLevel).
+	Grade string `json:"grade,omitempty"`
+	// Roles are the parsed values of a role attribute.
+	Roles []Role `json:"roles,omitempty"`
+}
+
+// Role is one parsed urn:mpass.id:role value
+// (<provider OID>;<school code>;<class>;<role name>;<role code>;<school OID>;<office OID>)
+// or its legacy four-field form (<provider>;<school>;<class>;<role name>).
+type Role struct {
+	Controller string `json:"controller,omitempty"`
+	School     string `json:"school,omitempty"`
+	Class      string `json:"class,omitempty"`
+	ClassGrade bool   `json:"class_grade,omitempty"` // the class starts with a grade digit
+	Name       string `json:"name,omitempty"`
+	Code       string `json:"code,omitempty"`
+}
+
+// Rejection is a record that could not be stored, with where and why.
+// The rejected text itself is not kept: it may hold the very data the auditor must not
+// store. Its digest identifies the line in the source file.
+type Rejection struct {
+	Source string // file name, "-" for stdin
+	Line   int
+	Field  string
+	Reason string
+	Digest string // SHA-256 of the line
+}
+
+func (r Rejection) Error() string {
+	if r.Field == "" {
+		return r.Source + ":" + strconv.Itoa(r.Line) + ": " + r.Reason
+	}
+	return r.Source + ":" + strconv.Itoa(r.Line) + ": " + r.Field + ": " + r.Reason
+}
+
+// controllerOID matches an OPH organisation OID; 1.2.246.562.99. is the test-data arc.
+var controllerOID = regexp.MustCompile(`^1\.2\.246\.562\.(10|99)\.[0-9]{11,12}$`)
+
+// ValidControllerOID reports whether s is an OPH organisation OID usable as a controller.
+func ValidControllerOID(s string) bool { return controllerOID.MatchString(s) }
+
+// Result values follow the policy-report convention.
+const (
+	ResultPass  = "pass"
+	ResultFail  = "fail"
+	ResultWarn  = "warn"
+	ResultSkip  = "skip"
+	ResultError = "error"
+)
+
+// Results lists the result values in report order.
+var Results = []string{ResultFail, ResultWarn, ResultSkip, ResultError, ResultPass}
