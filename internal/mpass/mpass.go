@@ -35,6 +35,15 @@ type Record struct {
 	Role RoleStatus
 	// Source is where the record came from ("file:line"), for messages only.
 	Source string
+	// SubjectRole is what all of the subject's releases to the SP say (set at audit).
+	SubjectRole SubjectRole
+}
+
+// SubjectRole is the learner presumption's input: across all releases of a subject to an
+// SP, whether any showed a learner role and whether any showed a role at all.
+type SubjectRole struct {
+	Learner   bool `json:"learner"`
+	RoleKnown bool `json:"role_known"`
 }
 
 // RoleStatus is what one release says about the subject's role.
@@ -53,7 +62,8 @@ type AttributeFacts struct {
 	Values bool `json:"values"`
 	// Fingerprint is a keyed hash of the sorted values: evidence that two releases
 	// carried the same value, without the value.
-	Fingerprint string `json:"fp,omitempty"`
+	// It is stored apart from the facts, which the policies see.
+	Fingerprint string `json:"-"`
 	// IdentityCode: some value contains a checksum-valid Finnish personal identity code.
 	IdentityCode bool `json:"identity_code,omitempty"`
 	// DateOfBirth: some value has the shape of a date of birth.

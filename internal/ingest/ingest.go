@@ -1,0 +1,393 @@
+// Package ingest reads what MPASSid and its members log (JSON Lines, CSV, the
+// Shibboleth IdP audit log), validates each record, reduces its values to facts and
+// stores it in batches. A bad record is rejected with its file, line, field and reason
+// and never stops the good ones.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/opetushallitus/mpass-audit/internal/facts"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
+)
+
+// Formats the reader understands.
+const (
+	FormatAuto       = "auto"
+	FormatJSONL      = "jsonl"
+	FormatCSV        = "csv"
+	FormatShibboleth = "shibboleth"
+)
+
+// DefaultShibbolethFormat is the audit log format of Shibboleth IdP 4 and 5.
+const DefaultShibbolethFormat = "%a|%ST|%T|%u|%SP|%i|%ac|%t|%attr|%n|%f|%SSO|%XX|%XA|%b|%bb|%e|%S|%SS|%s|%UA"
+
+// Store is where batches go: each batch is stored whole or not at all.
+type Store interface {
+	InsertBatch(ctx context.Context, records []mpass.Record, rejections []mpass.Rejection) (sqlite.IngestCounts, error)
+}
+
+// Options configure one ingest.
+type Options struct {
+	Format string // auto (default), jsonl, csv, shibboleth
+	// LogFormat is the Shibboleth audit log format (default DefaultShibbolethFormat).
+	LogFormat string
+	// Controller is the controller of Shibboleth lines that carry none.
+	Controller string
+	// Scopes maps a principal's scope (after '@') to its controller, for Shibboleth logs.
+	Scopes map[string]string
+	// BatchSize is how many lines go into one transaction (default 5000).
+	BatchSize int
+	// Workers parse and extract in parallel (default GOMAXPROCS).
+	Workers int
+}
+
+// Ingester validates, reduces and stores records.
+type Ingester struct {
+	Store     Store
+	Extractor *facts.Extractor
+	Options   Options
+}
+
+// Result is what an ingest did, with the rejections in line order.
+type Result struct {
+	sqlite.IngestCounts
+	Skipped    int               `json:"skipped"` // Shibboleth lines that are not releases
+	Rejections []mpass.Rejection `json:"-"`
+}
+
+// line is one input line with its number.
+type line struct {
+	n    int
+	text []byte
+	long bool
+}
+
+// parsed is what a parser makes of one line: a record, a rejection, or nothing.
+type parsed struct {
+	record    *mpass.Record
+	rejection *mpass.Rejection
+	skipped   bool
+}
+
+// lineParser parses one line of a format. parse is called from several goroutines.
+type lineParser interface {
+	parse(source string, l line) parsed
+}
+
+// headerParser is a format whose first non-blank line is a header, read before the
+// workers start so that they share it without locks.
+type headerParser interface {
+	header(source string, l line) parsed
+}
+
+// Ingest reads one source (name is used in messages; "-" is stdin) to the end.
+// An error is returned only for a failure to read or store; bad records are counted
+// and returned in the Result.
+func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Result, error) {
+	opts := in.Options
+	batch := opts.BatchSize
+	if batch <= 0 {
+		batch = 5000
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	lr := newLineReader(r)
+	format := opts.Format
+	if format == "" || format == FormatAuto {
+		var err error
+		if format, err = detect(name, lr); err != nil {
+			return Result{}, err
+		}
+	}
+	p, err := in.parser(format)
+	if err != nil {
+		return Result{}, err
+	}
+
+	var res Result
+	if h, ok := p.(headerParser); ok {
+		for {
+			text, n, long, err := lr.next()
+			if err == io.EOF {
+				return res, nil
+			} else if err != nil {
+				return res, fmt.Errorf("read %s:%d: %w", name, n+1, err)
+			}
+			l := line{n: n, text: text, long: long}
+			if !long && blank(text) {
+				continue
+			}
+			if x := h.header(name, l); x.rejection != nil {
+				if _, err := in.Store.InsertBatch(ctx, nil, []mpass.Rejection{*x.rejection}); err != nil {
+					return res, fmt.Errorf("store %s: %w", name, err)
+				}
+				res.Rejected++
+				res.Rejections = append(res.Rejections, *x.rejection)
+			}
+			break
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+
+	// read → parse on workers → store in input order, a bounded number of chunks in flight
+	type chunk struct {
+		lines []line
+		out   chan []parsed
+	}
+	chunks := make(chan chunk, workers)
+	ordered := make(chan chan []parsed, workers*2)
+	var readErr error
+	go func() {
+		defer close(chunks)
+		defer close(ordered)
+		for {
+			c := chunk{out: make(chan []parsed, 1)}
+			for len(c.lines) < batch {
+				text, n, long, err := lr.next()
+				if err == io.EOF {
+					break
+				} else if err != nil {
+					readErr = fmt.Errorf("read %s:%d: %w", name, n+1, err)
+					break
+				}
+				c.lines = append(c.lines, line{n: n, text: append([]byte(nil), text...), long: long})
+			}
+			if len(c.lines) == 0 {
+				return
+			}
+			select {
+			case chunks <- c:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case ordered <- c.out:
+			case <-ctx.Done():
+				return
+			}
+			if len(c.lines) < batch || readErr != nil {
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range chunks {
+				out := make([]parsed, 0, len(c.lines))
+				for _, l := range c.lines {
+					out = append(out, p.parse(name, l))
+				}
+				c.out <- out
+			}
+		}()
+	}
+	defer func() { cancel(); wg.Wait() }()
+
+	for out := range ordered {
+		var ps []parsed
+		select {
+		case ps = <-out:
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+		var records []mpass.Record
+		var rejections []mpass.Rejection
+		for _, x := range ps {
+			switch {
+			case x.record != nil:
+				records = append(records, *x.record)
+			case x.rejection != nil:
+				rejections = append(rejections, *x.rejection)
+			case x.skipped:
+				res.Skipped++
+			}
+		}
+		c, err := in.Store.InsertBatch(ctx, records, rejections)
+		if err != nil {
+			return res, fmt.Errorf("store %s: %w", name, err)
+		}
+		res.IngestCounts.Add(c)
+		res.Rejections = append(res.Rejections, rejections...)
+	}
+	return res, readErr
+}
+
+func (in *Ingester) parser(format string) (lineParser, error) {
+	n := &normalizer{x: in.Extractor}
+	switch format {
+	case FormatJSONL:
+		return &jsonlParser{n}, nil
+	case FormatCSV:
+		return &csvParser{normalizer: n}, nil
+	case FormatShibboleth:
+		return newShibbolethParser(n, in.Options)
+	}
+	return nil, mpass.Errorf(mpass.EINVALID, "unknown format %q (auto, jsonl, csv, shibboleth)", format)
+}
+
+// detect picks a format by the file name's extension, else by the first line.
+func detect(name string, lr *lineReader) (string, error) {
+	switch {
+	case hasSuffix(name, ".jsonl", ".ndjson", ".json"):
+		return FormatJSONL, nil
+	case hasSuffix(name, ".csv"):
+		return FormatCSV, nil
+	case hasSuffix(name, ".log"):
+		return FormatShibboleth, nil
+	}
+	for n := 1; ; n *= 2 {
+		b, err := lr.r.Peek(min(n*512, 64<<10))
+		s := strings.TrimLeft(string(b), " \t\r\n\ufeff")
+		switch {
+		case strings.HasPrefix(s, "{"):
+			return FormatJSONL, nil
+		case strings.HasPrefix(s, "kind,"):
+			return FormatCSV, nil
+		case strings.Contains(s, "|"):
+			return FormatShibboleth, nil
+		}
+		if err != nil || n*512 >= 64<<10 {
+			if s == "" {
+				return FormatJSONL, nil // empty input: any format stores nothing
+			}
+			return "", mpass.Errorf(mpass.EINVALID, "%s: cannot tell the format; use --format jsonl|csv|shibboleth", name)
+		}
+	}
+}
+
+func hasSuffix(name string, suffixes ...string) bool {
+	name = strings.ToLower(name)
+	for _, s := range suffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// fields is a record as read, before validation: the same for every format.
+type fields struct {
+	kind, id, time, sp, controller, subject, purpose string
+	// values maps a logged attribute name to its values; a nil slice means names only.
+	values map[string][]string
+}
+
+// normalizer validates fields per RECORDS.md and reduces them to a stored record.
+type normalizer struct {
+	x *facts.Extractor
+}
+
+func reject(source string, l line, field, reason string) parsed {
+	sum := sha256.Sum256(l.text)
+	return parsed{rejection: &mpass.Rejection{Source: source, Line: l.n, Field: field, Reason: reason, Digest: hex.EncodeToString(sum[:])}}
+}
+
+// checkLine rejects what no format accepts: over-long lines and invalid UTF-8.
+func checkLine(source string, l line) (parsed, bool) {
+	if l.long {
+		return reject(source, l, "", fmt.Sprintf("line longer than %d bytes", MaxLine)), false
+	}
+	if !utf8.Valid(l.text) {
+		return reject(source, l, "", "not valid UTF-8"), false
+	}
+	return parsed{}, true
+}
+
+func blank(b []byte) bool { return len(strings.TrimSpace(string(b))) == 0 }
+
+func (n *normalizer) record(source string, l line, f fields) parsed {
+	r := &mpass.Record{Kind: mpass.Kind(f.kind), ID: strings.TrimSpace(f.id), Source: fmt.Sprintf("%s:%d", source, l.n)}
+	switch r.Kind {
+	case mpass.KindRelease, mpass.KindUse:
+	case "":
+		return reject(source, l, "kind", "required (release or use)")
+	default:
+		return reject(source, l, "kind", fmt.Sprintf("unknown kind %q (release or use)", truncate(f.kind)))
+	}
+	for _, req := range []struct{ name, value string }{{"time", f.time}, {"sp", f.sp}, {"subject", f.subject}} {
+		if strings.TrimSpace(req.value) == "" {
+			return reject(source, l, req.name, "required and non-empty")
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(f.time))
+	if err != nil {
+		return reject(source, l, "time", fmt.Sprintf("%q is not an RFC 3339 time", truncate(f.time)))
+	}
+	r.Time = t.UTC()
+	r.SP = strings.TrimSpace(f.sp)
+	r.Subject = n.x.Pseudonym(f.subject)
+	if r.Controller = strings.TrimSpace(f.controller); r.Controller != "" && !mpass.ValidControllerOID(r.Controller) {
+		return reject(source, l, "controller", fmt.Sprintf("%q is not an OPH organisation OID (1.2.246.562.10. and 11–12 digits)", truncate(r.Controller)))
+	}
+	cat := n.x.Catalog()
+	canonical := make(map[string][]string, len(f.values))
+	hasValues := map[string]bool{}
+	for name, vs := range f.values {
+		c := cat.Canonical(name)
+		if c == "" {
+			return reject(source, l, "attributes", "an attribute name is empty")
+		}
+		canonical[c] = append(canonical[c], vs...)
+		hasValues[c] = hasValues[c] || vs != nil
+	}
+	r.Attributes = make(map[string]mpass.AttributeFacts, len(canonical))
+	for name, vs := range canonical {
+		if !hasValues[name] {
+			vs = nil
+		}
+		r.Attributes[name] = n.x.Attribute(name, vs)
+	}
+	switch r.Kind {
+	case mpass.KindRelease:
+		if r.Controller == "" {
+			if r.Controller = facts.Controller(canonical); r.Controller == "" {
+				return reject(source, l, "controller", "missing, and not found in urn:mpass.id:role or urn:mpass.id:educationProviderInfo")
+			}
+		}
+		r.Role = facts.RoleStatus(r.Attributes)
+	case mpass.KindUse:
+		if r.Purpose = strings.TrimSpace(f.purpose); r.Purpose == "" {
+			return reject(source, l, "purpose", "required and non-empty for a use")
+		}
+		for name := range r.Attributes {
+			r.Attributes[name] = mpass.AttributeFacts{} // a use names attributes; it has no values
+		}
+	}
+	if r.ID == "" {
+		sum := sha256.Sum256(l.text)
+		r.ID = "sha256:" + hex.EncodeToString(sum[:16])
+	}
+	return parsed{record: r}
+}
+
+// truncate keeps a quoted bad value short in a message. Messages never quote attribute
+// values, only fields the auditor may keep (kind, time, controller, purpose).
+func truncate(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	for i := max; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return ""
+}

@@ -1,0 +1,258 @@
+// Package policy wraps OPA: it loads the Rego policies (built in, a directory or an OPA
+// bundle), reads the term catalog from their METADATA, prepares the audit query once
+// per run and runs the policies' own unit tests.
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	builtin "github.com/opetushallitus/mpass-audit/rego"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// Query is the entry point every policy set provides.
+const Query = "data.mpass.main.results"
+
+// Engine is a compiled policy set.
+type Engine struct {
+	// Source says where the policies came from ("built-in", a directory or a bundle).
+	Source string
+	// Digest is a SHA-256 over the policy modules and data, recorded with every audit.
+	Digest string
+
+	modules  map[string]*ast.Module // without tests
+	tests    map[string]*ast.Module // tests only
+	data     map[string]any         // bundle data, if any
+	compiler *ast.Compiler
+	terms    []mpass.Term
+}
+
+// Load loads the built-in policies (source == "") or those of a directory or an OPA
+// bundle (.tar.gz).
+func Load(ctx context.Context, source string) (*Engine, error) {
+	var files map[string][]byte
+	var data map[string]any
+	var err error
+	switch {
+	case source == "":
+		files, err = readFS(builtin.FS)
+		source = "built-in"
+	case strings.HasSuffix(source, ".tar.gz") || strings.HasSuffix(source, ".tgz"):
+		files, data, err = readBundle(source)
+	default:
+		var st os.FileInfo
+		if st, err = os.Stat(source); err == nil && !st.IsDir() {
+			err = fmt.Errorf("%s: not a directory or an OPA bundle (.tar.gz)", source)
+		} else if err == nil {
+			files, err = readFS(os.DirFS(source))
+		}
+	}
+	if err != nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: %v", source, err)
+	}
+	e := &Engine{Source: source, modules: map[string]*ast.Module{}, tests: map[string]*ast.Module{}, data: data}
+	h := sha256.New()
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		m, err := ast.ParseModuleWithOpts(name, string(files[name]), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			return nil, mpass.Errorf(mpass.EINVALID, "policy %s", err)
+		}
+		if strings.HasSuffix(name, "_test.rego") {
+			e.tests[name] = m
+			continue
+		}
+		e.modules[name] = m
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
+		h.Write(files[name])
+	}
+	if data != nil {
+		fmt.Fprintf(h, "data\x00%v", data) // fmt prints maps sorted
+	}
+	e.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+
+	e.compiler = ast.NewCompiler().WithEnablePrintStatements(false)
+	if e.compiler.Compile(e.modules); e.compiler.Failed() {
+		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: %v", source, e.compiler.Errors)
+	}
+	if e.terms, err = readTerms(e.compiler); err != nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: %v", source, err)
+	}
+	if e.compiler.RuleTree.Find(ast.MustParseRef(Query)) == nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: no %s", source, Query)
+	}
+	return e, nil
+}
+
+func readFS(fsys fs.FS) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".rego" {
+			return err
+		}
+		files[p], err = fs.ReadFile(fsys, p)
+		return err
+	})
+	if err == nil && len(files) == 0 {
+		err = errors.New("no .rego files")
+	}
+	return files, err
+}
+
+func readBundle(name string) (map[string][]byte, map[string]any, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	b, err := bundle.NewReader(f).Read()
+	if err != nil {
+		return nil, nil, err
+	}
+	files := map[string][]byte{}
+	for _, m := range b.Modules {
+		files[strings.TrimPrefix(m.Path, "/")] = m.Raw
+	}
+	return files, b.Data, nil
+}
+
+// readTerms builds the term catalog from the annotations: a package annotation with
+// custom.term describes a term; a rule annotation with custom.term and custom.rule one
+// of its rules.
+func readTerms(c *ast.Compiler) ([]mpass.Term, error) {
+	byID := map[string]*mpass.Term{}
+	var rules []*ast.AnnotationsRef
+	for _, ref := range c.GetAnnotationSet().Flatten() {
+		a := ref.Annotations
+		term, _ := a.Custom["term"].(string)
+		if term == "" {
+			continue
+		}
+		if ref.GetRule() != nil {
+			rules = append(rules, ref)
+			continue
+		}
+		t := &mpass.Term{ID: term, Title: a.Title, Description: strings.TrimSpace(a.Description)}
+		t.Category, _ = a.Custom["category"].(string)
+		for _, k := range strings_(a.Custom["kinds"]) {
+			t.Kinds = append(t.Kinds, mpass.Kind(k))
+		}
+		byID[term] = t
+	}
+	for _, ref := range rules {
+		a := ref.Annotations
+		term := a.Custom["term"].(string)
+		t, ok := byID[term]
+		if !ok {
+			return nil, fmt.Errorf("%s: rule of term %q, which no package describes", ref.Location, term)
+		}
+		id, _ := a.Custom["rule"].(string)
+		if i := slices.IndexFunc(t.Rules, func(r mpass.Rule) bool { return r.ID == id }); i >= 0 {
+			continue // one rule id may be produced by several Rego rules
+		}
+		r := mpass.Rule{ID: id, Title: a.Title, Description: strings.TrimSpace(a.Description), References: strings_(a.Custom["references"])}
+		r.Severity, _ = a.Custom["severity"].(string)
+		r.Clause, _ = a.Custom["clause"].(string)
+		if id == "" || r.Severity == "" {
+			return nil, fmt.Errorf("%s: custom.rule and custom.severity required", ref.Location)
+		}
+		t.Rules = append(t.Rules, r)
+	}
+	terms := make([]mpass.Term, 0, len(byID))
+	for _, t := range byID {
+		terms = append(terms, *t)
+	}
+	slices.SortFunc(terms, func(a, b mpass.Term) int { return strings.Compare(a.ID, b.ID) })
+	return terms, nil
+}
+
+func strings_(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Terms is the term catalog, sorted by id.
+func (e *Engine) Terms() []mpass.Term { return slices.Clone(e.terms) }
+
+// Vocabulary is what a registry may name: purpose keys and term and rule ids.
+func (e *Engine) Vocabulary(ctx context.Context) (purposes map[string]bool, rules map[string]map[string]bool, err error) {
+	v, err := e.evalData(ctx, "data.mpass.purposes.keys")
+	if err != nil {
+		return nil, nil, err
+	}
+	purposes = map[string]bool{}
+	for _, k := range strings_(v) {
+		purposes[k] = true
+	}
+	rules = map[string]map[string]bool{}
+	for _, t := range e.terms {
+		rules[t.ID] = map[string]bool{}
+		for _, r := range t.Rules {
+			rules[t.ID][r.ID] = true
+		}
+	}
+	return purposes, rules, nil
+}
+
+// Aliases is the attribute catalog: canonical name → the names it is logged under.
+func (e *Engine) Aliases(ctx context.Context) (map[string][]string, error) {
+	v, err := e.evalData(ctx, "data.mpass.catalog.attributes")
+	if err != nil {
+		return nil, err
+	}
+	attrs, _ := v.(map[string]any)
+	out := make(map[string][]string, len(attrs))
+	for name, a := range attrs {
+		m, _ := a.(map[string]any)
+		out[name] = strings_(m["aliases"])
+	}
+	return out, nil
+}
+
+func (e *Engine) evalData(ctx context.Context, query string) (any, error) {
+	rs, err := rego.New(rego.Query(query), rego.Compiler(e.compiler), rego.Store(e.store(nil))).Eval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", query, err)
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, fmt.Errorf("policy %s: undefined", query)
+	}
+	return rs[0].Expressions[0].Value, nil
+}
+
+func (e *Engine) store(registry map[string]any) storage.Store {
+	data := map[string]any{}
+	for k, v := range e.data {
+		data[k] = v
+	}
+	if registry != nil {
+		data["registry"] = registry
+	}
+	return inmem.NewFromObject(data)
+}

@@ -1,0 +1,66 @@
+package policy_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/opetushallitus/mpass-audit/internal/policy"
+)
+
+// TestRegoUnitTests runs every *_test.rego of the built-in policies, so `go test`
+// covers the Rego tests as `opa test rego/` does.
+func TestRegoUnitTests(t *testing.T) {
+	e, err := policy.Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := e.Test(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) < 50 {
+		t.Fatalf("ran %d Rego tests, want the whole suite", len(results))
+	}
+	for _, r := range results {
+		if r.Fail || r.Error != nil {
+			t.Errorf("%s.%s: fail=%v error=%v", r.Package, r.Name, r.Fail, r.Error)
+		}
+	}
+}
+
+func TestTermCatalogFromMetadata(t *testing.T) {
+	e, err := policy.Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"identification-only":           {"purpose-not-covered"},
+		"no-age-inference":              {"age-revealing-attribute", "age-revealing-value", "age-indicative-attribute", "birth-year-in-email"},
+		"no-direct-marketing-to-minors": {"marketing-without-guardian-consent", "learner-email-to-commercial-sp"},
+		"data-minimisation":             {"unknown-sp", "outside-agreement", "unapproved-attribute"},
+	}
+	terms := e.Terms()
+	if len(terms) != len(want) {
+		t.Fatalf("terms = %v", terms)
+	}
+	for _, term := range terms {
+		rules := map[string]bool{}
+		for _, r := range term.Rules {
+			rules[r.ID] = true
+			if r.Severity == "" || r.Clause == "" || len(r.References) == 0 || r.Title == "" {
+				t.Errorf("%s/%s: incomplete METADATA %+v", term.ID, r.ID, r)
+			}
+		}
+		for _, id := range want[term.ID] {
+			if !rules[id] {
+				t.Errorf("term %s lacks rule %s", term.ID, id)
+			}
+		}
+		if len(rules) != len(want[term.ID]) || term.Title == "" || len(term.Kinds) == 0 {
+			t.Errorf("term %s: rules %v, title %q, kinds %v", term.ID, rules, term.Title, term.Kinds)
+		}
+	}
+	if e.Digest == "" || e.Source != "built-in" {
+		t.Errorf("digest %q source %q", e.Digest, e.Source)
+	}
+}

@@ -1,0 +1,289 @@
+// Package registry reads the registry YAML of RECORDS.md (controllers and schools,
+// service providers, controller–SP agreements, consents, exceptions) into a validated
+// mpass.Registry: attribute names canonical, consent subjects pseudonymised, every
+// reference checked. Errors name the file, line and field.
+package registry
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/opetushallitus/mpass-audit/internal/facts"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// Vocabulary is what the policies in use know: purpose keys and term and rule ids.
+type Vocabulary struct {
+	Purposes map[string]bool
+	Rules    map[string]map[string]bool // term id → rule ids
+}
+
+type file struct {
+	Controllers      []yaml.Node `yaml:"controllers"`
+	ServiceProviders []yaml.Node `yaml:"service_providers"`
+	Agreements       []yaml.Node `yaml:"agreements"`
+	Consents         []yaml.Node `yaml:"consents"`
+	Exceptions       []yaml.Node `yaml:"exceptions"`
+}
+
+type dateRange struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+type controller struct {
+	OID     string `yaml:"oid"`
+	Name    string `yaml:"name"`
+	Schools []struct {
+		Code string `yaml:"code"`
+		Name string `yaml:"name"`
+	} `yaml:"schools"`
+}
+
+type serviceProvider struct {
+	ID         string    `yaml:"id"`
+	Name       string    `yaml:"name"`
+	Commercial bool      `yaml:"commercial"`
+	Valid      dateRange `yaml:"valid"`
+	Attributes []string  `yaml:"attributes"`
+	Purposes   []string  `yaml:"purposes"`
+}
+
+type agreement struct {
+	Controller string    `yaml:"controller"`
+	SP         string    `yaml:"sp"`
+	Valid      dateRange `yaml:"valid"`
+	Attributes []string  `yaml:"attributes"`
+	Purposes   []string  `yaml:"purposes"`
+}
+
+type consent struct {
+	Subject   string `yaml:"subject"`
+	SP        string `yaml:"sp"`
+	Purpose   string `yaml:"purpose"`
+	GivenBy   string `yaml:"given_by"`
+	Given     string `yaml:"given"`
+	Withdrawn string `yaml:"withdrawn"`
+}
+
+type exception struct {
+	ID         string `yaml:"id"`
+	Term       string `yaml:"term"`
+	Rule       string `yaml:"rule"`
+	SP         string `yaml:"sp"`
+	Controller string `yaml:"controller"`
+	Attribute  string `yaml:"attribute"`
+	Reason     string `yaml:"reason"`
+	Expires    string `yaml:"expires"`
+}
+
+// problems collects every error of a file, so one load shows them all.
+type problems struct {
+	name string
+	errs []error
+}
+
+func (p *problems) add(line int, field, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if field != "" {
+		msg = field + ": " + msg
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.name, line, msg))
+}
+
+// Parse reads a registry file. name is used in messages.
+func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpass.Registry, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "%s: %v", name, err)
+	}
+	sum := sha256.Sum256(data)
+	r := &mpass.Registry{Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	p := &problems{name: name}
+	cat := x.Catalog()
+	canon := func(names []string) []string {
+		out := make([]string, 0, len(names))
+		for _, n := range names {
+			out = append(out, cat.Canonical(n))
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	checkPurposes := func(line int, field string, keys []string) {
+		for _, k := range keys {
+			if !vocab.Purposes[k] {
+				p.add(line, field, "unknown purpose key %q (a fideslang data-use key)", k)
+			}
+		}
+	}
+
+	controllers := map[string]bool{}
+	for _, n := range f.Controllers {
+		var c controller
+		if !decode(p, &n, &c) {
+			continue
+		}
+		if !mpass.ValidControllerOID(c.OID) {
+			p.add(n.Line, "oid", "%q is not an OPH organisation OID", c.OID)
+		} else if controllers[c.OID] {
+			p.add(n.Line, "oid", "duplicate controller %s", c.OID)
+		}
+		controllers[c.OID] = true
+		mc := mpass.Controller{OID: c.OID, Name: c.Name}
+		codes := map[string]bool{}
+		for _, s := range c.Schools {
+			if s.Code == "" || codes[s.Code] {
+				p.add(n.Line, "schools", "school code %q is empty or repeated", s.Code)
+			}
+			codes[s.Code] = true
+			mc.Schools = append(mc.Schools, mpass.School{Code: s.Code, Name: s.Name})
+		}
+		r.Controllers = append(r.Controllers, mc)
+	}
+
+	sps := map[string]bool{}
+	for _, n := range f.ServiceProviders {
+		var s serviceProvider
+		if !decode(p, &n, &s) {
+			continue
+		}
+		if strings.TrimSpace(s.ID) == "" {
+			p.add(n.Line, "id", "required")
+		} else if sps[s.ID] {
+			p.add(n.Line, "id", "duplicate service provider %s", s.ID)
+		}
+		sps[s.ID] = true
+		valid := checkRange(p, n.Line, s.Valid)
+		checkPurposes(n.Line, "purposes", s.Purposes)
+		r.ServiceProviders = append(r.ServiceProviders, mpass.ServiceProvider{
+			ID: s.ID, Name: s.Name, Commercial: s.Commercial, Valid: valid,
+			Attributes: canon(s.Attributes), Purposes: s.Purposes,
+		})
+	}
+
+	for _, n := range f.Agreements {
+		var a agreement
+		if !decode(p, &n, &a) {
+			continue
+		}
+		if !controllers[a.Controller] {
+			p.add(n.Line, "controller", "%q is not a controller of this registry", a.Controller)
+		}
+		if !sps[a.SP] {
+			p.add(n.Line, "sp", "%q is not a service provider of this registry", a.SP)
+		}
+		valid := checkRange(p, n.Line, a.Valid)
+		checkPurposes(n.Line, "purposes", a.Purposes)
+		r.Agreements = append(r.Agreements, mpass.Agreement{
+			Controller: a.Controller, SP: a.SP, Valid: valid, Attributes: canon(a.Attributes), Purposes: a.Purposes,
+		})
+	}
+
+	for _, n := range f.Consents {
+		var c consent
+		if !decode(p, &n, &c) {
+			continue
+		}
+		if strings.TrimSpace(c.Subject) == "" {
+			p.add(n.Line, "subject", "required")
+		}
+		if !sps[c.SP] {
+			p.add(n.Line, "sp", "%q is not a service provider of this registry", c.SP)
+		}
+		checkPurposes(n.Line, "purpose", []string{c.Purpose})
+		if c.GivenBy != "guardian" && c.GivenBy != "self" {
+			p.add(n.Line, "given_by", "%q: must be guardian or self", c.GivenBy)
+		}
+		mc := mpass.Consent{Subject: x.Pseudonym(c.Subject), SP: c.SP, Purpose: c.Purpose, GivenBy: c.GivenBy}
+		var err error
+		if mc.Given, err = time.Parse(time.RFC3339, c.Given); err != nil {
+			p.add(n.Line, "given", "%q is not an RFC 3339 time", c.Given)
+		}
+		mc.Given = mc.Given.UTC()
+		if c.Withdrawn != "" && c.Withdrawn != "null" {
+			w, err := time.Parse(time.RFC3339, c.Withdrawn)
+			if err != nil {
+				p.add(n.Line, "withdrawn", "%q is not an RFC 3339 time", c.Withdrawn)
+			} else if w = w.UTC(); w.Before(mc.Given) {
+				p.add(n.Line, "withdrawn", "before given")
+			}
+			mc.Withdrawn = &w
+		}
+		r.Consents = append(r.Consents, mc)
+	}
+
+	exceptions := map[string]bool{}
+	for _, n := range f.Exceptions {
+		var e exception
+		if !decode(p, &n, &e) {
+			continue
+		}
+		if strings.TrimSpace(e.ID) == "" {
+			p.add(n.Line, "id", "required")
+		} else if exceptions[e.ID] {
+			p.add(n.Line, "id", "duplicate exception %s", e.ID)
+		}
+		exceptions[e.ID] = true
+		if rules, ok := vocab.Rules[e.Term]; !ok {
+			p.add(n.Line, "term", "unknown term %q", e.Term)
+		} else if e.Rule != "" && !rules[e.Rule] {
+			p.add(n.Line, "rule", "term %s has no rule %q", e.Term, e.Rule)
+		}
+		if e.SP == "" {
+			p.add(n.Line, "sp", "required")
+		}
+		if e.Controller != "" && !mpass.ValidControllerOID(e.Controller) {
+			p.add(n.Line, "controller", "%q is not an OPH organisation OID", e.Controller)
+		}
+		if strings.TrimSpace(e.Reason) == "" {
+			p.add(n.Line, "reason", "required: an accepted risk needs its reason")
+		}
+		if _, err := time.Parse(time.DateOnly, e.Expires); err != nil {
+			p.add(n.Line, "expires", "%q is not a date (YYYY-MM-DD)", e.Expires)
+		}
+		attr := ""
+		if e.Attribute != "" {
+			attr = cat.Canonical(e.Attribute)
+		}
+		r.Exceptions = append(r.Exceptions, mpass.Exception{
+			ID: e.ID, Term: e.Term, Rule: e.Rule, SP: e.SP, Controller: e.Controller, Attribute: attr, Reason: e.Reason, Expires: e.Expires,
+		})
+	}
+	if len(p.errs) > 0 {
+		return nil, &mpass.Error{Code: mpass.EINVALID, Message: errors.Join(p.errs...).Error()}
+	}
+	return r, nil
+}
+
+func decode(p *problems, n *yaml.Node, v any) bool {
+	if err := n.Decode(v); err != nil {
+		p.add(n.Line, "", "%v", err)
+		return false
+	}
+	return true
+}
+
+func checkRange(p *problems, line int, r dateRange) mpass.DateRange {
+	for field, d := range map[string]string{"valid.from": r.From, "valid.to": r.To} {
+		if d == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			p.add(line, field, "%q is not a date (YYYY-MM-DD)", d)
+		}
+	}
+	if r.From != "" && r.To != "" && r.To < r.From {
+		p.add(line, "valid.to", "%s is before valid.from %s", r.To, r.From)
+	}
+	return mpass.DateRange{From: r.From, To: r.To}
+}

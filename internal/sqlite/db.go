@@ -1,0 +1,138 @@
+// Package sqlite is the only package that speaks SQL: records, registry versions, audit
+// runs and findings in one SQLite file (mattn/go-sqlite3), its schema in embedded
+// migrations applied at open.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+//go:embed migration/*.sql
+var migrationFS embed.FS
+
+// DB is an open database.
+type DB struct {
+	db   *sql.DB
+	Path string
+	// Now returns the current time; tests set it for deterministic runs.
+	Now func() time.Time
+}
+
+// NewDB returns a DB for the file at path; call Open before use.
+func NewDB(path string) *DB {
+	return &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Open opens the file, sets WAL, foreign keys and a busy timeout on every connection,
+// applies pending migrations and marks runs left "running" by a killed process failed.
+func (db *DB) Open(ctx context.Context) error {
+	if db.Path == "" {
+		return fmt.Errorf("sqlite: database path required")
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate") // writers queue at BEGIN instead of deadlocking on upgrade
+	var err error
+	if db.db, err = sql.Open("sqlite3", "file:"+url.PathEscape(db.Path)+"?"+q.Encode()); err != nil {
+		return err
+	}
+	db.db.SetMaxOpenConns(8)
+	if err := db.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("open %s: %w", db.Path, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		return fmt.Errorf("migrate %s: %w", db.Path, err)
+	}
+	return db.failInterruptedRuns(ctx)
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if db.db == nil {
+		return nil
+	}
+	return db.db.Close()
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrationFS, "migration/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(ctx context.Context, name string) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return nil
+	}
+	buf, err := migrationFS.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its answer ("ok" when sound).
+func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	var s string
+	err := db.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&s)
+	return s, err
+}
+
+// nanos and fromNanos store times as UTC unix nanoseconds.
+func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// dayStart is the first instant of a day ("2006-01-02"); dayEnd the first after it.
+func dayStart(day string) (int64, error) {
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return 0, err
+	}
+	return t.UnixNano(), nil
+}
+
+func dayEnd(day string) (int64, error) {
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return 0, err
+	}
+	return t.AddDate(0, 0, 1).UnixNano(), nil
+}

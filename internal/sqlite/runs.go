@@ -1,0 +1,291 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+var _ mpass.RunService = (*DB)(nil)
+
+// failInterruptedRuns marks failed the runs left "running" by a process that no longer
+// exists (killed mid-audit), so an interrupted audit is never shown as finished. A run
+// of a live process (another audit on the same database right now) is left alone.
+func (db *DB) failInterruptedRuns(ctx context.Context) error {
+	rows, err := db.db.QueryContext(ctx, `SELECT id, pid FROM runs WHERE status = 'running'`)
+	if err != nil {
+		return err
+	}
+	var dead []int64
+	err = scanRows(rows, func() error {
+		var id int64
+		var pid int
+		if err := rows.Scan(&id, &pid); err != nil {
+			return err
+		}
+		if !processAlive(pid) {
+			dead = append(dead, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range dead {
+		if err := db.FailRun(ctx, id, "interrupted: the process ended before the audit finished"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processAlive reports whether a process with that id exists on this machine.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// CreateRun stores a new running run and sets its id and start time.
+func (db *DB) CreateRun(ctx context.Context, run *mpass.Run) error {
+	run.Started = db.Now()
+	run.Status = mpass.RunRunning
+	res, err := db.db.ExecContext(ctx, `INSERT INTO runs (started, status, controller, from_day, to_day, policy_digest, registry_version, pid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, nanos(run.Started), run.Status, run.Controller, run.From, run.To, run.PolicyDigest, run.RegistryVersion, os.Getpid())
+	if err != nil {
+		return err
+	}
+	run.ID, err = res.LastInsertId()
+	return err
+}
+
+// FinishRun marks a run finished with its summary and previous run.
+func (db *DB) FinishRun(ctx context.Context, run *mpass.Run) error {
+	run.Finished = db.Now()
+	run.Status = mpass.RunFinished
+	summary, _ := json.Marshal(run.Summary)
+	var prev any
+	if run.Previous != 0 {
+		prev = run.Previous
+	}
+	_, err := db.db.ExecContext(ctx, `UPDATE runs SET finished = ?, status = ?, summary = ?, previous = ? WHERE id = ?`,
+		nanos(run.Finished), run.Status, string(summary), prev, run.ID)
+	return err
+}
+
+// FailRun marks a run failed; its findings stay for inspection but it is never listed.
+func (db *DB) FailRun(ctx context.Context, id int64, reason string) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE runs SET finished = ?, status = 'failed', error = ? WHERE id = ?`, nanos(db.Now()), reason, id)
+	return err
+}
+
+const runColumns = `id, started, COALESCE(finished, 0), status, controller, from_day, to_day, policy_digest, registry_version, summary, COALESCE(previous, 0)`
+
+func scanRun(row interface{ Scan(...any) error }) (*mpass.Run, error) {
+	var r mpass.Run
+	var started, finished int64
+	var summary string
+	if err := row.Scan(&r.ID, &started, &finished, &r.Status, &r.Controller, &r.From, &r.To, &r.PolicyDigest, &r.RegistryVersion, &summary, &r.Previous); err != nil {
+		return nil, err
+	}
+	r.Started = fromNanos(started)
+	if finished != 0 {
+		r.Finished = fromNanos(finished)
+	}
+	if err := json.Unmarshal([]byte(summary), &r.Summary); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// FindRun returns one run.
+func (db *DB) FindRun(ctx context.Context, id int64) (*mpass.Run, error) {
+	r, err := scanRun(db.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, mpass.Errorf(mpass.ENOTFOUND, "run %d not found", id)
+	}
+	return r, err
+}
+
+// FindRuns lists finished runs newest first. With controllers not nil, only runs that
+// cover one of them: all-controller runs and their own.
+func (db *DB) FindRuns(ctx context.Context, controllers []string) ([]*mpass.Run, error) {
+	query := `SELECT ` + runColumns + ` FROM runs WHERE status = 'finished'`
+	var args []any
+	if controllers != nil {
+		query += ` AND (controller = ''` + strings.Repeat(` OR controller = ?`, len(controllers)) + `)`
+		for _, c := range controllers {
+			args = append(args, c)
+		}
+	}
+	rows, err := db.db.QueryContext(ctx, query+` ORDER BY id DESC`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var runs []*mpass.Run
+	err = scanRows(rows, func() error {
+		r, err := scanRun(rows)
+		runs = append(runs, r)
+		return err
+	})
+	return runs, err
+}
+
+// PreviousRun is the newest finished run of the same scope before run, or nil.
+func (db *DB) PreviousRun(ctx context.Context, run *mpass.Run) (*mpass.Run, error) {
+	r, err := scanRun(db.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE status = 'finished' AND controller = ? AND from_day = ? AND to_day = ? AND id < ?
+		ORDER BY id DESC LIMIT 1`, run.Controller, run.From, run.To, run.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
+}
+
+// LatestRunCovering is the newest finished run whose scope covers s, or nil.
+func (db *DB) LatestRunCovering(ctx context.Context, s mpass.Scope) (*mpass.Run, error) {
+	runs, err := db.FindRuns(ctx, []string{s.Controller})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		if r.Scope.Covers(s) {
+			return r, nil
+		}
+	}
+	return nil, nil
+}
+
+// FindingIDs returns the ids of a run's findings (all results but pass).
+func (db *DB) FindingIDs(ctx context.Context, runID int64) (map[string]bool, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT finding FROM findings WHERE run_id = ?`, runID)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]bool{}
+	err = scanRows(rows, func() error {
+		var id string
+		err := rows.Scan(&id)
+		ids[id] = true
+		return err
+	})
+	return ids, err
+}
+
+// InsertFindings stores a batch of findings of one run in one transaction.
+func (db *DB) InsertFindings(ctx context.Context, findings []mpass.Finding) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO findings (run_id, finding, term, rule, result, severity, message, record, kind, time,
+			sp, controller, subject, attribute, fingerprint, exception, exception_not_applied, change)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, f := range findings {
+		if _, err := stmt.ExecContext(ctx, f.RunID, f.ID, f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Record, string(f.Kind), nanos(f.Time),
+			f.SP, f.Controller, f.Subject, f.Attribute, f.Fingerprint, f.Exception, f.ExceptionNotApplied, f.Change); err != nil {
+			return fmt.Errorf("finding %s: %w", f.ID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+const findingColumns = `run_id, finding, term, rule, result, severity, message, record, kind, time, sp, controller, subject, attribute,
+	fingerprint, exception, exception_not_applied, change`
+
+// Findings streams the findings that match the filter to fn, ordered by policy, rule,
+// sp, record and attribute.
+func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpass.Finding) error) error {
+	conds := []string{"run_id = ?"}
+	args := []any{f.RunID}
+	if f.Controllers != nil {
+		conds = append(conds, "controller IN ("+placeholders(len(f.Controllers))+")")
+		for _, c := range f.Controllers {
+			args = append(args, c)
+		}
+	}
+	for col, v := range map[string]string{"term": f.Term, "sp": f.SP, "result": f.Result} {
+		if v != "" {
+			conds = append(conds, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	if f.From != "" {
+		n, err := dayStart(f.From)
+		if err != nil {
+			return mpass.Errorf(mpass.EINVALID, "from %q: not a date", f.From)
+		}
+		conds, args = append(conds, "time >= ?"), append(args, n)
+	}
+	if f.To != "" {
+		n, err := dayEnd(f.To)
+		if err != nil {
+			return mpass.Errorf(mpass.EINVALID, "to %q: not a date", f.To)
+		}
+		conds, args = append(conds, "time < ?"), append(args, n)
+	}
+	query := `SELECT ` + findingColumns + ` FROM findings WHERE ` + strings.Join(conds, " AND ") +
+		` ORDER BY term, rule, sp, record, attribute`
+	if f.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	return scanFindings(rows, fn)
+}
+
+// Resolved streams the findings of prev that run no longer has, in result order.
+func (db *DB) Resolved(ctx context.Context, run, prev int64, controllers []string, fn func(*mpass.Finding) error) error {
+	query := `SELECT ` + findingColumns + ` FROM findings p WHERE run_id = ? AND result != 'pass'
+		AND NOT EXISTS (SELECT 1 FROM findings c WHERE c.run_id = ? AND c.finding = p.finding)`
+	args := []any{prev, run}
+	if controllers != nil {
+		query += ` AND controller IN (` + placeholders(len(controllers)) + `)`
+		for _, c := range controllers {
+			args = append(args, c)
+		}
+	}
+	rows, err := db.db.QueryContext(ctx, query+` ORDER BY term, rule, sp, record, attribute`, args...)
+	if err != nil {
+		return err
+	}
+	return scanFindings(rows, fn)
+}
+
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// scanFindings streams rows of findingColumns to fn, reusing one Finding.
+func scanFindings(rows *sql.Rows, fn func(*mpass.Finding) error) error {
+	var x mpass.Finding
+	return scanRows(rows, func() error {
+		var t int64
+		var kind string
+		if err := rows.Scan(&x.RunID, &x.ID, &x.Term, &x.Rule, &x.Result, &x.Severity, &x.Message, &x.Record, &kind, &t, &x.SP,
+			&x.Controller, &x.Subject, &x.Attribute, &x.Fingerprint, &x.Exception, &x.ExceptionNotApplied, &x.Change); err != nil {
+			return err
+		}
+		x.Kind, x.Time = mpass.Kind(kind), fromNanos(t)
+		return fn(&x)
+	})
+}
