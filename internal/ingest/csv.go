@@ -14,7 +14,7 @@ var csvColumns = []string{"kind", "id", "time", "sp", "controller", "subject", "
 type csvParser struct {
 	*normalizer
 	columns []int // column index of each csvColumns name; nil until the header is read
-	bad    string
+	bad     string
 }
 
 func (p *csvParser) parse(source string, l line) parsed {

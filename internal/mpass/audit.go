@@ -72,6 +72,15 @@ func (s *Summary) Add(result string, n int64) {
 	}
 }
 
+// Merge adds o's counts to s.
+func (s *Summary) Merge(o Summary) {
+	s.Pass += o.Pass
+	s.Fail += o.Fail
+	s.Warn += o.Warn
+	s.Error += o.Error
+	s.Skip += o.Skip
+}
+
 // Finding is one result of one rule about one record (and attribute).
 type Finding struct {
 	ID         string    `json:"finding"` // stable: record, term, rule, attribute
@@ -103,13 +112,17 @@ const (
 	ChangePersisting = "persisting"
 )
 
-// Disclosure counts approved age-indicative attributes released (pass results that the
-// report lists).
-type Disclosure struct {
-	Controller string `json:"controller"`
-	SP         string `json:"sp"`
-	Attribute  string `json:"attribute"`
-	Count      int64  `json:"count"`
+// SPStats is what one controller released to and had used by one SP in a run: the
+// report's per-SP section and charts are drawn from it.
+type SPStats struct {
+	Controller  string           `json:"controller"`
+	SP          string           `json:"sp"`
+	Releases    int64            `json:"releases"`
+	Uses        int64            `json:"uses"`
+	Attributes  map[string]int64 `json:"attributes"`  // name → releases carrying it
+	Disclosures map[string]int64 `json:"disclosures"` // approved age-indicative attribute → releases
+	Weekly      map[string]int64 `json:"weekly"`      // ISO week (2026-W41) → releases
+	Summary     Summary          `json:"summary"`     // results of this controller's records at this SP
 }
 
 // Term describes one agreement term and its rules, read from the policies' METADATA.

@@ -289,3 +289,67 @@ func scanFindings(rows *sql.Rows, fn func(*mpass.Finding) error) error {
 		return fn(&x)
 	})
 }
+
+// InsertStats stores a run's per-controller, per-SP aggregates.
+func (db *DB) InsertStats(ctx context.Context, runID int64, stats []*mpass.SPStats) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_stats (run_id, controller, sp, releases, uses, attributes, disclosures, weekly, summary)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, s := range stats {
+		attrs, _ := json.Marshal(s.Attributes)
+		disc, _ := json.Marshal(s.Disclosures)
+		weekly, _ := json.Marshal(s.Weekly)
+		summary, _ := json.Marshal(s.Summary)
+		if _, err := stmt.ExecContext(ctx, runID, s.Controller, s.SP, s.Releases, s.Uses, string(attrs), string(disc), string(weekly), string(summary)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Stats returns a run's aggregates for the given controllers (all when nil), ordered
+// by controller and SP.
+func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*mpass.SPStats, error) {
+	query := `SELECT controller, sp, releases, uses, attributes, disclosures, weekly, summary FROM run_stats WHERE run_id = ?`
+	args := []any{runID}
+	if controllers != nil {
+		query += ` AND controller IN (` + placeholders(len(controllers)) + `)`
+		for _, c := range controllers {
+			args = append(args, c)
+		}
+	}
+	rows, err := db.db.QueryContext(ctx, query+` ORDER BY controller, sp`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*mpass.SPStats
+	err = scanRows(rows, func() error {
+		var s mpass.SPStats
+		var attrs, disc, weekly, summary string
+		if err := rows.Scan(&s.Controller, &s.SP, &s.Releases, &s.Uses, &attrs, &disc, &weekly, &summary); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(summary), &s.Summary); err != nil {
+			return err
+		}
+		for _, x := range []struct {
+			text string
+			into *map[string]int64
+		}{{attrs, &s.Attributes}, {disc, &s.Disclosures}, {weekly, &s.Weekly}} {
+			if err := json.Unmarshal([]byte(x.text), x.into); err != nil {
+				return err
+			}
+		}
+		out = append(out, &s)
+		return nil
+	})
+	return out, err
+}

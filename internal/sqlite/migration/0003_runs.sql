@@ -50,5 +50,6 @@ CREATE TABLE run_stats (
 	attributes TEXT NOT NULL,             -- {"<name>": releases carrying it}
 	disclosures TEXT NOT NULL,            -- {"<name>": approved age-indicative releases}
 	weekly     TEXT NOT NULL,             -- {"<ISO week>": releases}
+	summary    TEXT NOT NULL,             -- results of these records: {"pass": n, "fail": n, ...}
 	PRIMARY KEY (run_id, controller, sp)
 );

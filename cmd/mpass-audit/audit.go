@@ -1,0 +1,62 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/output"
+)
+
+func (m *Main) auditCommand() *cobra.Command {
+	var scope mpass.Scope
+	var format, failOn string
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Run an audit over the stored records and print its findings",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			out, err := output.Get(format)
+			if err != nil {
+				return err
+			}
+			for _, d := range []string{scope.From, scope.To} {
+				if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
+					return mpass.Errorf(mpass.EINVALID, "%q is not a date (YYYY-MM-DD)", d)
+				}
+			}
+			if failOn != "" && failOn != mpass.ResultFail && failOn != mpass.ResultWarn {
+				return mpass.Errorf(mpass.EINVALID, "--fail-on %q: fail or warn", failOn)
+			}
+			a, err := m.auditor(ctx)
+			if err != nil {
+				return err
+			}
+			run, err := a.Run(ctx, scope)
+			if err != nil {
+				return err
+			}
+			view, err := a.View(ctx, run.ID, nil)
+			if err != nil {
+				return err
+			}
+			if err := out.Output(m.Stdout, view); err != nil {
+				return err
+			}
+			s := run.Summary
+			if (failOn == mpass.ResultFail && s.Fail > 0) || (failOn == mpass.ResultWarn && s.Fail+s.Warn > 0) {
+				m.exit = exitFindings
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&scope.Controller, "controller", "", "audit one controller (OID); default all")
+	f.StringVar(&scope.From, "from", "", "first day (YYYY-MM-DD), inclusive")
+	f.StringVar(&scope.To, "to", "", "last day (YYYY-MM-DD), inclusive")
+	f.StringVar(&format, "format", "table", "table, json or csv")
+	f.StringVar(&failOn, "fail-on", "", "exit 1 when a result is at least: fail or warn")
+	return cmd
+}
+

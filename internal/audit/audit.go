@@ -1,0 +1,171 @@
+// Package audit runs the policies over the stored records: it streams the records of a
+// scope, evaluates them on every core with the query prepared once, stores every finding
+// with a stable id, marks each new or persisting against the previous run of the same
+// scope, and keeps the per-SP aggregates the reports are drawn from.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/policy"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
+)
+
+// Auditor runs audits.
+type Auditor struct {
+	DB      *sqlite.DB
+	Engine  *policy.Engine
+	Logger  *slog.Logger
+	Workers int // evaluators; default GOMAXPROCS
+	// BatchSize is how many findings go into one transaction (default 5000).
+	BatchSize int
+}
+
+// job is one record to judge; its decisions come back on the same struct.
+type job struct {
+	rec       mpass.Record
+	decisions []policy.Decision
+	err       error
+}
+
+// Run audits the scope with the latest registry and stores the run.
+func (a *Auditor) Run(ctx context.Context, scope mpass.Scope) (*mpass.Run, error) {
+	if scope.Controller != "" && !mpass.ValidControllerOID(scope.Controller) {
+		return nil, mpass.Errorf(mpass.EINVALID, "controller %q is not an OPH organisation OID", scope.Controller)
+	}
+	if scope.From != "" && scope.To != "" && scope.To < scope.From {
+		return nil, mpass.Errorf(mpass.EINVALID, "--to %s is before --from %s", scope.To, scope.From)
+	}
+	reg, err := a.DB.LatestRegistry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prepared, err := a.Engine.Prepare(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
+	run := &mpass.Run{Scope: scope, PolicyDigest: a.Engine.Digest, RegistryVersion: reg.Version}
+	if err := a.DB.CreateRun(ctx, run); err != nil {
+		return nil, err
+	}
+	if err := a.judge(ctx, run, reg, prepared); err != nil {
+		if ferr := a.DB.FailRun(context.WithoutCancel(ctx), run.ID, err.Error()); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+		return nil, fmt.Errorf("audit run %d: %w", run.ID, err)
+	}
+	if err := a.DB.FinishRun(ctx, run); err != nil {
+		return nil, err
+	}
+	a.logger().Info("audit finished", "run", run.ID, "controller", scope.Controller, "from", scope.From, "to", scope.To,
+		"fail", run.Summary.Fail, "warn", run.Summary.Warn, "skip", run.Summary.Skip, "pass", run.Summary.Pass)
+	return run, nil
+}
+
+func (a *Auditor) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
+}
+
+func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry, prepared *policy.Prepared) error {
+	prev, err := a.DB.PreviousRun(ctx, run)
+	if err != nil {
+		return err
+	}
+	previous := map[string]bool{}
+	if prev != nil {
+		run.Previous = prev.ID
+		if previous, err = a.DB.FindingIDs(ctx, prev.ID); err != nil {
+			return err
+		}
+	}
+	consents := map[[2]string][]mpass.Consent{}
+	for _, c := range reg.Consents {
+		k := [2]string{c.Subject, c.SP}
+		consents[k] = append(consents[k], c)
+	}
+	termsOf := map[mpass.Kind][]string{}
+	for _, t := range a.Engine.Terms() {
+		for _, k := range t.Kinds {
+			termsOf[k] = append(termsOf[k], t.ID)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := a.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan *job, workers*64)
+	done := make(chan *job, workers*64)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				j.decisions, j.err = prepared.Eval(ctx, policy.Input(&j.rec, consents[[2]string{j.rec.Subject, j.rec.SP}]))
+				done <- j
+			}
+		}()
+	}
+	var scanErr error
+	go func() {
+		scanErr = a.DB.ScanRecords(ctx, run.Scope, func(r *mpass.Record) error {
+			select {
+			case jobs <- &job{rec: *r}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		close(jobs)
+		wg.Wait()
+		close(done)
+	}()
+
+	c := newCollector(run, previous, termsOf, a.DB, a.BatchSize)
+	var err2 error
+	for j := range done {
+		if err2 != nil {
+			continue // drain so the workers end
+		}
+		if j.err != nil {
+			err2 = fmt.Errorf("record %s: %w", j.rec.ID, j.err)
+			cancel()
+			continue
+		}
+		if err := c.add(ctx, &j.rec, j.decisions); err != nil {
+			err2 = err
+			cancel()
+		}
+	}
+	if err2 != nil {
+		return err2
+	}
+	if scanErr != nil {
+		return scanErr
+	}
+	return c.flush(ctx, true)
+}
+
+// FindingID is stable across runs for the same record, term, rule and attribute.
+func FindingID(kind mpass.Kind, record, term, rule, attribute string) string {
+	h := sha256.New()
+	for _, s := range []string{string(kind), record, term, rule, attribute} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}

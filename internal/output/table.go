@@ -1,0 +1,120 @@
+package output
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// Table writes a human summary: the run, results by term, and by term and SP.
+type Table struct{}
+
+type counts struct{ fail, warn, skip, errs, new int64 }
+
+func (c *counts) add(f *mpass.Finding) {
+	switch f.Result {
+	case mpass.ResultFail:
+		c.fail++
+	case mpass.ResultWarn:
+		c.warn++
+	case mpass.ResultSkip:
+		c.skip++
+	case mpass.ResultError:
+		c.errs++
+	}
+	if f.Change == mpass.ChangeNew {
+		c.new++
+	}
+}
+
+func (Table) Output(w io.Writer, r *Report) error {
+	byTerm := map[string]*counts{}
+	bySP := map[[2]string]*counts{}
+	err := r.Findings(func(f *mpass.Finding) error {
+		at(byTerm, f.Term).add(f)
+		at(bySP, [2]string{f.Term, f.SP}).add(f)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var resolved int
+	if r.Resolved != nil {
+		if err := r.Resolved(func(*mpass.Finding) error { resolved++; return nil }); err != nil {
+			return err
+		}
+	}
+
+	scope := "all controllers"
+	if r.Run.Controller != "" {
+		scope = r.Run.Controller
+	}
+	period := "all time"
+	if r.Run.From != "" || r.Run.To != "" {
+		period = cmp.Or(r.Run.From, "…") + ".." + cmp.Or(r.Run.To, "…")
+	}
+	fmt.Fprintf(w, "Audit run %d: %s, %s (registry v%d, policies %s)\n", r.Run.ID, scope, period, r.Run.RegistryVersion, short(r.Run.PolicyDigest))
+	s := r.Summary
+	fmt.Fprintf(w, "pass %d  fail %d  warn %d  skip %d  error %d", s.Pass, s.Fail, s.Warn, s.Skip, s.Error)
+	if r.Run.Previous != 0 {
+		fmt.Fprintf(w, "  (against run %d: %d resolved)", r.Run.Previous, resolved)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TERM\tSERVICE PROVIDER\tFAIL\tWARN\tSKIP\tNEW\t")
+	terms := make([]string, 0, len(r.Terms))
+	for _, t := range r.Terms {
+		terms = append(terms, t.ID)
+	}
+	for id := range byTerm {
+		if !slices.Contains(terms, id) {
+			terms = append(terms, id)
+		}
+	}
+	for _, term := range terms {
+		c := byTerm[term]
+		if c == nil {
+			fmt.Fprintf(tw, "%s\t%s\t0\t0\t0\t0\t\n", term, "compliant")
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t\n", term, "(all)", c.fail, c.warn, c.skip, c.new)
+		var sps []string
+		for k := range bySP {
+			if k[0] == term {
+				sps = append(sps, k[1])
+			}
+		}
+		slices.Sort(sps)
+		for _, sp := range sps {
+			c := bySP[[2]string{term, sp}]
+			fmt.Fprintf(tw, "\t%s\t%d\t%d\t%d\t%d\t\n", sp, c.fail, c.warn, c.skip, c.new)
+		}
+	}
+	return tw.Flush()
+}
+
+// at returns the counts of k, adding them to m on first use.
+func at[K comparable](m map[K]*counts, k K) *counts {
+	c := m[k]
+	if c == nil {
+		c = &counts{}
+		m[k] = c
+	}
+	return c
+}
+
+func short(digest string) string {
+	if len(digest) > 19 {
+		return digest[:19]
+	}
+	return digest
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
