@@ -59,4 +59,3 @@ func (m *Main) auditCommand() *cobra.Command {
 	f.StringVar(&failOn, "fail-on", "", "exit 1 when a result is at least: fail or warn")
 	return cmd
 }
-

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"encoding/csv"
 	"strings"
 )
@@ -41,23 +42,54 @@ func (p *csvParser) parse(source string, l line) parsed {
 	}
 	get := func(name int) string { return row[p.columns[name]] }
 	f := fields{kind: get(0), id: get(1), time: get(2), sp: get(3), controller: get(4), subject: get(5), purpose: get(6)}
-	if attrs := strings.TrimSpace(get(7)); attrs != "" {
-		f.values = map[string][]string{}
-		for _, pair := range strings.Split(attrs, ";") {
-			name, value, hasValue := strings.Cut(pair, "=")
-			if strings.TrimSpace(name) == "" {
-				return reject(source, l, "attributes", "an attribute name is empty (name=value;name=value)")
+	values, err := p.csvAttributes(get(7), f.kind == "use")
+	if err != nil {
+		return reject(source, l, "attributes", err.Error())
+	}
+	f.values = values
+	return p.record(source, l, f)
+}
+
+// multiField are attributes whose values hold ';' themselves (a role has seven fields):
+// in name=value;name=value a segment without '=' after one of them continues its value.
+var multiField = map[string]bool{
+	"urn:mpass.id:role": true, "urn:educloudalliance.org:structuredRole": true, "urn:mpass.id:schoolInfo": true,
+	"urn:mpass.id:educationProviderInfo": true, "urn:mpass.id:learningMaterialsCharge": true,
+}
+
+// csvAttributes parses name=value;name=value. A name without '=' is names only; for a
+// use every name is.
+func (p *csvParser) csvAttributes(text string, namesOnly bool) (map[string][]string, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	last, lastIdx := "", -1 // the multi-field attribute whose value is being continued
+	for _, seg := range strings.Split(text, ";") {
+		name, value, hasValue := strings.Cut(seg, "=")
+		if !hasValue && last != "" {
+			out[last][lastIdx] += ";" + seg
+			continue
+		}
+		last = ""
+		if strings.TrimSpace(name) == "" {
+			if seg == "" {
+				continue // a trailing or doubled ';'
 			}
-			if f.kind == "use" || !hasValue {
-				if _, seen := f.values[name]; !seen {
-					f.values[name] = nil // names only
-				}
-				continue
+			return nil, errors.New("an attribute name is empty (name=value;name=value)")
+		}
+		if namesOnly || !hasValue {
+			if _, seen := out[name]; !seen {
+				out[name] = nil
 			}
-			f.values[name] = append(f.values[name], value)
+			continue
+		}
+		out[name] = append(out[name], value)
+		if multiField[p.x.Catalog().Canonical(name)] {
+			last, lastIdx = name, len(out[name])-1
 		}
 	}
-	return p.record(source, l, f)
+	return out, nil
 }
 
 // header reads the header row before the workers start; any column order is accepted.

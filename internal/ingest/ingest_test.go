@@ -1,0 +1,317 @@
+package ingest_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/opetushallitus/mpass-audit/internal/ingest"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
+	"github.com/opetushallitus/mpass-audit/internal/testenv"
+)
+
+const (
+	city  = "1.2.246.562.10.44444444449"
+	shop  = "https://sp.example-shop.fi/shibboleth"
+	aino  = "MPASSOID.391ea8eb34f1e27024ab1342603537bdbd494900"
+	role7 = city + ";03082;7B;Oppilas;1;1.2.246.562.10.55555555553;"
+)
+
+// recorder is a Store that keeps what it is given, for parser tests; store tests use
+// the real database.
+type recorder struct {
+	records    []mpass.Record
+	rejections []mpass.Rejection
+}
+
+func (r *recorder) InsertBatch(_ context.Context, recs []mpass.Record, rej []mpass.Rejection) (sqlite.IngestCounts, error) {
+	r.records = append(r.records, recs...)
+	r.rejections = append(r.rejections, rej...)
+	return sqlite.IngestCounts{Stored: len(recs), Rejected: len(rej)}, nil
+}
+
+func run(t *testing.T, opts ingest.Options, text string) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	in := &ingest.Ingester{Store: rec, Extractor: testenv.MustExtractor(t), Options: opts}
+	if _, err := in.Ingest(context.Background(), "in.txt", strings.NewReader(text)); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func TestJSONLRejections(t *testing.T) {
+	good := `{"kind":"release","id":"r-1","time":"2026-10-05T07:58:12Z","sp":"` + shop + `","controller":"` + city + `","subject":"` + aino + `","attributes":{"urn:mpass.id:uid":["x"]}}`
+	for _, tc := range []struct {
+		name, line, field, reason string
+	}{
+		{"invalid UTF-8", "{\"kind\":\"release\xff\"}", "", "not valid UTF-8"},
+		{"not JSON", `{"kind":`, "", "not one JSON object"},
+		{"an array", `[1,2]`, "", "not one JSON object"},
+		{"two objects", good + good, "", "not one JSON object"},
+		{"unknown kind", `{"kind":"login","time":"2026-10-05T07:58:12Z","sp":"s","subject":"x"}`, "kind", "unknown kind"},
+		{"no kind", `{"time":"2026-10-05T07:58:12Z","sp":"s","subject":"x"}`, "kind", "required"},
+		{"attributes not an object", `{"kind":"release","time":"2026-10-05T07:58:12Z","sp":"s","controller":"` + city + `","subject":"x","attributes":[1]}`, "attributes", "must be an object"},
+		{"values not strings", `{"kind":"release","time":"2026-10-05T07:58:12Z","sp":"s","controller":"` + city + `","subject":"x","attributes":{"mail":[1]}}`, "attributes", "list of strings"},
+		{"time not a string", `{"kind":"release","time":20261005,"sp":"s","subject":"x"}`, "time", "wrong type"},
+		{"time not RFC 3339", `{"kind":"release","time":"5.10.2026 7:58","sp":"s","controller":"` + city + `","subject":"x"}`, "time", "not an RFC 3339 time"},
+		{"bad controller", `{"kind":"release","time":"2026-10-05T07:58:12Z","sp":"s","controller":"1.2.246.562.24.123","subject":"x"}`, "controller", "not an OPH organisation OID"},
+		{"controller not found", `{"kind":"release","time":"2026-10-05T07:58:12Z","sp":"s","subject":"x","attributes":{"urn:mpass.id:uid":["x"]}}`, "controller", "missing"},
+		{"no time", `{"kind":"release","sp":"s","controller":"` + city + `","subject":"x"}`, "time", "required"},
+		{"empty sp", `{"kind":"release","time":"2026-10-05T07:58:12Z","sp":" ","controller":"` + city + `","subject":"x"}`, "sp", "required"},
+		{"no subject", `{"kind":"release","time":"2026-10-05T07:58:12Z","sp":"s","controller":"` + city + `"}`, "subject", "required"},
+		{"use without purpose", `{"kind":"use","time":"2026-10-05T07:58:12Z","sp":"s","subject":"x"}`, "purpose", "required"},
+		{"use attributes not names", `{"kind":"use","time":"2026-10-05T07:58:12Z","sp":"s","subject":"x","purpose":"analytics","attributes":7}`, "attributes", "list of attribute names"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := run(t, ingest.Options{Format: ingest.FormatJSONL}, good+"\n\n"+tc.line+"\n"+strings.Replace(good, "r-1", "r-2", 1)+"\n")
+			if len(rec.records) != 2 {
+				t.Errorf("stored %d good records, want 2 (a bad neighbour drops none)", len(rec.records))
+			}
+			if len(rec.rejections) != 1 {
+				t.Fatalf("rejections = %v, want 1", rec.rejections)
+			}
+			r := rec.rejections[0]
+			if r.Source != "in.txt" || r.Line != 3 || r.Field != tc.field || !strings.Contains(r.Reason, tc.reason) || len(r.Digest) != 64 {
+				t.Errorf("rejection = %+v (%s), want line 3 field %q reason containing %q", r, r.Error(), tc.field, tc.reason)
+			}
+		})
+	}
+}
+
+func TestJSONLRelease(t *testing.T) {
+	line := `{"kind":"release","id":"r-0001","time":"2026-10-05T09:58:12+02:00","sp":"` + shop + `","subject":"` + aino + `",` +
+		`"attributes":{"mpassUsername":["` + aino + `"],"given_name":"Aino","mail":["aino.2012@x.fi"],"urn:mpass.id:role":["` + role7 + `"],"x-custom":null}}`
+	rec := run(t, ingest.Options{}, line) // auto: sniffs JSON
+	if len(rec.records) != 1 {
+		t.Fatalf("records = %v, rejections = %v", rec.records, rec.rejections)
+	}
+	r := rec.records[0]
+	x := testenv.MustExtractor(t)
+	if r.Controller != city {
+		t.Errorf("controller from role = %q", r.Controller)
+	}
+	if r.Subject != x.Pseudonym(aino) || strings.Contains(r.Subject, "MPASSOID") {
+		t.Errorf("subject %q is not the pseudonym", r.Subject)
+	}
+	if got := r.Time.Format("2006-01-02T15:04:05Z07:00"); got != "2026-10-05T07:58:12Z" {
+		t.Errorf("time = %s, want UTC", got)
+	}
+	for _, name := range []string{"urn:mpass.id:uid", "urn:oid:2.5.4.42", "urn:oid:0.9.2342.19200300.100.1.3", "urn:mpass.id:role", "x-custom"} {
+		if _, ok := r.Attributes[name]; !ok {
+			t.Errorf("attribute %s missing from %v", name, r.Attributes)
+		}
+	}
+	if r.Attributes["x-custom"].Values {
+		t.Error("null values should be names only")
+	}
+	if y := r.Attributes["urn:oid:0.9.2342.19200300.100.1.3"].Years; len(y) != 1 || y[0] != 2012 {
+		t.Errorf("mail years = %v", y)
+	}
+	if r.Role != mpass.RoleLearner {
+		t.Errorf("role = %v, want learner", r.Role)
+	}
+}
+
+func TestJSONLUseControllerIsOptional(t *testing.T) {
+	rec := run(t, ingest.Options{Format: ingest.FormatJSONL}, `{"kind":"use","time":"2026-10-09T12:00:00Z","sp":"s","subject":"x","purpose":"marketing.communications.email","attributes":["email"],"note":"autumn campaign"}`)
+	if len(rec.records) != 1 || rec.records[0].Controller != "" || !strings.HasPrefix(rec.records[0].ID, "sha256:") {
+		t.Fatalf("records = %+v, rejections = %v", rec.records, rec.rejections)
+	}
+	if _, ok := rec.records[0].Attributes["urn:oid:0.9.2342.19200300.100.1.3"]; !ok {
+		t.Errorf("use attribute names not canonical: %v", rec.records[0].Attributes)
+	}
+}
+
+func TestCSV(t *testing.T) {
+	text := "kind,id,time,sp,controller,subject,purpose,attributes\n" +
+		"release,r-1,2026-10-05T07:58:12Z," + shop + "," + city + "," + aino + ",,urn:mpass.id:uid=" + aino + ";givenName=Aino;mail=\n" +
+		"release,r-2,2026-10-05T07:58:12Z," + shop + ",,x,,\"urn:mpass.id:role=" + role7 + "\"\n" +
+		"use,u-1,2026-10-09T12:00:00Z," + shop + ",," + aino + ",marketing.communications.email,mail\n" +
+		"release,r-3,\"2026-10-05T07:58:12Z," + shop + "\n" + // quoting error
+		"release,r-4,2026-10-05T07:58:12Z\n" + // field count
+		"release,r-5,yesterday," + shop + "," + city + ",x,,\n"
+	rec := run(t, ingest.Options{}, text)
+	if len(rec.records) != 3 {
+		t.Fatalf("records = %d, rejections = %v", len(rec.records), rec.rejections)
+	}
+	if !rec.records[0].Attributes["urn:oid:0.9.2342.19200300.100.1.3"].Values {
+		t.Error("mail= is an empty value, not names only")
+	}
+	if rec.records[1].Controller != city {
+		t.Errorf("controller from role = %q", rec.records[1].Controller)
+	}
+	want := []struct {
+		line          int
+		field, reason string
+	}{{5, "", "CSV"}, {6, "", "wrong number of fields"}, {7, "time", "RFC 3339"}}
+	if len(rec.rejections) != len(want) {
+		t.Fatalf("rejections = %v", rec.rejections)
+	}
+	for i, w := range want {
+		r := rec.rejections[i]
+		if r.Line != w.line || r.Field != w.field || !strings.Contains(r.Reason, w.reason) {
+			t.Errorf("rejection %d = %s, want line %d field %q %q", i, r.Error(), w.line, w.field, w.reason)
+		}
+	}
+}
+
+func TestCSVBadHeaderRejectsEveryLine(t *testing.T) {
+	rec := run(t, ingest.Options{Format: ingest.FormatCSV}, "kind,id,time\nrelease,r-1,2026-10-05T07:58:12Z\n")
+	if len(rec.records) != 0 || len(rec.rejections) != 2 || rec.rejections[0].Field != "sp" {
+		t.Fatalf("records %v rejections %v", rec.records, rec.rejections)
+	}
+}
+
+func shibLine(status string) string {
+	f := make([]string, 21)
+	f[0] = "192.0.2.10"
+	f[2] = "2026-10-05T07:58:12.345Z"
+	f[3] = aino + "@" + city
+	f[4] = shop
+	f[5] = "_a1b2c3"
+	f[8] = "urn:mpass.id:uid,givenName,urn:mpass.id:role"
+	f[17] = status
+	return strings.Join(f, "|")
+}
+
+func TestShibboleth(t *testing.T) {
+	text := shibLine("urn:oasis:names:tc:SAML:2.0:status:Success") + "\n" +
+		shibLine("urn:oasis:names:tc:SAML:2.0:status:Responder") + "\n" +
+		"too|few|fields\n" +
+		strings.Replace(shibLine(""), "2026-10-05T07:58:12.345Z", "20261006T080000Z", 1) + "\n" +
+		strings.Replace(shibLine(""), "2026-10-05T07:58:12.345Z", "soon", 1) + "\n"
+	rec := &recorder{}
+	in := &ingest.Ingester{Store: rec, Extractor: testenv.MustExtractor(t), Options: ingest.Options{Format: ingest.FormatShibboleth}}
+	res, err := in.Ingest(context.Background(), "idp-audit.log", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != 1 || len(rec.records) != 2 || len(rec.rejections) != 2 {
+		t.Fatalf("skipped %d records %d rejections %v", res.Skipped, len(rec.records), rec.rejections)
+	}
+	r := rec.records[0]
+	if r.ID != "_a1b2c3" || r.Controller != city || len(r.Attributes) != 3 || r.Attributes["urn:mpass.id:role"].Values {
+		t.Errorf("record = %+v", r)
+	}
+	if rec.rejections[0].Line != 3 || !strings.Contains(rec.rejections[0].Reason, "3 fields where the log format has 21") {
+		t.Errorf("rejection = %s", rec.rejections[0].Error())
+	}
+	if rec.rejections[1].Line != 5 || rec.rejections[1].Field != "%T" {
+		t.Errorf("rejection = %s", rec.rejections[1].Error())
+	}
+}
+
+func TestShibbolethControllerOption(t *testing.T) {
+	line := strings.Replace(shibLine(""), "@"+city, "@koulu.example.fi", 1)
+	if rec := run(t, ingest.Options{Format: ingest.FormatShibboleth}, line); len(rec.rejections) != 1 || rec.rejections[0].Field != "controller" {
+		t.Fatalf("without a controller: %v", rec.rejections)
+	}
+	if rec := run(t, ingest.Options{Format: ingest.FormatShibboleth, Controller: city}, line); len(rec.records) != 1 {
+		t.Fatalf("--controller: %v", rec.rejections)
+	}
+	if rec := run(t, ingest.Options{Format: ingest.FormatShibboleth, Scopes: map[string]string{"koulu.example.fi": city}}, line); len(rec.records) != 1 || rec.records[0].Controller != city {
+		t.Fatalf("--scope: %v", rec.rejections)
+	}
+	custom := ingest.Options{Format: ingest.FormatShibboleth, LogFormat: "%T|%u|%SP|%attr", Controller: city}
+	if rec := run(t, custom, "2026-10-05T07:58:12Z|u1|"+shop+"|mail,givenName"); len(rec.records) != 1 {
+		t.Fatalf("custom format: %v", rec.rejections)
+	}
+}
+
+func TestOverlongLineIsRejectedAndReadingGoesOn(t *testing.T) {
+	good := `{"kind":"use","id":"u-1","time":"2026-10-09T12:00:00Z","sp":"s","subject":"x","purpose":"analytics"}`
+	long := `{"kind":"use","note":"` + strings.Repeat("a", ingest.MaxLine+10) + `"}`
+	rec := run(t, ingest.Options{Format: ingest.FormatJSONL}, long+"\n"+good)
+	if len(rec.records) != 1 || len(rec.rejections) != 1 || rec.rejections[0].Line != 1 || !strings.Contains(rec.rejections[0].Reason, "longer than") {
+		t.Fatalf("records %d rejections %v", len(rec.records), rec.rejections)
+	}
+}
+
+func TestIngestIsIdempotent(t *testing.T) {
+	db := testenv.MustOpenDB(t)
+	text := `{"kind":"release","id":"r-1","time":"2026-10-05T07:58:12Z","sp":"s","controller":"` + city + `","subject":"x","attributes":{}}
+{"kind":"use","time":"2026-10-09T12:00:00Z","sp":"s","subject":"x","purpose":"analytics"}
+not json`
+	first := testenv.MustIngest(t, db, "jsonl", text)
+	second := testenv.MustIngest(t, db, "jsonl", text)
+	if first.Stored != 2 || first.Rejected != 1 {
+		t.Errorf("first = %+v", first.IngestCounts)
+	}
+	if second.Stored != 0 || second.Duplicate != 2 || second.Rejected != 1 {
+		t.Errorf("second = %+v, want everything duplicate", second.IngestCounts)
+	}
+	rel, uses, err := db.CountRecords(context.Background())
+	if err != nil || rel != 1 || uses != 1 {
+		t.Errorf("stored %d releases %d uses (%v)", rel, uses, err)
+	}
+	rej, err := db.Rejections(context.Background())
+	if err != nil || len(rej) != 1 {
+		t.Errorf("rejections kept = %v (%v), want the one line once", rej, err)
+	}
+}
+
+// records writes n release lines on demand, so the test never holds the input.
+type records struct {
+	n, i int
+	buf  []byte
+}
+
+func (r *records) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.i == r.n {
+			return 0, io.EOF
+		}
+		r.buf = fmt.Appendf(nil, `{"kind":"release","id":"r-%d","time":"2026-10-05T07:58:12Z","sp":"%s","controller":"%s","subject":"MPASSOID.%d","attributes":{"urn:mpass.id:uid":["MPASSOID.%d"],"givenName":["Aino"],"urn:mpass.id:role":["%s"]}}`+"\n",
+			r.i, shop, city, r.i%5000, r.i%5000, role7)
+		r.i++
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// TestIngestMemoryIsFlat streams 300,000 records (about 105 MB) and checks that the
+// heap stays well below the input size: the reader streams, it never reads it whole.
+func TestIngestMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 300,000 records")
+	}
+	const n = 300_000
+	db := testenv.MustOpenDB(t)
+	in := &ingest.Ingester{Store: db, Extractor: testenv.MustExtractor(t)}
+	src := &sampling{r: &records{n: n}}
+	res, err := in.Ingest(context.Background(), "gen.jsonl", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored != n {
+		t.Fatalf("stored %d", res.Stored)
+	}
+	const bound = 64 << 20
+	t.Logf("heap peak %d MB for %d MB of input", src.peak>>20, src.read>>20)
+	if src.peak > bound {
+		t.Errorf("heap peaked at %d MB, want under %d MB", src.peak>>20, bound>>20)
+	}
+}
+
+// sampling reads through r and samples the heap every 4 MB read.
+type sampling struct {
+	r          io.Reader
+	read, peak uint64
+}
+
+func (s *sampling) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if s.read/(4<<20) != (s.read+uint64(n))/(4<<20) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		s.peak = max(s.peak, m.HeapAlloc)
+	}
+	s.read += uint64(n)
+	return n, err
+}
