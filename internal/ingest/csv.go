@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"bytes"
-	"errors"
 	"encoding/csv"
+	"errors"
 	"strings"
 )
 

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -265,21 +266,35 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpa
 	return r, nil
 }
 
+// decode decodes one entry strictly: an unknown field is an error, as at the top level
+// (yaml.Node.Decode alone would ignore it).
 func decode(p *problems, n *yaml.Node, v any) bool {
-	if err := n.Decode(v); err != nil {
-		p.add(n.Line, "", "%v", err)
+	b, err := yaml.Marshal(n)
+	if err == nil {
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		err = dec.Decode(v)
+	}
+	if err != nil {
+		msg := err.Error()
+		msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n")
+		msg = lineRef.ReplaceAllString(msg, "")
+		p.add(n.Line, "", "%s", strings.TrimSpace(msg))
 		return false
 	}
 	return true
 }
 
+// lineRef is yaml's "line N: " within the re-encoded entry, meaningless to the reader.
+var lineRef = regexp.MustCompile(`(?m)^\s*line \d+: `)
+
 func checkRange(p *problems, line int, r dateRange) mpass.DateRange {
-	for field, d := range map[string]string{"valid.from": r.From, "valid.to": r.To} {
-		if d == "" {
+	for _, x := range [...]struct{ field, day string }{{"valid.from", r.From}, {"valid.to", r.To}} {
+		if x.day == "" {
 			continue
 		}
-		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			p.add(line, field, "%q is not a date (YYYY-MM-DD)", d)
+		if _, err := time.Parse(time.DateOnly, x.day); err != nil {
+			p.add(line, x.field, "%q is not a date (YYYY-MM-DD)", x.day)
 		}
 	}
 	if r.From != "" && r.To != "" && r.To < r.From {
