@@ -1,5 +1,62 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"io"
+	"os"
+	"path/filepath"
 
-func (m *Main) genCommand() *cobra.Command { return &cobra.Command{Use: "gen", Hidden: true} }
+	"github.com/spf13/cobra"
+
+	"github.com/opetushallitus/mpass-audit/internal/gen"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+func (m *Main) genCommand() *cobra.Command {
+	var cfg gen.Config
+	var out, reg string
+	cmd := &cobra.Command{
+		Use:   "gen --records N [--seed S]",
+		Short: "Write N synthetic records (JSON Lines) and a matching registry, for demos and benchmarks",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cfg.Records <= 0 {
+				return mpass.Errorf(mpass.EINVALID, "--records must be positive")
+			}
+			if reg == "" {
+				reg = "registry.yaml"
+				if out != "" && out != "-" {
+					reg = filepath.Join(filepath.Dir(out), "registry.yaml")
+				}
+			}
+			g := gen.New(cfg)
+			var w io.Writer = m.Stdout
+			if out != "" && out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			if err := g.WriteRecords(w); err != nil {
+				return err
+			}
+			f, err := os.Create(reg)
+			if err != nil {
+				return err
+			}
+			if err := g.WriteRegistry(f); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Records, "records", 0, "how many records")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed writes the same bytes")
+	f.IntVar(&cfg.Controllers, "controllers", 300, "how many controllers")
+	f.IntVar(&cfg.SPs, "sps", 200, "how many service providers")
+	f.StringVarP(&out, "output", "o", "", "records file (default stdout)")
+	f.StringVar(&reg, "registry", "", "registry file (default registry.yaml beside the records)")
+	return cmd
+}

@@ -14,6 +14,9 @@ import (
 // Table writes a human summary: the run, results by term, and by term and SP.
 type Table struct{}
 
+// TopSPs is how many SPs the table lists under a term; the rest are counted.
+const TopSPs = 10
+
 type counts struct{ fail, warn, skip, errs, new int64 }
 
 func (c *counts) add(f *mpass.Finding) {
@@ -91,8 +94,16 @@ func (Table) Output(w io.Writer, r *Report) error {
 				sps = append(sps, k[1])
 			}
 		}
-		slices.Sort(sps)
-		for _, sp := range sps {
+		// the SPs with the most fails and warns first; a long tail is summed up
+		slices.SortFunc(sps, func(a, b string) int {
+			ca, cb := bySP[[2]string{term, a}], bySP[[2]string{term, b}]
+			return cmp.Or(cmp.Compare(cb.fail+cb.warn, ca.fail+ca.warn), cmp.Compare(a, b))
+		})
+		for i, sp := range sps {
+			if i == TopSPs && len(sps) > TopSPs+1 {
+				fmt.Fprintf(tw, "\t… %d more service providers\t\t\t\t\t\n", len(sps)-TopSPs)
+				break
+			}
 			c := bySP[[2]string{term, sp}]
 			fmt.Fprintf(tw, "\t%s\t%d\t%d\t%d\t%d\t\n", sp, c.fail, c.warn, c.skip, c.new)
 		}

@@ -353,3 +353,9 @@ func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*
 	})
 	return out, err
 }
+
+// SetRunPID records which process works on a run (tests simulate a killed one).
+func (db *DB) SetRunPID(ctx context.Context, id int64, pid int) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE runs SET pid = ? WHERE id = ?`, pid, id)
+	return err
+}

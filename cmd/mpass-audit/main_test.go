@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run runs one command line in a fresh Main on dir's database.
+func run(t *testing.T, dir string, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	code = m.Run(context.Background(), append([]string{"--db", filepath.Join(dir, "a.db")}, args...))
+	m.Close()
+	return code, out.String(), errb.String()
+}
+
+func TestExitStatuses(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		out   string
+		err   string
+	}{
+		{"load registry", "", []string{"registry", "load", "../../testdata/demo/registry.yaml"}, 0, "registry version 1: 2 controllers", ""},
+		{"ingest the demo", "", []string{"ingest", "../../testdata/demo/records.jsonl"}, 0, "stored 16, duplicate 0, rejected 0", ""},
+		{"ingest again", "", []string{"ingest", "../../testdata/demo/records.jsonl"}, 0, "stored 0, duplicate 16, rejected 0", ""},
+		{"ingest a bad line from stdin", "{\"kind\":\"login\"}\n", []string{"ingest", "--format", "jsonl", "-"}, 1, "rejected 1", "-:1: kind: unknown kind"},
+		{"unreadable file", "", []string{"ingest", filepath.Join(dir, "missing.jsonl")}, 2, "", "no such file"},
+		{"bad flag", "", []string{"audit", "--colour"}, 2, "", "unknown flag"},
+		{"bad date", "", []string{"audit", "--from", "1.10.2026"}, 2, "", "not a date"},
+		{"audit", "", []string{"audit"}, 0, "no-age-inference", ""},
+		{"audit fails on fail", "", []string{"audit", "--fail-on", "fail", "--format", "csv"}, 1, "policy,rule,result", ""},
+		{"audit of a clean controller-period", "", []string{"audit", "--controller", "1.2.246.562.10.55555555553", "--from", "2026-01-01", "--to", "2026-01-31", "--fail-on", "warn"}, 0, "pass 0", ""},
+		{"bad registry", "", []string{"registry", "load", "../../testdata/demo/records.jsonl"}, 2, "", "records.jsonl"},
+		{"policy test", "", []string{"policy", "test"}, 0, " passed, 0 failed", ""},
+		{"policy test junit", "", []string{"policy", "test", "--format", "junit"}, 0, "<testsuite", ""},
+		{"bad policy dir", "", []string{"--policy", dir, "policy", "test"}, 2, "", "no .rego files"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := run(t, dir, nil, tc.stdin, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errs, tc.err) {
+				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tc.code, out, errs)
+			}
+			if code == exitUsage && strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+				t.Errorf("usage error is not one line: %q", errs)
+			}
+		})
+	}
+}
+
+func TestPseudonymKey(t *testing.T) {
+	dir := t.TempDir()
+	_, a, _ := run(t, dir, nil, "", "pseudonym", "MPASSOID.1")
+	_, b, _ := run(t, dir, nil, "", "pseudonym", "MPASSOID.1")
+	if a == "" || a != b {
+		t.Fatalf("pseudonyms %q %q differ with one key file", a, b)
+	}
+	st, err := os.Stat(filepath.Join(dir, "a.db.key"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file %v %v", st, err)
+	}
+	env := map[string]string{"MPASS_AUDIT_KEY": "0123456789abcdef0123456789abcdef"}
+	_, c, _ := run(t, dir, env, "", "pseudonym", "MPASSOID.1")
+	if c == a {
+		t.Error("MPASS_AUDIT_KEY did not take precedence")
+	}
+	if code, _, errs := run(t, dir, map[string]string{"MPASS_AUDIT_KEY": "short"}, "", "pseudonym", "x"); code != 2 || !strings.Contains(errs, "too short") {
+		t.Errorf("short key: %d %s", code, errs)
+	}
+	if err := os.Chmod(filepath.Join(dir, "a.db.key"), 0); err == nil && os.Getuid() != 0 {
+		if code, _, errs := run(t, dir, nil, "", "pseudonym", "x"); code != 2 || !strings.Contains(errs, "unreadable") {
+			t.Errorf("unreadable key: %d %s", code, errs)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package sqlite_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
+	"github.com/opetushallitus/mpass-audit/internal/testenv"
+)
+
+func TestOpenTwiceAppliesMigrationsOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	for range 2 {
+		db := sqlite.NewDB(path)
+		if err := db.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := db.IntegrityCheck(context.Background()); err != nil || s != "ok" {
+			t.Fatalf("integrity %q %v", s, err)
+		}
+		db.Close()
+	}
+}
+
+func TestRegistryRoundTrip(t *testing.T) {
+	db := testenv.MustOpenDB(t)
+	withdrawn := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	in := &mpass.Registry{
+		Digest:      "sha256:x",
+		Controllers: []mpass.Controller{{OID: "1.2.246.562.10.44444444449", Name: "Esimerkkilä", Schools: []mpass.School{{Code: "03082", Name: "Koulu"}}}},
+		ServiceProviders: []mpass.ServiceProvider{{ID: "s1", Name: "S", Commercial: true, Valid: mpass.DateRange{From: "2024-01-01"},
+			Attributes: []string{"urn:mpass.id:uid"}, Purposes: []string{"essential.service.authentication"}}},
+		Agreements: []mpass.Agreement{{Controller: "1.2.246.562.10.44444444449", SP: "s1", Valid: mpass.DateRange{From: "2024-01-01", To: "2026-12-31"},
+			Attributes: []string{"mail"}, Purposes: []string{}}},
+		Consents: []mpass.Consent{{Subject: "p1", SP: "s1", Purpose: "marketing", GivenBy: "guardian",
+			Given: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), Withdrawn: &withdrawn}},
+		Exceptions: []mpass.Exception{{ID: "E1", Term: "data-minimisation", SP: "s1", Reason: "r", Expires: "2027-01-01"}},
+	}
+	if err := db.CreateRegistry(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := db.LatestRegistry(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Version != 1 || out.Loaded.IsZero() {
+		t.Errorf("version %d loaded %v", out.Version, out.Loaded)
+	}
+	out.Loaded = in.Loaded
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip:\n in %+v\nout %+v", in, out)
+	}
+	if _, err := db.FindRegistry(context.Background(), 7); mpass.ErrorCode(err) != mpass.ENOTFOUND {
+		t.Errorf("missing version: %v", err)
+	}
+}
+
+func TestNoRegistryIsNotFound(t *testing.T) {
+	if _, err := testenv.MustOpenDB(t).LatestRegistry(context.Background()); mpass.ErrorCode(err) != mpass.ENOTFOUND {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestInterruptedRunIsMarkedFailed: a run left "running" by a process that is gone is
+// failed at the next open and never listed; a live process's run is left alone.
+func TestInterruptedRunIsMarkedFailed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	db := sqlite.NewDB(path)
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	live := &mpass.Run{}
+	if err := db.CreateRun(context.Background(), live); err != nil {
+		t.Fatal(err)
+	}
+	dead := &mpass.Run{}
+	if err := db.CreateRun(context.Background(), dead); err != nil {
+		t.Fatal(err)
+	}
+	// a process that has exited stands for the killed auditor
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetRunPID(context.Background(), dead.ID, cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = sqlite.NewDB(path)
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		id     int64
+		status string
+	}{{live.ID, mpass.RunRunning}, {dead.ID, mpass.RunFailed}} {
+		r, err := db.FindRun(context.Background(), tc.id)
+		if err != nil || r.Status != tc.status {
+			t.Errorf("run %d: %v %v, want %s", tc.id, r, err, tc.status)
+		}
+	}
+	if runs, _ := db.FindRuns(context.Background(), nil); len(runs) != 0 {
+		t.Errorf("listed unfinished runs %v", runs)
+	}
+}
