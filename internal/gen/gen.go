@@ -168,15 +168,15 @@ func (g *Generator) sp() *sp {
 }
 
 type record struct {
-	Kind       string              `json:"kind"`
-	ID         string              `json:"id"`
-	Time       string              `json:"time"`
-	SP         string              `json:"sp"`
-	Controller string              `json:"controller,omitempty"`
-	Subject    string              `json:"subject"`
-	Purpose    string              `json:"purpose,omitempty"`
-	Attributes any                 `json:"attributes"`
-	Note       string              `json:"note,omitempty"`
+	Kind       string `json:"kind"`
+	ID         string `json:"id"`
+	Time       string `json:"time"`
+	SP         string `json:"sp"`
+	Controller string `json:"controller,omitempty"`
+	Subject    string `json:"subject"`
+	Purpose    string `json:"purpose,omitempty"`
+	Attributes any    `json:"attributes"`
+	Note       string `json:"note,omitempty"`
 }
 
 // WriteRecords writes cfg.Records records as JSON Lines.
