@@ -3,8 +3,8 @@ package audit
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
+	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/policy"
@@ -20,27 +20,32 @@ type collector struct {
 	db       *sqlite.DB
 	batch    []mpass.Finding
 	size     int
-	stats    map[[2]string]*mpass.SPStats
+	stats    map[[2]string]*mpass.SPStats  // controller, SP
+	days     map[[3]string]*mpass.DayStats // controller, SP, day; flushed at maxDays
 }
 
 func newCollector(run *mpass.Run, previous map[string]bool, termsOf map[mpass.Kind][]string, db *sqlite.DB, size int) *collector {
 	if size <= 0 {
 		size = 5000
 	}
-	return &collector{run: run, previous: previous, termsOf: termsOf, db: db, size: size, stats: map[[2]string]*mpass.SPStats{}}
+	return &collector{run: run, previous: previous, termsOf: termsOf, db: db, size: size, stats: map[[2]string]*mpass.SPStats{}, days: map[[3]string]*mpass.DayStats{}}
 }
 
 // rank orders results when one record gets the same finding twice: the worst stays.
 var rank = map[string]int{mpass.ResultError: 0, mpass.ResultFail: 1, mpass.ResultWarn: 2, mpass.ResultSkip: 3, mpass.ResultPass: 4}
 
+// maxDays bounds the day counts held before they are added to the store.
+const maxDays = 50_000
+
 func (c *collector) add(ctx context.Context, r *mpass.Record, decisions []policy.Decision) error {
-	st := c.statsFor(r)
+	st, day := c.statsFor(r)
 	judged := map[string]bool{} // terms with a non-pass result for this record
 	seen := map[string]int{}    // finding id → index in c.batch
 	for _, d := range decisions {
 		if d.Result == mpass.ResultPass {
 			if d.Attribute != "" {
 				st.Disclosures[d.Attribute]++
+				day.Disclosures++
 			}
 			continue
 		}
@@ -57,48 +62,55 @@ func (c *collector) add(ctx context.Context, r *mpass.Record, decisions []policy
 		}
 		if i, dup := seen[f.ID]; dup {
 			if rank[f.Result] < rank[c.batch[i].Result] {
-				c.count(st, c.batch[i].Result, -1)
-				c.count(st, f.Result, 1)
+				c.count(st, day, c.batch[i].Result, -1)
+				c.count(st, day, f.Result, 1)
 				c.batch[i] = f
 			}
 			continue
 		}
 		seen[f.ID] = len(c.batch)
 		c.batch = append(c.batch, f)
-		c.count(st, f.Result, 1)
+		c.count(st, day, f.Result, 1)
 	}
 	for _, t := range c.termsOf[r.Kind] {
 		if !judged[t] {
-			c.count(st, mpass.ResultPass, 1)
+			c.count(st, day, mpass.ResultPass, 1)
 		}
 	}
 	return c.flush(ctx, false)
 }
 
 // count adds to the run's summary and to the controller's and SP's.
-func (c *collector) count(st *mpass.SPStats, result string, n int64) {
+func (c *collector) count(st *mpass.SPStats, day *mpass.DayStats, result string, n int64) {
 	c.run.Summary.Add(result, n)
 	st.Summary.Add(result, n)
+	day.Summary.Add(result, n)
 }
 
-func (c *collector) statsFor(r *mpass.Record) *mpass.SPStats {
+func (c *collector) statsFor(r *mpass.Record) (*mpass.SPStats, *mpass.DayStats) {
 	k := [2]string{r.Controller, r.SP}
 	st := c.stats[k]
 	if st == nil {
-		st = &mpass.SPStats{Controller: r.Controller, SP: r.SP, Attributes: map[string]int64{}, Disclosures: map[string]int64{}, Weekly: map[string]int64{}}
+		st = &mpass.SPStats{Controller: r.Controller, SP: r.SP, Attributes: map[string]int64{}, Disclosures: map[string]int64{}}
 		c.stats[k] = st
+	}
+	dk := [3]string{r.Controller, r.SP, r.Time.UTC().Format(time.DateOnly)}
+	day := c.days[dk]
+	if day == nil {
+		day = &mpass.DayStats{Controller: dk[0], SP: dk[1], Day: dk[2]}
+		c.days[dk] = day
 	}
 	if r.Kind == mpass.KindUse {
 		st.Uses++
-		return st
+		day.Uses++
+		return st, day
 	}
 	st.Releases++
+	day.Releases++
 	for name := range r.Attributes {
 		st.Attributes[name]++
 	}
-	y, w := r.Time.ISOWeek()
-	st.Weekly[fmt.Sprintf("%04d-W%02d", y, w)]++
-	return st
+	return st, day
 }
 
 func (c *collector) flush(ctx context.Context, final bool) error {
@@ -108,6 +120,16 @@ func (c *collector) flush(ctx context.Context, final bool) error {
 		}
 		c.batch = c.batch[:0]
 	}
+	if len(c.days) >= maxDays || final {
+		days := make([]*mpass.DayStats, 0, len(c.days))
+		for _, d := range c.days {
+			days = append(days, d)
+		}
+		if err := c.db.AddDays(ctx, c.run.ID, days); err != nil {
+			return err
+		}
+		clear(c.days)
+	}
 	if !final {
 		return nil
 	}
@@ -116,10 +138,7 @@ func (c *collector) flush(ctx context.Context, final bool) error {
 		stats = append(stats, s)
 	}
 	slices.SortFunc(stats, func(a, b *mpass.SPStats) int {
-		if a.Controller != b.Controller {
-			return cmp.Compare(a.Controller, b.Controller)
-		}
-		return cmp.Compare(a.SP, b.SP)
+		return cmp.Or(cmp.Compare(a.Controller, b.Controller), cmp.Compare(a.SP, b.SP))
 	})
 	return c.db.InsertStats(ctx, c.run.ID, stats)
 }

@@ -112,8 +112,8 @@ const (
 	ChangePersisting = "persisting"
 )
 
-// SPStats is what one controller released to and had used by one SP in a run: the
-// report's per-SP section and charts are drawn from it.
+// SPStats is what one controller released to and had used by one SP over a whole run:
+// which attributes, how many approved age-indicative ones, and the results.
 type SPStats struct {
 	Controller  string           `json:"controller"`
 	SP          string           `json:"sp"`
@@ -121,8 +121,20 @@ type SPStats struct {
 	Uses        int64            `json:"uses"`
 	Attributes  map[string]int64 `json:"attributes"`  // name → releases carrying it
 	Disclosures map[string]int64 `json:"disclosures"` // approved age-indicative attribute → releases
-	Weekly      map[string]int64 `json:"weekly"`      // ISO week (2026-W41) → releases
-	Summary     Summary          `json:"summary"`     // results of this controller's records at this SP
+	Summary     Summary          `json:"summary"`
+}
+
+// DayStats counts one controller's records at one SP on one day (UTC) of a run, so a
+// report of a period inside the run's scope counts exactly that period. It has no maps,
+// so a national run keeps few bytes per day.
+type DayStats struct {
+	Controller  string  `json:"controller"`
+	SP          string  `json:"sp"`
+	Day         string  `json:"day"`
+	Releases    int64   `json:"releases"`
+	Uses        int64   `json:"uses"`
+	Disclosures int64   `json:"disclosures"`
+	Summary     Summary `json:"summary"`
 }
 
 // Term describes one agreement term and its rules, read from the policies' METADATA.

@@ -254,13 +254,7 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 func (db *DB) Resolved(ctx context.Context, run, prev int64, controllers []string, fn func(*mpass.Finding) error) error {
 	query := `SELECT ` + findingColumns + ` FROM findings p WHERE run_id = ? AND result != 'pass'
 		AND NOT EXISTS (SELECT 1 FROM findings c WHERE c.run_id = ? AND c.finding = p.finding)`
-	args := []any{prev, run}
-	if controllers != nil {
-		query += ` AND controller IN (` + placeholders(len(controllers)) + `)`
-		for _, c := range controllers {
-			args = append(args, c)
-		}
-	}
+	query, args := inControllers(query, []any{prev, run}, controllers)
 	rows, err := db.db.QueryContext(ctx, query+` ORDER BY term, rule, sp, record, attribute`, args...)
 	if err != nil {
 		return err
@@ -297,8 +291,8 @@ func (db *DB) InsertStats(ctx context.Context, runID int64, stats []*mpass.SPSta
 		return err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_stats (run_id, controller, sp, releases, uses, attributes, disclosures, weekly, summary)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_stats (run_id, controller, sp, releases, uses, attributes, disclosures, summary)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -306,26 +300,55 @@ func (db *DB) InsertStats(ctx context.Context, runID int64, stats []*mpass.SPSta
 	for _, s := range stats {
 		attrs, _ := json.Marshal(s.Attributes)
 		disc, _ := json.Marshal(s.Disclosures)
-		weekly, _ := json.Marshal(s.Weekly)
 		summary, _ := json.Marshal(s.Summary)
-		if _, err := stmt.ExecContext(ctx, runID, s.Controller, s.SP, s.Releases, s.Uses, string(attrs), string(disc), string(weekly), string(summary)); err != nil {
+		if _, err := stmt.ExecContext(ctx, runID, s.Controller, s.SP, s.Releases, s.Uses, string(attrs), string(disc), string(summary)); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
 }
 
-// Stats returns a run's aggregates for the given controllers (all when nil), ordered
-// by controller and SP.
-func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*mpass.SPStats, error) {
-	query := `SELECT controller, sp, releases, uses, attributes, disclosures, weekly, summary FROM run_stats WHERE run_id = ?`
-	args := []any{runID}
-	if controllers != nil {
-		query += ` AND controller IN (` + placeholders(len(controllers)) + `)`
-		for _, c := range controllers {
-			args = append(args, c)
+// AddDays adds day counts to a run's, summing with what is stored: the auditor flushes
+// them whenever it holds many, so memory stays bounded whatever the record order.
+func (db *DB) AddDays(ctx context.Context, runID int64, days []*mpass.DayStats) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_days (run_id, controller, sp, day, releases, uses, disclosures, pass, fail, warn, skip, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET releases = releases + excluded.releases, uses = uses + excluded.uses,
+			disclosures = disclosures + excluded.disclosures, pass = pass + excluded.pass, fail = fail + excluded.fail,
+			warn = warn + excluded.warn, skip = skip + excluded.skip, error = error + excluded.error`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, d := range days {
+		s := d.Summary
+		if _, err := stmt.ExecContext(ctx, runID, d.Controller, d.SP, d.Day, d.Releases, d.Uses, d.Disclosures, s.Pass, s.Fail, s.Warn, s.Skip, s.Error); err != nil {
+			return err
 		}
 	}
+	return tx.Commit()
+}
+
+// inControllers adds "AND controller IN (...)" for a non-nil list.
+func inControllers(query string, args []any, controllers []string) (string, []any) {
+	if controllers == nil {
+		return query, args
+	}
+	for _, c := range controllers {
+		args = append(args, c)
+	}
+	return query + ` AND controller IN (` + placeholders(len(controllers)) + `)`, args
+}
+
+// Stats returns a run's aggregates for the given controllers (all when nil), ordered by
+// controller and SP.
+func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*mpass.SPStats, error) {
+	query, args := inControllers(`SELECT controller, sp, releases, uses, attributes, disclosures, summary FROM run_stats WHERE run_id = ?`, []any{runID}, controllers)
 	rows, err := db.db.QueryContext(ctx, query+` ORDER BY controller, sp`, args...)
 	if err != nil {
 		return nil, err
@@ -333,22 +356,46 @@ func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*
 	var out []*mpass.SPStats
 	err = scanRows(rows, func() error {
 		var s mpass.SPStats
-		var attrs, disc, weekly, summary string
-		if err := rows.Scan(&s.Controller, &s.SP, &s.Releases, &s.Uses, &attrs, &disc, &weekly, &summary); err != nil {
-			return err
-		}
-		if err := json.Unmarshal([]byte(summary), &s.Summary); err != nil {
+		var attrs, disc, summary string
+		if err := rows.Scan(&s.Controller, &s.SP, &s.Releases, &s.Uses, &attrs, &disc, &summary); err != nil {
 			return err
 		}
 		for _, x := range []struct {
 			text string
-			into *map[string]int64
-		}{{attrs, &s.Attributes}, {disc, &s.Disclosures}, {weekly, &s.Weekly}} {
+			into any
+		}{{attrs, &s.Attributes}, {disc, &s.Disclosures}, {summary, &s.Summary}} {
 			if err := json.Unmarshal([]byte(x.text), x.into); err != nil {
 				return err
 			}
 		}
 		out = append(out, &s)
+		return nil
+	})
+	return out, err
+}
+
+// Days returns a run's day counts for the given controllers (all when nil) and days
+// (inclusive; "" is unbounded), ordered by controller, SP and day.
+func (db *DB) Days(ctx context.Context, runID int64, controllers []string, from, to string) ([]*mpass.DayStats, error) {
+	query, args := inControllers(`SELECT controller, sp, day, releases, uses, disclosures, pass, fail, warn, skip, error FROM run_days WHERE run_id = ?`, []any{runID}, controllers)
+	if from != "" {
+		query, args = query+` AND day >= ?`, append(args, from)
+	}
+	if to != "" {
+		query, args = query+` AND day <= ?`, append(args, to)
+	}
+	rows, err := db.db.QueryContext(ctx, query+` ORDER BY controller, sp, day`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*mpass.DayStats
+	err = scanRows(rows, func() error {
+		var d mpass.DayStats
+		s := &d.Summary
+		if err := rows.Scan(&d.Controller, &d.SP, &d.Day, &d.Releases, &d.Uses, &d.Disclosures, &s.Pass, &s.Fail, &s.Warn, &s.Skip, &s.Error); err != nil {
+			return err
+		}
+		out = append(out, &d)
 		return nil
 	})
 	return out, err

@@ -40,16 +40,33 @@ CREATE TABLE findings (
 CREATE INDEX findings_order ON findings (run_id, term, rule, sp, record, attribute);
 CREATE INDEX findings_controller ON findings (run_id, controller);
 
--- Per run, controller and SP: what was released and used, for the reports.
+-- Per run, controller and SP: what was released and used over the whole run, and the
+-- results, for the reports and for summaries limited to a reader's controllers.
 CREATE TABLE run_stats (
-	run_id     INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-	controller TEXT NOT NULL,
-	sp         TEXT NOT NULL,
-	releases   INTEGER NOT NULL,
-	uses       INTEGER NOT NULL,
-	attributes TEXT NOT NULL,             -- {"<name>": releases carrying it}
+	run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+	controller  TEXT NOT NULL,
+	sp          TEXT NOT NULL,
+	releases    INTEGER NOT NULL,
+	uses        INTEGER NOT NULL,
+	attributes  TEXT NOT NULL,            -- {"<name>": releases carrying it}
 	disclosures TEXT NOT NULL,            -- {"<name>": approved age-indicative releases}
-	weekly     TEXT NOT NULL,             -- {"<ISO week>": releases}
-	summary    TEXT NOT NULL,             -- results of these records: {"pass": n, "fail": n, ...}
+	summary     TEXT NOT NULL,            -- {"pass": n, "fail": n, ...}
 	PRIMARY KEY (run_id, controller, sp)
 );
+
+-- The same counts per day, for reports of a period inside a run's scope and their charts.
+CREATE TABLE run_days (
+	run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+	controller  TEXT NOT NULL,
+	sp          TEXT NOT NULL,
+	day         TEXT NOT NULL,
+	releases    INTEGER NOT NULL,
+	uses        INTEGER NOT NULL,
+	disclosures INTEGER NOT NULL,
+	pass        INTEGER NOT NULL,
+	fail        INTEGER NOT NULL,
+	warn        INTEGER NOT NULL,
+	skip        INTEGER NOT NULL,
+	error       INTEGER NOT NULL,
+	PRIMARY KEY (run_id, controller, sp, day)
+) WITHOUT ROWID;
