@@ -6,7 +6,7 @@ DEMO_DB := $(OUT)/demo.db
 OPA     := $(GO) tool opa
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint rego-test demo bench fuzz clean
+.PHONY: help build test lint rego-test demo reports bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ demo: build ## fresh database from the demo registry and records, then an audit
 	$(BIN) --db $(DEMO_DB) registry load testdata/demo/registry.yaml
 	$(BIN) --db $(DEMO_DB) ingest testdata/demo/records.jsonl
 	$(BIN) --db $(DEMO_DB) audit --format table
+	$(BIN) --db $(DEMO_DB) report --controller 1.2.246.562.10.44444444449 --period 2026-10 --lang fi -o $(OUT)/report-fi.pdf
+
+reports: ## regenerate the golden sample reports (reports/golden/) from testdata/demo
+	$(GO) test ./reports -run TestGolden -update -count=1
 
 bench: ## benchmarks of ingest, audit and the fact extractors
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -102,6 +102,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.registryCommand(),
 		m.ingestCommand(),
 		m.auditCommand(),
+		m.reportCommand(),
 		m.policyCommand(),
 		m.pseudonymCommand(),
 		m.genCommand(),

@@ -222,15 +222,37 @@ func (e *Engine) Vocabulary(ctx context.Context) (purposes map[string]bool, rule
 
 // Aliases is the attribute catalog: canonical name → the names it is logged under.
 func (e *Engine) Aliases(ctx context.Context) (map[string][]string, error) {
+	attrs, err := e.catalog(ctx)
+	out := make(map[string][]string, len(attrs))
+	for name, a := range attrs {
+		out[name] = strings_(a["aliases"])
+	}
+	return out, err
+}
+
+// FriendlyNames maps canonical attribute names to the short names a reader knows
+// (mail, givenName, mpassClassLevel).
+func (e *Engine) FriendlyNames(ctx context.Context) (map[string]string, error) {
+	attrs, err := e.catalog(ctx)
+	out := make(map[string]string, len(attrs))
+	for name, a := range attrs {
+		if f, _ := a["friendly"].(string); f != "" {
+			out[name] = f
+		}
+	}
+	return out, err
+}
+
+func (e *Engine) catalog(ctx context.Context) (map[string]map[string]any, error) {
 	v, err := e.evalData(ctx, "data.mpass.catalog.attributes")
 	if err != nil {
 		return nil, err
 	}
 	attrs, _ := v.(map[string]any)
-	out := make(map[string][]string, len(attrs))
+	out := make(map[string]map[string]any, len(attrs))
 	for name, a := range attrs {
 		m, _ := a.(map[string]any)
-		out[name] = strings_(m["aliases"])
+		out[name] = m
 	}
 	return out, nil
 }

@@ -1,0 +1,319 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/reports"
+)
+
+// Report sample sizes: enough to find the records, never a list of pupils.
+const (
+	sampleRecords  = 3
+	sampleSubjects = 2
+	weeklySPs      = 5
+)
+
+// ParsePeriod reads YYYY-MM or FROM..TO (days) into inclusive days.
+func ParsePeriod(p string) (from, to string, err error) {
+	if a, b, ok := strings.Cut(p, ".."); ok {
+		fa, errA := time.Parse(time.DateOnly, a)
+		fb, errB := time.Parse(time.DateOnly, b)
+		if errA != nil || errB != nil || fb.Before(fa) {
+			return "", "", mpass.Errorf(mpass.EINVALID, "period %q: want YYYY-MM or FROM..TO (YYYY-MM-DD, FROM ≤ TO)", p)
+		}
+		return a, b, nil
+	}
+	m, err := time.Parse("2006-01", p)
+	if err != nil {
+		return "", "", mpass.Errorf(mpass.EINVALID, "period %q: want YYYY-MM or FROM..TO", p)
+	}
+	return m.Format(time.DateOnly), m.AddDate(0, 1, -1).Format(time.DateOnly), nil
+}
+
+// RunForReport finds the newest finished run whose scope covers the controller and
+// period; where there is none, it runs that audit first.
+func (a *Auditor) RunForReport(ctx context.Context, scope mpass.Scope) (*mpass.Run, error) {
+	run, err := a.DB.LatestRunCovering(ctx, scope)
+	if err != nil || run != nil {
+		return run, err
+	}
+	return a.Run(ctx, scope)
+}
+
+// ReportData gathers one controller's report of a period from a run: the findings of
+// the period, the day counts of the period, the run's per-SP attribute counts, and the
+// exceptions in force. It reads the same tables the JSON output does.
+func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, from, to string) (*reports.Data, error) {
+	scope := mpass.Scope{Controller: controller, From: from, To: to}
+	if run.Status != mpass.RunFinished || !run.Scope.Covers(scope) {
+		return nil, mpass.Errorf(mpass.ENOTFOUND, "run %d does not cover %s %s..%s", run.ID, controller, from, to)
+	}
+	reg, err := a.DB.FindRegistry(ctx, run.RegistryVersion)
+	if err != nil {
+		return nil, err
+	}
+	d := &reports.Data{
+		Controller: mpass.Controller{OID: controller, Name: cmp.Or(reg.ControllerName(controller), controller)},
+		From:       from, To: to, Run: run,
+		Registry: reports.RegistryInfo{Version: reg.Version, Digest: reg.Digest},
+	}
+	if run.From != from || run.To != to {
+		d.RunScope = &run.Scope
+	}
+	only := []string{controller}
+
+	// findings of the period, grouped by term, rule and SP
+	terms := map[string]*reports.TermSummary{}
+	for _, t := range a.Engine.Terms() {
+		terms[t.ID] = &reports.TermSummary{Term: t, HasPrevious: run.Previous != 0}
+	}
+	groups := map[[3]string]*reports.FindingGroup{}
+	spResults := map[string]*mpass.Summary{}
+	var digestLines []string
+	err = a.DB.Findings(ctx, mpass.FindingFilter{RunID: run.ID, Controllers: only, From: from, To: to}, func(f *mpass.Finding) error {
+		ts := terms[f.Term]
+		if ts == nil {
+			ts = &reports.TermSummary{Term: mpass.Term{ID: f.Term, Title: f.Term}, HasPrevious: run.Previous != 0}
+			terms[f.Term] = ts
+		}
+		g := groups[[3]string{f.Term, f.Rule, f.SP}]
+		if g == nil {
+			g = &reports.FindingGroup{Term: f.Term, Rule: f.Rule, SP: f.SP, Severity: f.Severity, First: f.Time, Last: f.Time}
+			groups[[3]string{f.Term, f.Rule, f.SP}] = g
+		}
+		for _, c := range []*int64{resultCounter(f.Result, &ts.Fail, &ts.Warn, &ts.Skip, &ts.Error), resultCounter(f.Result, &g.Fail, &g.Warn, &g.Skip, &g.Error)} {
+			if c != nil {
+				*c++
+			}
+		}
+		if f.Change == mpass.ChangeNew {
+			ts.New++
+		} else {
+			ts.Persisting++
+		}
+		if f.Time.Before(g.First) {
+			g.First = f.Time
+		}
+		if f.Time.After(g.Last) {
+			g.Last = f.Time
+		}
+		if len(g.Records) < sampleRecords && !slices.Contains(g.Records, f.Record) {
+			g.Records = append(g.Records, f.Record)
+		}
+		if len(g.Subjects) < sampleSubjects && !slices.Contains(g.Subjects, f.Subject) {
+			g.Subjects = append(g.Subjects, f.Subject)
+		}
+		if spResults[f.SP] == nil {
+			spResults[f.SP] = &mpass.Summary{}
+		}
+		spResults[f.SP].Add(f.Result, 1)
+		digestLines = append(digestLines, f.ID+";"+f.Result+";"+f.Exception)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if run.Previous != 0 {
+		err = a.DB.Resolved(ctx, run.ID, run.Previous, only, func(f *mpass.Finding) error {
+			day := f.Time.UTC().Format(time.DateOnly)
+			if ts := terms[f.Term]; ts != nil && day >= from && day <= to {
+				ts.Resolved++
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range terms {
+		d.Terms = append(d.Terms, *t)
+	}
+	slices.SortFunc(d.Terms, func(x, y reports.TermSummary) int { return termOrder(x.Term.ID, y.Term.ID) })
+	for _, g := range groups {
+		d.Groups = append(d.Groups, *g)
+	}
+	slices.SortFunc(d.Groups, func(x, y reports.FindingGroup) int {
+		return cmp.Or(termOrder(x.Term, y.Term), cmp.Compare(x.Rule, y.Rule), cmp.Compare(y.Count(), x.Count()), cmp.Compare(x.SP, y.SP))
+	})
+	sort.Strings(digestLines)
+	h := sha256.New()
+	for _, l := range digestLines {
+		h.Write([]byte(l + "\n"))
+	}
+	d.FindingsDigest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	d.FindingCount = len(digestLines)
+
+	if err := a.spSummaries(ctx, d, run, reg, controller, from, to, spResults); err != nil {
+		return nil, err
+	}
+	// exceptions of this controller, and those of all controllers at an SP it uses
+	used := map[string]bool{}
+	for _, s := range d.SPs {
+		used[s.ID] = true
+	}
+	for _, e := range reg.Exceptions {
+		if (e.Controller == controller || (e.Controller == "" && used[e.SP])) && e.Expires >= from {
+			d.Exceptions = append(d.Exceptions, e)
+		}
+	}
+	return d, nil
+}
+
+// termOrder puts the four terms of TERMS.md first, in its order, then any others.
+func termOrder(a, b string) int {
+	order := []string{"identification-only", "no-age-inference", "no-direct-marketing-to-minors", "data-minimisation"}
+	ia, ib := slices.Index(order, a), slices.Index(order, b)
+	if ia < 0 {
+		ia = len(order)
+	}
+	if ib < 0 {
+		ib = len(order)
+	}
+	return cmp.Or(cmp.Compare(ia, ib), cmp.Compare(a, b))
+}
+
+func resultCounter(result string, fail, warn, skip, errs *int64) *int64 {
+	switch result {
+	case mpass.ResultFail:
+		return fail
+	case mpass.ResultWarn:
+		return warn
+	case mpass.ResultSkip:
+		return skip
+	case mpass.ResultError:
+		return errs
+	}
+	return nil
+}
+
+// spSummaries fills the per-SP section and the weekly chart.
+func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.Run, reg *mpass.Registry, controller, from, to string, results map[string]*mpass.Summary) error {
+	only := []string{controller}
+	days, err := a.DB.Days(ctx, run.ID, only, from, to)
+	if err != nil {
+		return err
+	}
+	stats, err := a.DB.Stats(ctx, run.ID, only)
+	if err != nil {
+		return err
+	}
+	friendly, err := a.Engine.FriendlyNames(ctx)
+	if err != nil {
+		return err
+	}
+	name := func(canonical string) string { return cmp.Or(friendly[canonical], canonical) }
+	byID := map[string]*reports.SPSummary{}
+	get := func(id string) *reports.SPSummary {
+		s := byID[id]
+		if s == nil {
+			s = &reports.SPSummary{ID: id, Name: id}
+			for _, sp := range reg.ServiceProviders {
+				if sp.ID == id {
+					s.Name, s.Known, s.Commercial = cmp.Or(sp.Name, id), true, sp.Commercial
+				}
+			}
+			byID[id] = s
+		}
+		return s
+	}
+	weeks := map[string]map[string]int64{} // SP → week → releases
+	for _, day := range days {
+		s := get(day.SP)
+		s.Releases += day.Releases
+		s.Uses += day.Uses
+		d.Releases += day.Releases
+		d.Uses += day.Uses
+		t, _ := time.Parse(time.DateOnly, day.Day)
+		y, w := t.ISOWeek()
+		if weeks[day.SP] == nil {
+			weeks[day.SP] = map[string]int64{}
+		}
+		weeks[day.SP][fmt.Sprintf("%04d-W%02d", y, w)] += day.Releases
+	}
+	for _, st := range stats {
+		s, ok := byID[st.SP]
+		if !ok {
+			continue // no records of this SP in the period
+		}
+		approved := approvedAttributes(reg, controller, st.SP, from, to)
+		for _, attr := range sortedKeys(st.Attributes) {
+			s.Received = append(s.Received, reports.AttributeCount{Name: name(attr), Count: st.Attributes[attr], Approved: approved[attr]})
+		}
+		for _, attr := range sortedKeys(st.Disclosures) {
+			s.Disclosures = append(s.Disclosures, reports.AttributeCount{Name: name(attr), Count: st.Disclosures[attr], Approved: true})
+		}
+	}
+	for id, s := range byID {
+		if r := results[id]; r != nil {
+			s.Summary = *r
+		}
+		d.SPs = append(d.SPs, *s)
+	}
+	slices.SortFunc(d.SPs, func(x, y reports.SPSummary) int {
+		return cmp.Or(cmp.Compare(y.Summary.Fail+y.Summary.Warn, x.Summary.Fail+x.Summary.Warn), cmp.Compare(y.Releases, x.Releases), cmp.Compare(x.ID, y.ID))
+	})
+
+	// the weeks of the period, and the SPs with the most releases
+	start, _ := time.Parse(time.DateOnly, from)
+	end, _ := time.Parse(time.DateOnly, to)
+	for t := start; !t.After(end); t = t.AddDate(0, 0, 1) {
+		y, w := t.ISOWeek()
+		if wk := fmt.Sprintf("%04d-W%02d", y, w); !slices.Contains(d.Weekly.Weeks, wk) {
+			d.Weekly.Weeks = append(d.Weekly.Weeks, wk)
+		}
+	}
+	top := slices.Clone(d.SPs)
+	slices.SortFunc(top, func(x, y reports.SPSummary) int {
+		return cmp.Or(cmp.Compare(y.Releases, x.Releases), cmp.Compare(x.ID, y.ID))
+	})
+	for _, s := range top[:min(weeklySPs, len(top))] {
+		if s.Releases == 0 {
+			continue
+		}
+		series := reports.Series{SP: s.Name}
+		for _, wk := range d.Weekly.Weeks {
+			series.Counts = append(series.Counts, weeks[s.ID][wk])
+		}
+		d.Weekly.Series = append(d.Weekly.Series, series)
+	}
+	return nil
+}
+
+// approvedAttributes is what the SP may receive from the controller at some time in
+// the period: its registry list and the agreements valid in it.
+func approvedAttributes(reg *mpass.Registry, controller, sp, from, to string) map[string]bool {
+	ok := map[string]bool{}
+	for _, s := range reg.ServiceProviders {
+		if s.ID == sp {
+			for _, a := range s.Attributes {
+				ok[a] = true
+			}
+		}
+	}
+	for _, ag := range reg.Agreements {
+		if ag.Controller == controller && ag.SP == sp && (ag.Valid.From == "" || ag.Valid.From <= to) && (ag.Valid.To == "" || ag.Valid.To >= from) {
+			for _, a := range ag.Attributes {
+				ok[a] = true
+			}
+		}
+	}
+	return ok
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

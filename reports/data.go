@@ -1,0 +1,89 @@
+// Package reports renders a controller's PDF compliance report: the layout in Go with
+// gofpdf (codeberg.org/go-pdf/fpdf), the words per language as data in texts/, and a
+// golden sample made from testdata/ beside them. It draws only what it is given: the
+// numbers come from the audit package's aggregates, the same ones the JSON output uses.
+package reports
+
+import (
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// Data is everything one report shows.
+type Data struct {
+	Controller mpass.Controller
+	From, To   string // the period, inclusive days
+	Run        *mpass.Run
+	Registry   RegistryInfo
+	Terms      []TermSummary
+	SPs        []SPSummary
+	Groups     []FindingGroup
+	Exceptions []mpass.Exception
+	Weekly     Weekly
+	Releases   int64
+	Uses       int64
+	// FindingsDigest is the SHA-256 of the report's findings set (see integrity_text).
+	FindingsDigest string
+	FindingCount   int
+	// RunScope is set when the run covers more than the period: per-SP attribute counts
+	// then cover the run's scope.
+	RunScope *mpass.Scope
+}
+
+// RegistryInfo names the registry version the run used.
+type RegistryInfo struct {
+	Version int
+	Digest  string
+}
+
+// TermSummary is one line of the summary page.
+type TermSummary struct {
+	Term                      mpass.Term
+	Fail, Warn, Skip, Error   int64
+	New, Persisting, Resolved int64
+	HasPrevious               bool
+}
+
+// SPSummary is one service provider's part of the period.
+type SPSummary struct {
+	ID, Name    string
+	Known       bool
+	Commercial  bool
+	Releases    int64
+	Uses        int64
+	Received    []AttributeCount // over the run's scope
+	Disclosures []AttributeCount // approved age-indicative attributes released
+	Summary     mpass.Summary    // results in the period
+}
+
+// AttributeCount is an attribute with a count; Approved tells the SP may receive it.
+type AttributeCount struct {
+	Name     string
+	Count    int64
+	Approved bool
+}
+
+// FindingGroup is the findings of one rule at one SP.
+type FindingGroup struct {
+	Term, Rule, SP, Severity string
+	Fail, Warn, Skip, Error  int64
+	First, Last              time.Time
+	Records                  []string // a few record ids
+	Subjects                 []string // a few pseudonyms
+}
+
+// Count is the number of findings in the group.
+func (g FindingGroup) Count() int64 { return g.Fail + g.Warn + g.Skip + g.Error }
+
+// Weekly is releases per ISO week for the largest SPs.
+type Weekly struct {
+	Weeks  []string // 2026-W40
+	Series []Series
+}
+
+// Series is one SP's releases per week.
+type Series struct {
+	SP     string
+	Counts []int64
+}

@@ -1,0 +1,218 @@
+package reports_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/audit"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/output"
+	"github.com/opetushallitus/mpass-audit/internal/testenv"
+	"github.com/opetushallitus/mpass-audit/reports"
+)
+
+var update = flag.Bool("update", false, "write the golden samples (make reports)")
+
+const (
+	city = "1.2.246.562.10.44444444449"
+	town = "1.2.246.562.10.55555555553"
+)
+
+// demo audits testdata/demo with a fixed clock and returns the auditor and run.
+func demo(t *testing.T) (*audit.Auditor, *mpass.Run) {
+	t.Helper()
+	db := testenv.MustOpenDB(t)
+	db.Now = testenv.Fixed(time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC))
+	for _, f := range []string{"registry.yaml", "records.jsonl"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "demo", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "registry.yaml" {
+			testenv.MustLoadRegistry(t, db, string(b))
+		} else {
+			testenv.MustIngest(t, db, "jsonl", string(b))
+		}
+	}
+	a := &audit.Auditor{DB: db, Engine: testenv.MustEngine(t)}
+	run, err := a.RunForReport(context.Background(), mpass.Scope{Controller: city, From: "2026-10-01", To: "2026-10-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, run
+}
+
+func render(t *testing.T, a *audit.Auditor, run *mpass.Run, controller, lang string) []byte {
+	t.Helper()
+	d, err := a.ReportData(context.Background(), run, controller, "2026-10-01", "2026-10-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := reports.Render(&buf, d, lang); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestGolden: the same database and run give byte-identical PDFs, equal to the samples
+// in golden/ (regenerate them with `make reports` after a deliberate change).
+func TestGolden(t *testing.T) {
+	a, run := demo(t)
+	for _, lang := range reports.Langs {
+		pdf := render(t, a, run, city, lang)
+		if again := render(t, a, run, city, lang); !bytes.Equal(pdf, again) {
+			t.Fatalf("%s: two renders of one run differ", lang)
+		}
+		golden := filepath.Join("golden", "sample-"+lang+".pdf")
+		if *update {
+			if err := os.WriteFile(golden, pdf, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run `make reports`)", err)
+		}
+		if !bytes.Equal(pdf, want) {
+			t.Errorf("%s differs from %s; if the change is deliberate, run `make reports` and look at the pages", lang, golden)
+		}
+	}
+}
+
+func tool(t *testing.T, name string) string {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not installed (.ci/run installs poppler-utils and qpdf)", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// TestTextAgreesWithJSON extracts the PDF's text and checks names, OIDs and every
+// count against the JSON report of the same run, and that qpdf finds the file sound.
+func TestTextAgreesWithJSON(t *testing.T) {
+	pdftotext, qpdf := tool(t, "pdftotext"), tool(t, "qpdf")
+	a, run := demo(t)
+	view, err := a.View(context.Background(), run.ID, []string{city})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js bytes.Buffer
+	if err := (output.JSON{}).Output(&js, view); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Results []struct{ Policy, Result string }
+	}
+	if err := json.Unmarshal(js.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]map[string]int{}
+	for _, r := range rep.Results {
+		if counts[r.Policy] == nil {
+			counts[r.Policy] = map[string]int{}
+		}
+		counts[r.Policy][r.Result]++
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "en.pdf")
+	if err := os.WriteFile(path, render(t, a, run, city, "en"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(qpdf, "--check", path).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf --check: %v\n%s", err, out)
+	}
+	out, err := exec.Command(pdftotext, "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(strings.ReplaceAll(string(out), "\u00a0", "")), " ")
+	want := []string{"Esimerkkilän kaupunki", city, "2026-10-01 – 2026-10-31", fmt.Sprintf("(%d findings)", len(rep.Results))}
+	for _, term := range testenv.MustEngine(t).Terms() {
+		c := counts[term.ID]
+		var parts []string
+		for _, r := range []struct{ key, word string }{{"fail", "fail"}, {"error", "error"}, {"warn", "warn"}, {"skip", "excepted"}} {
+			if c[r.key] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", c[r.key], r.word))
+			}
+		}
+		if len(parts) > 0 {
+			want = append(want, strings.Join(parts, ", "))
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("PDF text lacks %q", w)
+		}
+	}
+	if strings.Contains(text, town) || strings.Contains(text, "Soađegili") {
+		t.Error("the report names another controller")
+	}
+	for _, secret := range []string{"131052-308T", "eetu.virtanen2012", "MPASSOID."} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the report shows a value: %q", secret)
+		}
+	}
+}
+
+// TestSamiLetters renders a controller with a Sámi name; the text comes back whole.
+func TestSamiLetters(t *testing.T) {
+	pdftotext := tool(t, "pdftotext")
+	a, _ := demo(t)
+	run, err := a.RunForReport(context.Background(), mpass.Scope{Controller: town, From: "2026-10-01", To: "2026-10-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "fi.pdf")
+	os.WriteFile(path, render(t, a, run, town, "fi"), 0o644)
+	out, err := exec.Command(pdftotext, path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "Soađegili gielda") {
+		t.Errorf("Sámi name lost:\n%s", out[:min(400, len(out))])
+	}
+}
+
+func TestUnknownLanguage(t *testing.T) {
+	if _, err := reports.LoadTexts("de"); mpass.ErrorCode(err) != mpass.EINVALID {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestTextsHaveTheSameKeys: a key in one language is in all, so no page shows a gap.
+func TestTextsHaveTheSameKeys(t *testing.T) {
+	keys := map[string][]string{}
+	for _, lang := range reports.Langs {
+		b, err := os.ReadFile(filepath.Join("texts", lang+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for k := range m {
+			keys[k] = append(keys[k], lang)
+		}
+	}
+	for k, langs := range keys {
+		if len(langs) != len(reports.Langs) {
+			t.Errorf("%s only in %v", k, langs)
+		}
+	}
+}
