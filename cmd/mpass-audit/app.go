@@ -103,6 +103,8 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.ingestCommand(),
 		m.auditCommand(),
 		m.reportCommand(),
+		m.serveCommand(),
+		m.tokenCommand(),
 		m.policyCommand(),
 		m.pseudonymCommand(),
 		m.genCommand(),

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -20,11 +18,6 @@ func (m *Main) auditCommand() *cobra.Command {
 			out, err := output.Get(format)
 			if err != nil {
 				return err
-			}
-			for _, d := range []string{scope.From, scope.To} {
-				if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
-					return mpass.Errorf(mpass.EINVALID, "%q is not a date (YYYY-MM-DD)", d)
-				}
 			}
 			if failOn != "" && failOn != mpass.ResultFail && failOn != mpass.ResultWarn {
 				return mpass.Errorf(mpass.EINVALID, "--fail-on %q: fail or warn", failOn)

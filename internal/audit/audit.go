@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/policy"
@@ -38,36 +39,55 @@ type job struct {
 
 // Run audits the scope with the latest registry and stores the run.
 func (a *Auditor) Run(ctx context.Context, scope mpass.Scope) (*mpass.Run, error) {
+	run, finish, err := a.Begin(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	return run, finish(ctx)
+}
+
+// Begin validates the scope, prepares the policies against the latest registry and
+// stores the run as running; finish judges the records and marks the run finished or
+// failed. The service answers with the run's id while finish goes on.
+func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run, finish func(context.Context) error, err error) {
 	if scope.Controller != "" && !mpass.ValidControllerOID(scope.Controller) {
-		return nil, mpass.Errorf(mpass.EINVALID, "controller %q is not an OPH organisation OID", scope.Controller)
+		return nil, nil, mpass.Errorf(mpass.EINVALID, "controller %q is not an OPH organisation OID", scope.Controller)
+	}
+	for _, d := range []string{scope.From, scope.To} {
+		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
+			return nil, nil, mpass.Errorf(mpass.EINVALID, "%q is not a date (YYYY-MM-DD)", d)
+		}
 	}
 	if scope.From != "" && scope.To != "" && scope.To < scope.From {
-		return nil, mpass.Errorf(mpass.EINVALID, "--to %s is before --from %s", scope.To, scope.From)
+		return nil, nil, mpass.Errorf(mpass.EINVALID, "to %s is before from %s", scope.To, scope.From)
 	}
 	reg, err := a.DB.LatestRegistry(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prepared, err := a.Engine.Prepare(ctx, reg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	run := &mpass.Run{Scope: scope, PolicyDigest: a.Engine.Digest, RegistryVersion: reg.Version}
+	run = &mpass.Run{Scope: scope, PolicyDigest: a.Engine.Digest, RegistryVersion: reg.Version}
 	if err := a.DB.CreateRun(ctx, run); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := a.judge(ctx, run, reg, prepared); err != nil {
-		if ferr := a.DB.FailRun(context.WithoutCancel(ctx), run.ID, err.Error()); ferr != nil {
-			err = errors.Join(err, ferr)
+	finish = func(ctx context.Context) error {
+		if err := a.judge(ctx, run, reg, prepared); err != nil {
+			if ferr := a.DB.FailRun(context.WithoutCancel(ctx), run.ID, err.Error()); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
+			return fmt.Errorf("audit run %d: %w", run.ID, err)
 		}
-		return nil, fmt.Errorf("audit run %d: %w", run.ID, err)
+		if err := a.DB.FinishRun(ctx, run); err != nil {
+			return err
+		}
+		a.logger().Info("audit finished", "run", run.ID, "controller", scope.Controller, "from", scope.From, "to", scope.To,
+			"fail", run.Summary.Fail, "warn", run.Summary.Warn, "skip", run.Summary.Skip, "pass", run.Summary.Pass)
+		return nil
 	}
-	if err := a.DB.FinishRun(ctx, run); err != nil {
-		return nil, err
-	}
-	a.logger().Info("audit finished", "run", run.ID, "controller", scope.Controller, "from", scope.From, "to", scope.To,
-		"fail", run.Summary.Fail, "warn", run.Summary.Warn, "skip", run.Summary.Skip, "pass", run.Summary.Pass)
-	return run, nil
+	return run, finish, nil
 }
 
 func (a *Auditor) logger() *slog.Logger {

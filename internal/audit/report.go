@@ -155,6 +155,9 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 	if err := a.spSummaries(ctx, d, run, reg, controller, from, to, spResults); err != nil {
 		return nil, err
 	}
+	if reg.ControllerName(controller) == "" && d.Releases+d.Uses == 0 && d.FindingCount == 0 {
+		return nil, mpass.Errorf(mpass.ENOTFOUND, "controller %s is neither in the registry nor in the records", controller)
+	}
 	// exceptions of this controller, and those of all controllers at an SP it uses
 	used := map[string]bool{}
 	for _, s := range d.SPs {

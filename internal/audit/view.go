@@ -11,12 +11,16 @@ import (
 // (a DPO's); nil shows all (an auditor). A run of another controller answers not found,
 // exactly like a run that does not exist.
 func (a *Auditor) View(ctx context.Context, runID int64, controllers []string) (*output.Report, error) {
+	// one answer for a missing, unfinished or invisible run: nothing tells them apart
+	notFound := mpass.Errorf(mpass.ENOTFOUND, "run not found")
 	run, err := a.DB.FindRun(ctx, runID)
-	if err != nil {
+	if mpass.ErrorCode(err) == mpass.ENOTFOUND {
+		return nil, notFound
+	} else if err != nil {
 		return nil, err
 	}
 	if run.Status != mpass.RunFinished || !visible(run, controllers) {
-		return nil, mpass.Errorf(mpass.ENOTFOUND, "run %d not found", runID)
+		return nil, notFound
 	}
 	r := &output.Report{Run: run, Summary: run.Summary, Terms: a.Engine.Terms()}
 	if controllers != nil {

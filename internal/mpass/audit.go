@@ -167,7 +167,8 @@ type FindingFilter struct {
 	SP          string
 	Result      string
 	From, To    string // days, inclusive
-	AfterKey    string // keyset pagination: the sort key of the last finding seen
+	Rule        string
+	Offset      int
 	Limit       int
 }
 

@@ -218,10 +218,10 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 			args = append(args, c)
 		}
 	}
-	for col, v := range map[string]string{"term": f.Term, "sp": f.SP, "result": f.Result} {
-		if v != "" {
-			conds = append(conds, col+" = ?")
-			args = append(args, v)
+	for _, c := range [...]struct{ col, v string }{{"term", f.Term}, {"rule", f.Rule}, {"sp", f.SP}, {"result", f.Result}} {
+		if c.v != "" {
+			conds = append(conds, c.col+" = ?")
+			args = append(args, c.v)
 		}
 	}
 	if f.From != "" {
@@ -241,7 +241,7 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 	query := `SELECT ` + findingColumns + ` FROM findings WHERE ` + strings.Join(conds, " AND ") +
 		` ORDER BY term, rule, sp, record, attribute`
 	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", f.Limit)
+		query += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(0, f.Offset))
 	}
 	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -405,4 +405,28 @@ func (db *DB) Days(ctx context.Context, runID int64, controllers []string, from,
 func (db *DB) SetRunPID(ctx context.Context, id int64, pid int) error {
 	_, err := db.db.ExecContext(ctx, `UPDATE runs SET pid = ? WHERE id = ?`, pid, id)
 	return err
+}
+
+// FindingCount is how many findings of one term, SP and result a run has.
+type FindingCount struct {
+	Term, SP, Result string
+	N                int64
+}
+
+// FindingCounts groups a run's findings by term, SP and result, for the controllers
+// given (all when nil).
+func (db *DB) FindingCounts(ctx context.Context, runID int64, controllers []string) ([]FindingCount, error) {
+	query, args := inControllers(`SELECT term, sp, result, COUNT(*) FROM findings WHERE run_id = ?`, []any{runID}, controllers)
+	rows, err := db.db.QueryContext(ctx, query+` GROUP BY term, sp, result ORDER BY term, sp, result`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []FindingCount
+	err = scanRows(rows, func() error {
+		var c FindingCount
+		err := rows.Scan(&c.Term, &c.SP, &c.Result, &c.N)
+		out = append(out, c)
+		return err
+	})
+	return out, err
 }
