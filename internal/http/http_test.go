@@ -227,14 +227,14 @@ func TestRateLimitOnBadTokens(t *testing.T) {
 	}
 }
 
-// browser keeps cookies between requests to the server, as a browser does.
-type browser struct {
+// client keeps cookies between requests to the server, as a browser does.
+type client struct {
 	t       *testing.T
 	srv     http.Handler
 	cookies map[string]*http.Cookie
 }
 
-func (b *browser) do(method, path string, form url.Values) *httptest.ResponseRecorder {
+func (b *client) do(method, path string, form url.Values) *httptest.ResponseRecorder {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -263,7 +263,7 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func TestLoginSessionAndCSRF(t *testing.T) {
 	e := newEnv(t)
-	b := &browser{t: t, srv: e.srv, cookies: map[string]*http.Cookie{}}
+	b := &client{t: t, srv: e.srv, cookies: map[string]*http.Cookie{}}
 	page := b.do("GET", "/login", nil)
 	m := csrfField.FindStringSubmatch(page.Body.String())
 	if m == nil {

@@ -51,6 +51,13 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04")
 	},
+	// word looks a key up in the page texts, showing the key itself where there is none
+	"word": func(t map[string]string, prefix, key string) string {
+		if w, ok := t[prefix+key]; ok {
+			return w
+		}
+		return key
+	},
 	"or": func(a, b string) string {
 		if a != "" {
 			return a

@@ -1,0 +1,128 @@
+package http_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds the browser; CI installs Debian's chromium, elsewhere the test skips.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium not installed (.ci/run installs it)")
+	}
+	t.Skip("chromium not installed")
+	return ""
+}
+
+// TestBrowser drives headless Chromium through what a DPO does: log in, open a run,
+// download the PDF, and fail to reach another controller's run. With
+// MPASS_AUDIT_SCREENSHOTS=DIR it leaves screenshots of the pages there.
+func TestBrowser(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t)
+	if err := e.srv.Open("127.0.0.1:0", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + e.srv.Addr()
+	downloads := t.TempDir()
+	shots := os.Getenv("MPASS_AUDIT_SCREENSHOTS")
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	ctx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel = chromedp.NewContext(ctx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	shot := func(name string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+	}
+
+	do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("token")))
+	shot("login")
+	do(chromedp.SendKeys(chromedp.ID("token"), e.tokens["dpo-city"]), chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.CSS("table")))
+	home := text("main")
+	shot("home")
+	do(chromedp.Click(chromedp.CSS(`a[href="/runs/`+itoa(e.runs["all"])+`"]`)), chromedp.WaitVisible(chromedp.CSS("table.findings")))
+	run := text("main")
+	shot("run")
+
+	// the report form downloads the PDF; the download's events say when it is whole
+	_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: new(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("period")),
+		chromedp.SetValue(chromedp.ID("period"), "2026-10"), chromedp.Click(chromedp.CSS(`form[action="/report"] button`)))
+	var guid string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("the PDF download did not complete: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			guid = ev.GUID
+			break
+		}
+	}
+	pdf, err := os.ReadFile(filepath.Join(downloads, guid))
+	if err != nil || !strings.HasPrefix(string(pdf), "%PDF") {
+		t.Fatalf("downloaded %d bytes (%v), want a PDF", len(pdf), err)
+	}
+
+	do(chromedp.Navigate(base+"/runs/"+itoa(e.runs["town"])), chromedp.WaitVisible(chromedp.CSS("main")))
+	other := text("main")
+	shot("other-controller")
+
+	if !strings.Contains(home, "Esimerkkilän kaupunki") || strings.Contains(home, "Soađegili") {
+		t.Errorf("home page: %q", first(home))
+	}
+	if !strings.Contains(run, "no-age-inference") || strings.Contains(run, town) {
+		t.Errorf("run page: %q", first(run))
+	}
+	if !strings.Contains(other, "404") || strings.Contains(other, "no-age-inference") {
+		t.Errorf("another controller's run: %q", first(other))
+	}
+}
