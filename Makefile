@@ -28,12 +28,18 @@ rego-test: ## the Rego unit tests with the stock OPA CLI; coverage (at least 90%
 	@mkdir -p $(OUT) && $(OPA) test rego --coverage --threshold 90 > $(OUT)/rego-coverage.json
 	@grep -o '"coverage": [0-9.]*' $(OUT)/rego-coverage.json | tail -1
 
-demo: build ## fresh database from the demo registry and records, then an audit
+DEMO_ADDR ?= 127.0.0.1:8080
+
+demo: build ## fresh database from the demo data: audit, report, then the service with a demo DPO token
 	@mkdir -p $(OUT) && rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN) --db $(DEMO_DB) registry load testdata/demo/registry.yaml
 	$(BIN) --db $(DEMO_DB) ingest testdata/demo/records.jsonl
 	$(BIN) --db $(DEMO_DB) audit --format table
 	$(BIN) --db $(DEMO_DB) report --controller 1.2.246.562.10.44444444449 --period 2026-10 --lang fi -o $(OUT)/report-fi.pdf
+	@token=$$($(BIN) --db $(DEMO_DB) token create --role dpo --controller 1.2.246.562.10.44444444449 --name "demo DPO" 2>/dev/null) && \
+	echo && echo "Open http://$(DEMO_ADDR)/ and log in as the DPO of Esimerkkilän kaupunki with" && echo "  $$token" && \
+	echo "or: curl -H 'Authorization: Bearer $$token' http://$(DEMO_ADDR)/api/v1/runs" && echo "(Ctrl-C stops the service.)" && \
+	$(BIN) --db $(DEMO_DB) serve --addr $(DEMO_ADDR)
 
 reports: ## regenerate the golden sample reports (reports/golden/) from testdata/demo
 	$(GO) test ./reports -run TestGolden -update -count=1
