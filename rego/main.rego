@@ -4,6 +4,12 @@
 #   Collects the findings of every term package under data.mpass.terms (a policy
 #   directory that adds a package there adds a term, with no Go change) and applies the
 #   registry's exceptions. The Go engine queries `data.mpass.main.results`.
+# custom:
+#   # A promise the auditor relies on to reuse decisions: a finding depends on a record's
+#   # time only through its day compared with registry dates and its year, and holds
+#   # nothing of the record itself (no id, time or subject). Remove it from a policy set
+#   # that breaks it, and every record is evaluated on its own.
+#   decision_time: day
 package mpass.main
 
 import data.mpass.lib

@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -28,13 +26,9 @@ type Auditor struct {
 	Workers int // evaluators; default GOMAXPROCS
 	// BatchSize is how many findings go into one transaction (default 5000).
 	BatchSize int
-}
-
-// job is one record to judge; its decisions come back on the same struct.
-type job struct {
-	rec       mpass.Record
-	decisions []policy.Decision
-	err       error
+	// Exact evaluates every record on its own, never reusing a decision: the baseline
+	// the fast path is measured and tested against.
+	Exact bool
 }
 
 // Run audits the scope with the latest registry and stores the run.
@@ -95,89 +89,6 @@ func (a *Auditor) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return a.Logger
-}
-
-func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry, prepared *policy.Prepared) error {
-	prev, err := a.DB.PreviousRun(ctx, run)
-	if err != nil {
-		return err
-	}
-	previous := map[string]bool{}
-	if prev != nil {
-		run.Previous = prev.ID
-		if previous, err = a.DB.FindingIDs(ctx, prev.ID); err != nil {
-			return err
-		}
-	}
-	consents := map[[2]string][]mpass.Consent{}
-	for _, c := range reg.Consents {
-		k := [2]string{c.Subject, c.SP}
-		consents[k] = append(consents[k], c)
-	}
-	termsOf := map[mpass.Kind][]string{}
-	for _, t := range a.Engine.Terms() {
-		for _, k := range t.Kinds {
-			termsOf[k] = append(termsOf[k], t.ID)
-		}
-	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	workers := a.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	jobs := make(chan *job, workers*64)
-	done := make(chan *job, workers*64)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				j.decisions, j.err = prepared.Eval(ctx, policy.Input(&j.rec, consents[[2]string{j.rec.Subject, j.rec.SP}]))
-				done <- j
-			}
-		}()
-	}
-	var scanErr error
-	go func() {
-		scanErr = a.DB.ScanRecords(ctx, run.Scope, func(r *mpass.Record) error {
-			select {
-			case jobs <- &job{rec: *r}:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-		close(jobs)
-		wg.Wait()
-		close(done)
-	}()
-
-	c := newCollector(run, previous, termsOf, a.DB, a.BatchSize)
-	var err2 error
-	for j := range done {
-		if err2 != nil {
-			continue // drain so the workers end
-		}
-		if j.err != nil {
-			err2 = fmt.Errorf("record %s: %w", j.rec.ID, j.err)
-			cancel()
-			continue
-		}
-		if err := c.add(ctx, &j.rec, j.decisions); err != nil {
-			err2 = err
-			cancel()
-		}
-	}
-	if err2 != nil {
-		return err2
-	}
-	if scanErr != nil {
-		return scanErr
-	}
-	return c.flush(ctx, true)
 }
 
 // FindingID is stable across runs for the same record, term, rule and attribute.

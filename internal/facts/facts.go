@@ -127,7 +127,7 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 			}
 		case Role, ECAStructuredRole:
 			if r, ok := ParseRole(v); ok {
-				f.Roles = append(f.Roles, r)
+				f.Roles = append(f.Roles, storedRole(r))
 			}
 		case ECARole:
 			f.Roles = append(f.Roles, mpass.Role{Name: strings.TrimSpace(v)})
@@ -135,6 +135,13 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 	}
 	slices.Sort(f.Years)
 	return f
+}
+
+// storedRole keeps of a role what the terms judge: whether the class starts with a
+// grade digit, the role name and code. The school and the class itself are not kept:
+// the auditor needs neither, and a class name is age-indicative data of its own.
+func storedRole(r mpass.Role) mpass.Role {
+	return mpass.Role{ClassGrade: r.ClassGrade, Name: r.Name, Code: r.Code}
 }
 
 // RoleStatus is what a release's attributes say of the subject's role.

@@ -78,7 +78,8 @@ type AttributeFacts struct {
 
 // Role is one parsed urn:mpass.id:role value
 // (<provider OID>;<school code>;<class>;<role name>;<role code>;<school OID>;<office OID>)
-// or its legacy four-field form (<provider>;<school>;<class>;<role name>).
+// or its legacy four-field form (<provider>;<school>;<class>;<role name>). Only
+// ClassGrade, Name and Code are stored and shown to the policies.
 type Role struct {
 	Controller string `json:"controller,omitempty"`
 	School     string `json:"school,omitempty"`

@@ -186,9 +186,6 @@ func factsValue(kind mpass.Kind, a mpass.AttributeFacts) ast.Value {
 		roles := make([]*ast.Term, len(a.Roles))
 		for i, r := range a.Roles {
 			roles[i] = ast.ObjectTerm(
-				ast.Item(ast.StringTerm("controller"), ast.StringTerm(r.Controller)),
-				ast.Item(ast.StringTerm("school"), ast.StringTerm(r.School)),
-				ast.Item(ast.StringTerm("class"), ast.StringTerm(r.Class)),
 				ast.Item(ast.StringTerm("class_grade"), ast.BooleanTerm(r.ClassGrade)),
 				ast.Item(ast.StringTerm("name"), ast.StringTerm(r.Name)),
 				ast.Item(ast.StringTerm("code"), ast.StringTerm(r.Code)),

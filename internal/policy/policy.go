@@ -41,7 +41,14 @@ type Engine struct {
 	data     map[string]any         // bundle data, if any
 	compiler *ast.Compiler
 	terms    []mpass.Term
+	// dayDecisions: the policies promise (data.mpass.main METADATA custom.decision_time:
+	// day) that a decision depends on time only through the day and the year.
+	dayDecisions bool
 }
+
+// DayDecisions reports whether decisions may be reused across records of one shape
+// whose days fall between the same registry dates (see main.rego).
+func (e *Engine) DayDecisions() bool { return e.dayDecisions }
 
 // Load loads the built-in policies (source == "") or those of a directory or an OPA
 // bundle (.tar.gz).
@@ -94,6 +101,11 @@ func Load(ctx context.Context, source string) (*Engine, error) {
 	e.compiler = ast.NewCompiler().WithEnablePrintStatements(false)
 	if e.compiler.Compile(e.modules); e.compiler.Failed() {
 		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: %v", source, e.compiler.Errors)
+	}
+	for _, ref := range e.compiler.GetAnnotationSet().Flatten() {
+		if ref.GetPackage() != nil && ref.GetRule() == nil && ref.Path.String() == "data.mpass.main" {
+			e.dayDecisions = ref.Annotations.Custom["decision_time"] == "day"
+		}
 	}
 	if e.terms, err = readTerms(e.compiler); err != nil {
 		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: %v", source, err)

@@ -60,6 +60,9 @@ func TestTermCatalogFromMetadata(t *testing.T) {
 			t.Errorf("term %s: rules %v, title %q, kinds %v", term.ID, rules, term.Title, term.Kinds)
 		}
 	}
+	if !e.DayDecisions() {
+		t.Error("the built-in policies promise day decisions in main.rego")
+	}
 	if e.Digest == "" || e.Source != "built-in" {
 		t.Errorf("digest %q source %q", e.Digest, e.Source)
 	}

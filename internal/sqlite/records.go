@@ -202,10 +202,47 @@ func scopeWhere(scope mpass.Scope, ctl string) (string, []any, error) {
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
 }
 
-// ScanRecords streams the releases and then the uses in scope to fn, each with what all
-// of its subject's releases to the SP say of the role. A use without a controller takes
-// the one of the subject's latest release to that SP. fn must not keep the record.
-func (db *DB) ScanRecords(ctx context.Context, scope mpass.Scope, fn func(*mpass.Record) error) error {
+// Raw is one stored record as the bytes of its columns. Its slices are valid only
+// until the scan's fn returns: a caller that keeps a record copies it.
+type Raw struct {
+	Kind       mpass.Kind
+	ID         []byte
+	Time       int64 // unix nanoseconds
+	SP         []byte
+	Controller []byte
+	Subject    []byte
+	Purpose    []byte
+	// Facts is the JSON of the attribute facts of a release, or of the attribute
+	// names of a use; Fingerprints the JSON of a release's fingerprints.
+	Facts        []byte
+	Fingerprints []byte
+	Learner      bool
+	RoleKnown    bool
+}
+
+// Record decodes a raw record.
+func (r *Raw) Record() (mpass.Record, error) {
+	rec := mpass.Record{Kind: r.Kind, ID: string(r.ID), Time: fromNanos(r.Time), SP: string(r.SP), Controller: string(r.Controller),
+		Subject: string(r.Subject), Purpose: string(r.Purpose), SubjectRole: mpass.SubjectRole{Learner: r.Learner, RoleKnown: r.RoleKnown}}
+	if r.Kind == mpass.KindRelease {
+		return rec, decodeAttributes(&rec, r.Facts, r.Fingerprints)
+	}
+	var list []string
+	if err := json.Unmarshal(r.Facts, &list); err != nil {
+		return rec, err
+	}
+	rec.Attributes = make(map[string]mpass.AttributeFacts, len(list))
+	for _, n := range list {
+		rec.Attributes[n] = mpass.AttributeFacts{}
+	}
+	return rec, nil
+}
+
+// ScanRaw streams the releases and then the uses in scope to fn, each with what all of
+// its subject's releases to the SP say of the role. A use without a controller takes
+// the one of the subject's latest release to that SP. Rows are read as raw bytes,
+// without a copy, since a national audit reads tens of millions of them.
+func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, fn func(*Raw) error) error {
 	where, args, err := scopeWhere(scope, "t.controller")
 	if err != nil {
 		return err
@@ -216,18 +253,13 @@ func (db *DB) ScanRecords(ctx context.Context, scope mpass.Scope, fn func(*mpass
 	if err != nil {
 		return err
 	}
-	var r mpass.Record
+	r := Raw{Kind: mpass.KindRelease}
+	var id, sp, ctl, subj, facts, fps sql.RawBytes
 	err = scanRows(rows, func() error {
-		var t int64
-		var attrs, fps string
-		r = mpass.Record{Kind: mpass.KindRelease}
-		if err := rows.Scan(&r.ID, &t, &r.SP, &r.Controller, &r.Subject, &attrs, &fps, &r.SubjectRole.Learner, &r.SubjectRole.RoleKnown); err != nil {
+		if err := rows.Scan(&id, &r.Time, &sp, &ctl, &subj, &facts, &fps, &r.Learner, &r.RoleKnown); err != nil {
 			return err
 		}
-		r.Time = fromNanos(t)
-		if err := decodeAttributes(&r, attrs, fps); err != nil {
-			return fmt.Errorf("release %s: %w", r.ID, err)
-		}
+		r.ID, r.SP, r.Controller, r.Subject, r.Facts, r.Fingerprints = id, sp, ctl, subj, facts, fps
 		return fn(&r)
 	})
 	if err != nil {
@@ -244,23 +276,14 @@ func (db *DB) ScanRecords(ctx context.Context, scope mpass.Scope, fn func(*mpass
 	if err != nil {
 		return err
 	}
+	u := Raw{Kind: mpass.KindUse}
+	var purpose sql.RawBytes
 	return scanRows(rows, func() error {
-		var t int64
-		var names string
-		r = mpass.Record{Kind: mpass.KindUse}
-		if err := rows.Scan(&r.ID, &t, &r.SP, &r.Controller, &r.Subject, &r.Purpose, &names, &r.SubjectRole.Learner, &r.SubjectRole.RoleKnown); err != nil {
+		if err := rows.Scan(&id, &u.Time, &sp, &ctl, &subj, &purpose, &facts, &u.Learner, &u.RoleKnown); err != nil {
 			return err
 		}
-		r.Time = fromNanos(t)
-		var list []string
-		if err := json.Unmarshal([]byte(names), &list); err != nil {
-			return fmt.Errorf("use %s: %w", r.ID, err)
-		}
-		r.Attributes = make(map[string]mpass.AttributeFacts, len(list))
-		for _, n := range list {
-			r.Attributes[n] = mpass.AttributeFacts{}
-		}
-		return fn(&r)
+		u.ID, u.SP, u.Controller, u.Subject, u.Purpose, u.Facts = id, sp, ctl, subj, purpose, facts
+		return fn(&u)
 	})
 }
 
@@ -274,12 +297,12 @@ func scanRows(rows *sql.Rows, each func() error) error {
 	return rows.Err()
 }
 
-func decodeAttributes(r *mpass.Record, facts, fingerprints string) error {
-	if err := json.Unmarshal([]byte(facts), &r.Attributes); err != nil {
+func decodeAttributes(r *mpass.Record, facts, fingerprints []byte) error {
+	if err := json.Unmarshal(facts, &r.Attributes); err != nil {
 		return err
 	}
 	var fps map[string]string
-	if err := json.Unmarshal([]byte(fingerprints), &fps); err != nil {
+	if err := json.Unmarshal(fingerprints, &fps); err != nil {
 		return err
 	}
 	for n, fp := range fps {

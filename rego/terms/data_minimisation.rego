@@ -40,7 +40,7 @@ findings contains f if {
 	lib.known_sp
 	valid := object.get(lib.sp, "valid", {})
 	not lib.within(valid, lib.date)
-	f := lib.finding(rego.metadata.rule(), "fail", "", sprintf("released on %s, outside the agreement valid %s..%s", [lib.date, object.get(valid, "from", ""), object.get(valid, "to", "")]))
+	f := lib.finding(rego.metadata.rule(), "fail", "", sprintf("released outside the agreement valid %s..%s", [object.get(valid, "from", ""), object.get(valid, "to", "")]))
 }
 
 # METADATA

@@ -63,7 +63,7 @@ test_legacy_class_and_group_are_indicative if {
 }
 
 test_role_class_with_grade_digit_is_approved_with_the_role if {
-	role := {"urn:mpass.id:role": {"values": true, "roles": [{"class": "7B", "class_grade": true, "code": "1"}]}}
+	role := {"urn:mpass.id:role": {"values": true, "roles": [{"class_grade": true, "code": "1", "name": "Oppilas"}]}}
 	fs := findings(role, "2026-10-05T07:58:12Z")
 	[f] := [f | some f in fs]
 	f.rule == "age-indicative-attribute"
@@ -72,14 +72,14 @@ test_role_class_with_grade_digit_is_approved_with_the_role if {
 }
 
 test_role_class_fails_where_role_not_approved if {
-	role := {"urn:mpass.id:role": {"values": true, "roles": [{"class": "7B", "class_grade": true}]}}
+	role := {"urn:mpass.id:role": {"values": true, "roles": [{"class_grade": true}]}}
 	fs := no_age_inference.findings with input as fixtures.release("https://unknown.example", "2026-10-05T07:58:12Z", role)
 		with data.registry as fixtures.registry
 	fixtures.rules(fs, "fail") == {"age-indicative-attribute"}
 }
 
 test_role_class_without_grade_digit_says_nothing if {
-	role := {"urn:mpass.id:role": {"values": true, "roles": [{"class": "Kotkat", "class_grade": false}]}}
+	role := {"urn:mpass.id:role": {"values": true, "roles": [{"class_grade": false, "name": "Oppilas"}]}}
 	count(findings(role, "2026-10-05T07:58:12Z")) == 0
 }
 
