@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -39,6 +40,10 @@ type Main struct {
 	Getenv     func(string) string
 	Logger     *slog.Logger
 
+	// CPUProfile names a file for a CPU profile of the command (for tuning).
+	CPUProfile  string
+	stopProfile func()
+
 	db        *sqlite.DB
 	engine    *policy.Engine
 	extractor *facts.Extractor
@@ -53,6 +58,9 @@ func NewMain() *Main {
 
 // Close closes what the commands opened.
 func (m *Main) Close() error {
+	if m.stopProfile != nil {
+		m.stopProfile()
+	}
 	if m.db != nil {
 		return m.db.Close()
 	}
@@ -98,6 +106,19 @@ func (m *Main) rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&m.DBPath, "db", dbDefault, "SQLite database (env MPASS_AUDIT_DB)")
 	root.PersistentFlags().StringVar(&m.PolicyPath, "policy", "", "policy directory or OPA bundle (.tar.gz) instead of the built-in policies")
+	root.PersistentFlags().StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if m.CPUProfile == "" {
+			return nil
+		}
+		f, err := os.Create(m.CPUProfile)
+		if err != nil {
+			return err
+		}
+		m.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		return pprof.StartCPUProfile(f)
+	}
 	root.AddCommand(
 		m.registryCommand(),
 		m.ingestCommand(),

@@ -15,35 +15,8 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
-// How the audit moves records: the scanner copies rows into batches, the workers judge
-// them on every core, and one writer stores findings and day counts.
-const (
-	scanBatch = 1024
-	maxDays   = 50_000 // day counts a worker holds before it adds them to the store
-)
-
-// batch is a run of raw records whose bytes live in buf.
-type batch struct {
-	recs []sqlite.Raw
-	buf  []byte
-}
-
-// add copies r into the batch.
-func (b *batch) add(r *sqlite.Raw) {
-	c := *r
-	for _, f := range []*[]byte{&c.ID, &c.SP, &c.Controller, &c.Subject, &c.Purpose, &c.Facts, &c.Fingerprints} {
-		start := len(b.buf)
-		b.buf = append(b.buf, *f...)
-		*f = b.buf[start:len(b.buf):len(b.buf)]
-	}
-	b.recs = append(b.recs, c)
-}
-
-// write is work for the single writer.
-type write struct {
-	findings []mpass.Finding
-	days     []*mpass.DayStats
-}
+// Each worker scans a share of the rows on a connection of its own, judges them and
+// counts; one writer stores the findings.
 
 func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry, prepared *policy.Prepared) error {
 	prev, err := a.DB.PreviousRun(ctx, run)
@@ -60,7 +33,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	shared := &judgeShared{
 		run: run, prepared: prepared, previous: previous,
 		consents: map[string][]mpass.Consent{}, termsOf: map[mpass.Kind][]string{},
-		reuse:      !a.Exact && a.Engine.DayDecisions(),
+		reuse: !a.Exact && a.Engine.DayDecisions(), cache: &shapeCache{m: map[string]*shape{}},
 		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg),
 	}
 	for _, c := range reg.Consents {
@@ -79,8 +52,18 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	batches := make(chan *batch, n*2)
-	writes := make(chan write, n*2)
+	var ranges [][2][2]int64 // per worker: releases [lo, hi], uses [lo, hi]
+	ranges = make([][2][2]int64, n)
+	for k, kind := range []mpass.Kind{mpass.KindRelease, mpass.KindUse} {
+		lo, hi, err := a.DB.SeqRange(ctx, kind)
+		if err != nil {
+			return err
+		}
+		for i, r := range split(lo, hi, n) {
+			ranges[i][k] = r
+		}
+	}
+	writes := make(chan []mpass.Finding, n*2)
 	workers := make([]*worker, n)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -89,7 +72,20 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := w.work(ctx, batches); err != nil {
+			for k, kind := range []mpass.Kind{mpass.KindRelease, mpass.KindUse} {
+				r := ranges[i][k]
+				err := a.DB.ScanRaw(ctx, run.Scope, kind, r[0], r[1], func(rec *sqlite.Raw) error {
+					if err := w.judge(ctx, rec); err != nil {
+						return fmt.Errorf("%s %s: %w", rec.Kind, rec.ID, err)
+					}
+					return w.flush(ctx, false)
+				})
+				if err != nil {
+					cancel(err)
+					return
+				}
+			}
+			if err := w.flush(ctx, true); err != nil {
 				cancel(err)
 			}
 		}()
@@ -97,60 +93,26 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	writerDone := make(chan error, 1)
 	go func() {
 		var werr error
-		for wr := range writes {
-			if werr != nil {
-				continue // drain, so no worker blocks
-			}
-			if len(wr.findings) > 0 {
-				werr = a.DB.InsertFindings(ctx, wr.findings)
-			}
-			if werr == nil && len(wr.days) > 0 {
-				werr = a.DB.AddDays(ctx, run.ID, wr.days)
-			}
-			if werr != nil {
-				cancel(werr)
+		for findings := range writes {
+			if werr == nil {
+				if werr = a.DB.InsertFindings(ctx, findings); werr != nil {
+					cancel(werr)
+				}
 			}
 		}
 		writerDone <- werr
 	}()
-
-	b := &batch{}
-	scanErr := a.DB.ScanRaw(ctx, run.Scope, func(r *sqlite.Raw) error {
-		b.add(r)
-		if len(b.recs) == scanBatch {
-			select {
-			case batches <- b:
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-			b = &batch{recs: make([]sqlite.Raw, 0, scanBatch), buf: make([]byte, 0, cap(b.buf))}
-		}
-		return nil
-	})
-	if scanErr == nil && len(b.recs) > 0 {
-		select {
-		case batches <- b:
-		case <-ctx.Done():
-		}
-	}
-	close(batches)
 	wg.Wait()
-	for _, w := range workers {
-		w.flush(true)
-	}
 	close(writes)
 	if err := <-writerDone; err != nil {
 		return err
 	}
-	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
+	if err := context.Cause(ctx); err != nil {
 		return err
-	}
-	if scanErr != nil {
-		return scanErr
 	}
 
 	// merge what the workers counted
-	stats := map[[2]string]*mpass.SPStats{}
+	stats := map[string]*mpass.SPStats{}
 	for _, w := range workers {
 		run.Summary.Merge(w.summary)
 		for k, s := range w.stats {
@@ -205,6 +167,7 @@ type judgeShared struct {
 	run               *mpass.Run
 	prepared          *policy.Prepared
 	previous          map[string]bool
+	cache             *shapeCache
 	consents          map[string][]mpass.Consent // subject \x00 SP
 	termsOf           map[mpass.Kind][]string
 	reuse             bool
@@ -218,44 +181,51 @@ type shape struct {
 	names     []string // the record's attribute names, for the per-SP counts
 }
 
-// worker judges batches with its own decision cache and counts, so workers share no lock.
+// shapeCache holds the decision of each record shape, shared by the workers.
+type shapeCache struct {
+	mu sync.RWMutex
+	m  map[string]*shape
+}
+
+func (c *shapeCache) get(key []byte) *shape {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[string(key)]
+}
+
+func (c *shapeCache) put(key []byte, s *shape) {
+	c.mu.Lock()
+	c.m[string(key)] = s
+	c.mu.Unlock()
+}
+
+// worker judges its share of the records and counts on its own, so workers share
+// nothing but the decision cache.
 type worker struct {
 	*judgeShared
-	writes   chan<- write
+	writes   chan<- []mpass.Finding
 	size     int
-	cache    map[string]*shape
 	key      []byte
+	statKey  []byte
 	summary  mpass.Summary
-	stats    map[[2]string]*mpass.SPStats
-	days     map[dayKey]*mpass.DayStats
+	stats    map[string]*mpass.SPStats // controller \x00 SP
 	findings []mpass.Finding
 	judged   map[string]bool
 	seen     map[string]int
 }
 
-type dayKey struct {
-	controller, sp string
-	day            int64
+func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
+	return &worker{judgeShared: s, writes: writes, size: size, stats: map[string]*mpass.SPStats{}, judged: map[string]bool{}, seen: map[string]int{}}
 }
 
-func newWorker(s *judgeShared, writes chan<- write, size int) *worker {
-	return &worker{judgeShared: s, writes: writes, size: size, cache: map[string]*shape{},
-		stats: map[[2]string]*mpass.SPStats{}, days: map[dayKey]*mpass.DayStats{}, judged: map[string]bool{}, seen: map[string]int{}}
-}
-
-func (w *worker) work(ctx context.Context, batches <-chan *batch) error {
-	for b := range batches {
-		for i := range b.recs {
-			if err := w.judge(ctx, &b.recs[i]); err != nil {
-				return fmt.Errorf("%s %s: %w", b.recs[i].Kind, b.recs[i].ID, err)
-			}
-		}
-		w.flush(false)
-		if ctx.Err() != nil {
-			return nil // the cause is reported by whoever cancelled
-		}
+// split divides [lo, hi] into n ranges.
+func split(lo, hi int64, n int) [][2]int64 {
+	out := make([][2]int64, n)
+	size := (hi - lo + int64(n)) / int64(n)
+	for i := range out {
+		out[i] = [2]int64{lo + int64(i)*size, min(hi, lo+int64(i+1)*size-1)}
 	}
-	return nil
+	return out
 }
 
 func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
@@ -269,7 +239,7 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 	reuse := w.reuse && len(consents) == 0
 	if reuse {
 		w.key = w.shapeKey(w.key[:0], r, day)
-		sh = w.cache[string(w.key)]
+		sh = w.cache.get(w.key)
 	}
 	if sh == nil {
 		rec, err := r.Record()
@@ -286,7 +256,7 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 		}
 		sort.Strings(sh.names)
 		if reuse {
-			w.cache[string(w.key)] = sh
+			w.cache.put(w.key, sh)
 		}
 	}
 	w.count(r, day, sh)
@@ -316,28 +286,20 @@ var rank = map[string]int{mpass.ResultError: 0, mpass.ResultFail: 1, mpass.Resul
 
 // count turns a record's decisions into findings and counts.
 func (w *worker) count(r *sqlite.Raw, day int64, sh *shape) {
-	st := w.stats[[2]string{string(r.Controller), string(r.SP)}]
+	w.statKey = append(append(append(w.statKey[:0], r.Controller...), 0), r.SP...)
+	st := w.stats[string(w.statKey)]
 	if st == nil {
 		st = &mpass.SPStats{Controller: string(r.Controller), SP: string(r.SP), Attributes: map[string]int64{}, Disclosures: map[string]int64{}}
-		w.stats[[2]string{st.Controller, st.SP}] = st
-	}
-	dk := dayKey{st.Controller, st.SP, day}
-	ds := w.days[dk]
-	if ds == nil {
-		ds = &mpass.DayStats{Controller: st.Controller, SP: st.SP, Day: time.Unix(day*86400, 0).UTC().Format(time.DateOnly)}
-		w.days[dk] = ds
+		w.stats[string(w.statKey)] = st
 	}
 	add := func(result string, n int64) {
 		w.summary.Add(result, n)
 		st.Summary.Add(result, n)
-		ds.Summary.Add(result, n)
 	}
 	if r.Kind == mpass.KindUse {
 		st.Uses++
-		ds.Uses++
 	} else {
 		st.Releases++
-		ds.Releases++
 		for _, n := range sh.names {
 			st.Attributes[n]++
 		}
@@ -349,7 +311,6 @@ func (w *worker) count(r *sqlite.Raw, day int64, sh *shape) {
 		if d.Result == mpass.ResultPass {
 			if d.Attribute != "" {
 				st.Disclosures[d.Attribute]++
-				ds.Disclosures++
 			}
 			continue
 		}
@@ -389,22 +350,16 @@ func (w *worker) count(r *sqlite.Raw, day int64, sh *shape) {
 	}
 }
 
-// flush hands findings (a full batch, or all at the end) and day counts (when many, or
-// at the end) to the writer.
-func (w *worker) flush(final bool) {
-	var wr write
-	if len(w.findings) >= w.size || (final && len(w.findings) > 0) {
-		wr.findings = w.findings
+// flush hands a full batch of findings (or, at the end, the rest) to the writer.
+func (w *worker) flush(ctx context.Context, final bool) error {
+	if len(w.findings) < w.size && !(final && len(w.findings) > 0) {
+		return nil
+	}
+	select {
+	case w.writes <- w.findings:
 		w.findings = make([]mpass.Finding, 0, w.size)
-	}
-	if len(w.days) >= maxDays || (final && len(w.days) > 0) {
-		wr.days = make([]*mpass.DayStats, 0, len(w.days))
-		for _, d := range w.days {
-			wr.days = append(wr.days, d)
-		}
-		clear(w.days)
-	}
-	if wr.findings != nil || wr.days != nil {
-		w.writes <- wr
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
 	}
 }

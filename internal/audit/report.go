@@ -201,7 +201,7 @@ func resultCounter(result string, fail, warn, skip, errs *int64) *int64 {
 // spSummaries fills the per-SP section and the weekly chart.
 func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.Run, reg *mpass.Registry, controller, from, to string, results map[string]*mpass.Summary) error {
 	only := []string{controller}
-	days, err := a.DB.Days(ctx, run.ID, only, from, to)
+	counts, err := a.DB.Counts(ctx, controller, from, to)
 	if err != nil {
 		return err
 	}
@@ -229,18 +229,18 @@ func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.R
 		return s
 	}
 	weeks := map[string]map[string]int64{} // SP → week → releases
-	for _, day := range days {
-		s := get(day.SP)
-		s.Releases += day.Releases
-		s.Uses += day.Uses
-		d.Releases += day.Releases
-		d.Uses += day.Uses
-		t, _ := time.Parse(time.DateOnly, day.Day)
+	for _, c := range counts {
+		s := get(c.SP)
+		s.Releases += c.Releases
+		s.Uses += c.Uses
+		d.Releases += c.Releases
+		d.Uses += c.Uses
+		t, _ := time.Parse(time.DateOnly, c.Day)
 		y, w := t.ISOWeek()
-		if weeks[day.SP] == nil {
-			weeks[day.SP] = map[string]int64{}
+		if weeks[c.SP] == nil {
+			weeks[c.SP] = map[string]int64{}
 		}
-		weeks[day.SP][fmt.Sprintf("%04d-W%02d", y, w)] += day.Releases
+		weeks[c.SP][fmt.Sprintf("%04d-W%02d", y, w)] += c.Releases
 	}
 	for _, st := range stats {
 		s, ok := byID[st.SP]

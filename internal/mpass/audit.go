@@ -124,19 +124,6 @@ type SPStats struct {
 	Summary     Summary          `json:"summary"`
 }
 
-// DayStats counts one controller's records at one SP on one day (UTC) of a run, so a
-// report of a period inside the run's scope counts exactly that period. It has no maps,
-// so a national run keeps few bytes per day.
-type DayStats struct {
-	Controller  string  `json:"controller"`
-	SP          string  `json:"sp"`
-	Day         string  `json:"day"`
-	Releases    int64   `json:"releases"`
-	Uses        int64   `json:"uses"`
-	Disclosures int64   `json:"disclosures"`
-	Summary     Summary `json:"summary"`
-}
-
 // Term describes one agreement term and its rules, read from the policies' METADATA.
 type Term struct {
 	ID          string   `json:"id"`

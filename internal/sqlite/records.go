@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
@@ -238,53 +239,102 @@ func (r *Raw) Record() (mpass.Record, error) {
 	return rec, nil
 }
 
-// ScanRaw streams the releases and then the uses in scope to fn, each with what all of
-// its subject's releases to the SP say of the role. A use without a controller takes
-// the one of the subject's latest release to that SP. Rows are read as raw bytes,
-// without a copy, since a national audit reads tens of millions of them.
-func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, fn func(*Raw) error) error {
-	where, args, err := scopeWhere(scope, "t.controller")
-	if err != nil {
-		return err
+// SeqRange is the first and last seq of a kind's table (0, 0 when empty), so an audit
+// can split the rows between its workers.
+func (db *DB) SeqRange(ctx context.Context, kind mpass.Kind) (lo, hi int64, err error) {
+	table := "releases"
+	if kind == mpass.KindUse {
+		table = "uses"
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT t.id, t.time, t.sp, t.controller, t.subject, t.attributes, t.fingerprints,
+	err = db.db.QueryRowContext(ctx, `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM `+table).Scan(&lo, &hi)
+	return lo, hi, err
+}
+
+// ScanRaw streams the records of one kind in scope whose seq is in [lo, hi] to fn,
+// each with what all of its subject's releases to the SP say of the role. A use
+// without a controller takes the one of the subject's latest release to that SP. Rows
+// are read as raw bytes, without a copy: a national audit reads tens of millions.
+func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, lo, hi int64, fn func(*Raw) error) error {
+	ctl := "t.controller"
+	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, '', t.attributes, t.fingerprints,
 			COALESCE(s.learner, 0), COALESCE(s.role_known, 0)
-		FROM releases t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`+where+` ORDER BY t.seq`, args...)
+		FROM releases t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`
+	if kind == mpass.KindUse {
+		ctl = "COALESCE(t.controller, s.last_controller, '')"
+		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.purpose, t.attributes, '',
+			COALESCE(s.learner, 0), COALESCE(s.role_known, 0)
+		FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`
+	}
+	where, args, err := scopeWhere(scope, ctl)
 	if err != nil {
 		return err
 	}
-	r := Raw{Kind: mpass.KindRelease}
-	var id, sp, ctl, subj, facts, fps sql.RawBytes
-	err = scanRows(rows, func() error {
-		if err := rows.Scan(&id, &r.Time, &sp, &ctl, &subj, &facts, &fps, &r.Learner, &r.RoleKnown); err != nil {
+	if where == "" {
+		where = " WHERE t.seq BETWEEN ? AND ?"
+	} else {
+		where += " AND t.seq BETWEEN ? AND ?"
+	}
+	rows, err := db.db.QueryContext(ctx, query+where+` ORDER BY t.seq`, append(args, lo, hi)...)
+	if err != nil {
+		return err
+	}
+	r := Raw{Kind: kind}
+	var id, sp, controller, subj, purpose, facts, fps sql.RawBytes
+	return scanRows(rows, func() error {
+		if err := rows.Scan(&id, &r.Time, &sp, &controller, &subj, &purpose, &facts, &fps, &r.Learner, &r.RoleKnown); err != nil {
 			return err
 		}
-		r.ID, r.SP, r.Controller, r.Subject, r.Facts, r.Fingerprints = id, sp, ctl, subj, facts, fps
+		r.ID, r.SP, r.Controller, r.Subject, r.Purpose, r.Facts, r.Fingerprints = id, sp, controller, subj, purpose, facts, fps
 		return fn(&r)
 	})
-	if err != nil {
-		return err
-	}
+}
 
-	where, args, err = scopeWhere(scope, "COALESCE(t.controller, s.last_controller, '')")
+// SPCount is how many releases and uses of one controller an SP had on one day.
+type SPCount struct {
+	SP       string
+	Day      string
+	Releases int64
+	Uses     int64
+}
+
+// Counts counts a controller's releases and uses per SP and day in a period (days,
+// inclusive): the exact numbers of a report whose period lies inside a wider run.
+func (db *DB) Counts(ctx context.Context, controller, from, to string) ([]SPCount, error) {
+	lo, err := dayStart(from)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rows, err = db.db.QueryContext(ctx, `SELECT t.id, t.time, t.sp, COALESCE(t.controller, s.last_controller, ''), t.subject, t.purpose, t.attributes,
-			COALESCE(s.learner, 0), COALESCE(s.role_known, 0)
-		FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`+where+` ORDER BY t.seq`, args...)
+	hi, err := dayEnd(to)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	u := Raw{Kind: mpass.KindUse}
-	var purpose sql.RawBytes
-	return scanRows(rows, func() error {
-		if err := rows.Scan(&id, &u.Time, &sp, &ctl, &subj, &purpose, &facts, &u.Learner, &u.RoleKnown); err != nil {
+	const day = int64(24 * 60 * 60 * 1e9)
+	rows, err := db.db.QueryContext(ctx, `SELECT sp, time / ?, COUNT(*), 0 FROM releases
+			WHERE controller = ? AND time >= ? AND time < ? GROUP BY 1, 2
+		UNION ALL
+		SELECT t.sp, t.time / ?, 0, COUNT(*) FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp
+			WHERE COALESCE(t.controller, s.last_controller) = ? AND t.time >= ? AND t.time < ? GROUP BY 1, 2
+		ORDER BY 1, 2`, day, controller, lo, hi, day, controller, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	var out []SPCount
+	err = scanRows(rows, func() error {
+		var c SPCount
+		var d int64
+		if err := rows.Scan(&c.SP, &d, &c.Releases, &c.Uses); err != nil {
 			return err
 		}
-		u.ID, u.SP, u.Controller, u.Subject, u.Purpose, u.Facts = id, sp, ctl, subj, purpose, facts
-		return fn(&u)
+		c.Day = fromNanos(d * day).Format(time.DateOnly)
+		if n := len(out); n > 0 && out[n-1].SP == c.SP && out[n-1].Day == c.Day {
+			out[n-1].Releases += c.Releases
+			out[n-1].Uses += c.Uses
+			return nil
+		}
+		out = append(out, c)
+		return nil
 	})
+	return out, err
 }
 
 func scanRows(rows *sql.Rows, each func() error) error {

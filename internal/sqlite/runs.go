@@ -308,32 +308,6 @@ func (db *DB) InsertStats(ctx context.Context, runID int64, stats []*mpass.SPSta
 	return tx.Commit()
 }
 
-// AddDays adds day counts to a run's, summing with what is stored: the auditor flushes
-// them whenever it holds many, so memory stays bounded whatever the record order.
-func (db *DB) AddDays(ctx context.Context, runID int64, days []*mpass.DayStats) error {
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_days (run_id, controller, sp, day, releases, uses, disclosures, pass, fail, warn, skip, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO UPDATE SET releases = releases + excluded.releases, uses = uses + excluded.uses,
-			disclosures = disclosures + excluded.disclosures, pass = pass + excluded.pass, fail = fail + excluded.fail,
-			warn = warn + excluded.warn, skip = skip + excluded.skip, error = error + excluded.error`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, d := range days {
-		s := d.Summary
-		if _, err := stmt.ExecContext(ctx, runID, d.Controller, d.SP, d.Day, d.Releases, d.Uses, d.Disclosures, s.Pass, s.Fail, s.Warn, s.Skip, s.Error); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
 // inControllers adds "AND controller IN (...)" for a non-nil list.
 func inControllers(query string, args []any, controllers []string) (string, []any) {
 	if controllers == nil {
@@ -369,33 +343,6 @@ func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*
 			}
 		}
 		out = append(out, &s)
-		return nil
-	})
-	return out, err
-}
-
-// Days returns a run's day counts for the given controllers (all when nil) and days
-// (inclusive; "" is unbounded), ordered by controller, SP and day.
-func (db *DB) Days(ctx context.Context, runID int64, controllers []string, from, to string) ([]*mpass.DayStats, error) {
-	query, args := inControllers(`SELECT controller, sp, day, releases, uses, disclosures, pass, fail, warn, skip, error FROM run_days WHERE run_id = ?`, []any{runID}, controllers)
-	if from != "" {
-		query, args = query+` AND day >= ?`, append(args, from)
-	}
-	if to != "" {
-		query, args = query+` AND day <= ?`, append(args, to)
-	}
-	rows, err := db.db.QueryContext(ctx, query+` ORDER BY controller, sp, day`, args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []*mpass.DayStats
-	err = scanRows(rows, func() error {
-		var d mpass.DayStats
-		s := &d.Summary
-		if err := rows.Scan(&d.Controller, &d.SP, &d.Day, &d.Releases, &d.Uses, &d.Disclosures, &s.Pass, &s.Fail, &s.Warn, &s.Skip, &s.Error); err != nil {
-			return err
-		}
-		out = append(out, &d)
 		return nil
 	})
 	return out, err

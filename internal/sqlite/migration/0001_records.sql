@@ -11,7 +11,8 @@ CREATE TABLE releases (
 	attributes TEXT NOT NULL,             -- {"<canonical name>": facts}
 	fingerprints TEXT NOT NULL            -- {"<canonical name>": keyed fingerprint of its values}
 );
-CREATE INDEX releases_controller_time ON releases (controller, time);
+-- sp too, so a report counts a controller-month per SP from the index alone
+CREATE INDEX releases_controller_time ON releases (controller, time, sp);
 CREATE INDEX releases_time ON releases (time);
 
 CREATE TABLE uses (

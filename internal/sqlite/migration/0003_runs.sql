@@ -54,19 +54,3 @@ CREATE TABLE run_stats (
 	PRIMARY KEY (run_id, controller, sp)
 );
 
--- The same counts per day, for reports of a period inside a run's scope and their charts.
-CREATE TABLE run_days (
-	run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-	controller  TEXT NOT NULL,
-	sp          TEXT NOT NULL,
-	day         TEXT NOT NULL,
-	releases    INTEGER NOT NULL,
-	uses        INTEGER NOT NULL,
-	disclosures INTEGER NOT NULL,
-	pass        INTEGER NOT NULL,
-	fail        INTEGER NOT NULL,
-	warn        INTEGER NOT NULL,
-	skip        INTEGER NOT NULL,
-	error       INTEGER NOT NULL,
-	PRIMARY KEY (run_id, controller, sp, day)
-) WITHOUT ROWID;
