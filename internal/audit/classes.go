@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
 // dayClasses splits time at the registry's dates: within one class every comparison a
@@ -54,45 +56,63 @@ func (c *dayClasses) class(day int64) int {
 	return i
 }
 
-// controllerClasses names, per controller and SP, the registry entries that name the
+// controllerClasses numbers, per controller and SP, the registry entries that name the
 // controller there: agreements and exceptions. Controllers with the same entries get
 // the same decisions (see main.rego's decision_time).
 type controllerClasses struct {
-	mu    sync.RWMutex
-	reg   *mpass.Registry
-	names map[[2]string]string
+	mu      sync.RWMutex
+	reg     *mpass.Registry
+	db      *sqlite.DB
+	classes map[[2]int64]int
+	ids     map[string]int // entries' digest → class; class 0 is "no entries"
 }
 
-func newControllerClasses(reg *mpass.Registry) *controllerClasses {
-	return &controllerClasses{reg: reg, names: map[[2]string]string{}}
+func newControllerClasses(reg *mpass.Registry, db *sqlite.DB) *controllerClasses {
+	return &controllerClasses{reg: reg, db: db, classes: map[[2]int64]int{}, ids: map[string]int{"": 0}}
 }
 
-func (c *controllerClasses) class(controller, sp string) string {
-	k := [2]string{controller, sp}
+func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (int, error) {
+	k := [2]int64{controller, sp}
 	c.mu.RLock()
-	name, ok := c.names[k]
+	class, ok := c.classes[k]
 	c.mu.RUnlock()
 	if ok {
-		return name
+		return class, nil
+	}
+	var ctl, spName string
+	var err error
+	if controller != 0 {
+		if ctl, err = c.db.Name(ctx, controller); err != nil {
+			return 0, err
+		}
+	}
+	if spName, err = c.db.Name(ctx, sp); err != nil {
+		return 0, err
 	}
 	var entries []any
 	for _, a := range c.reg.Agreements {
-		if a.Controller == controller && a.SP == sp {
+		if a.Controller == ctl && a.SP == spName {
 			entries = append(entries, a)
 		}
 	}
 	for _, e := range c.reg.Exceptions {
-		if e.Controller == controller && e.SP == sp {
+		if e.Controller != "" && e.Controller == ctl && e.SP == spName {
 			entries = append(entries, e)
 		}
 	}
+	digest := ""
 	if len(entries) > 0 {
 		b, _ := json.Marshal(entries)
 		sum := sha256.Sum256(b)
-		name = hex.EncodeToString(sum[:8])
+		digest = hex.EncodeToString(sum[:])
 	}
 	c.mu.Lock()
-	c.names[k] = name
-	c.mu.Unlock()
-	return name
+	defer c.mu.Unlock()
+	class, ok = c.ids[digest]
+	if !ok {
+		class = len(c.ids)
+		c.ids[digest] = class
+	}
+	c.classes[k] = class
+	return class, nil
 }

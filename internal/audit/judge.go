@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,11 +34,18 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	shared := &judgeShared{
 		run: run, prepared: prepared, previous: previous,
 		consents: map[string][]mpass.Consent{}, termsOf: map[mpass.Kind][]string{},
-		reuse: !a.Exact && a.Engine.DayDecisions(), cache: &shapeCache{m: map[string]*shape{}},
-		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg),
+		reuse: !a.Exact && a.Engine.DayDecisions(), cache: &shapeCache{m: map[shapeKey]*shape{}},
+		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg, a.DB), db: a.DB,
 	}
 	for _, c := range reg.Consents {
-		k := c.Subject + "\x00" + c.SP
+		sp, err := a.DB.NameID(ctx, c.SP)
+		if err != nil {
+			return err
+		}
+		if sp == 0 {
+			continue // no record of that SP: the consent covers nothing here
+		}
+		k := c.Subject + "\x00" + strconv.FormatInt(sp, 10)
 		shared.consents[k] = append(shared.consents[k], c)
 	}
 	for _, t := range a.Engine.Terms() {
@@ -111,29 +119,43 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		return err
 	}
 
-	// merge what the workers counted
-	stats := map[string]*mpass.SPStats{}
+	// merge what the workers counted, turning shapes into attribute names
+	merged := map[[2]int64]*mpass.SPStats{}
 	for _, w := range workers {
 		run.Summary.Merge(w.summary)
-		for k, s := range w.stats {
-			t := stats[k]
-			if t == nil {
-				stats[k] = s
-				continue
+		for k, c := range w.stats {
+			st := merged[k]
+			if st == nil {
+				st = &mpass.SPStats{Attributes: map[string]int64{}, Disclosures: map[string]int64{}}
+				if st.SP, err = a.DB.Name(ctx, k[1]); err != nil {
+					return err
+				}
+				if k[0] != 0 {
+					if st.Controller, err = a.DB.Name(ctx, k[0]); err != nil {
+						return err
+					}
+				}
+				merged[k] = st
 			}
-			t.Releases += s.Releases
-			t.Uses += s.Uses
-			t.Summary.Merge(s.Summary)
-			for n, c := range s.Attributes {
-				t.Attributes[n] += c
+			st.Releases += c.releases
+			st.Uses += c.uses
+			st.Summary.Merge(c.summary)
+			for name, n := range c.disclosures {
+				st.Disclosures[name] += n
 			}
-			for n, c := range s.Disclosures {
-				t.Disclosures[n] += c
+			for id, n := range c.shapes {
+				names, err := shapeNames(ctx, a.DB, id)
+				if err != nil {
+					return err
+				}
+				for _, name := range names {
+					st.Attributes[name] += n
+				}
 			}
 		}
 	}
-	list := make([]*mpass.SPStats, 0, len(stats))
-	for _, s := range stats {
+	list := make([]*mpass.SPStats, 0, len(merged))
+	for _, s := range merged {
 		list = append(list, s)
 	}
 	slices.SortFunc(list, func(x, y *mpass.SPStats) int {
@@ -143,6 +165,23 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		return compareStrings(x.SP, y.SP)
 	})
 	return a.DB.InsertStats(ctx, run.ID, list)
+}
+
+// shapeNames are the attribute names of a shape.
+func shapeNames(ctx context.Context, db *sqlite.DB, id int64) ([]string, error) {
+	facts, err := db.Shape(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(facts), &m); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	return names, nil
 }
 
 func compareStrings(a, b string) int {
@@ -171,6 +210,7 @@ type judgeShared struct {
 	consents          map[string][]mpass.Consent // subject \x00 SP
 	termsOf           map[mpass.Kind][]string
 	reuse             bool
+	db                *sqlite.DB
 	dayClasses        *dayClasses
 	controllerClasses *controllerClasses
 }
@@ -181,21 +221,33 @@ type shape struct {
 	names     []string // the record's attribute names, for the per-SP counts
 }
 
+// shapeKey is everything the policies see of a record, with its time reduced to the
+// day's class between registry dates and its year, and its controller to the class of
+// registry entries that name it (see main.rego's decision_time).
+type shapeKey struct {
+	kind              mpass.Kind
+	sp, purpose       int64
+	shape             int64
+	controllerClass   int
+	dayClass, year    int
+	learner, roleKnow bool
+}
+
 // shapeCache holds the decision of each record shape, shared by the workers.
 type shapeCache struct {
 	mu sync.RWMutex
-	m  map[string]*shape
+	m  map[shapeKey]*shape
 }
 
-func (c *shapeCache) get(key []byte) *shape {
+func (c *shapeCache) get(k shapeKey) *shape {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.m[string(key)]
+	return c.m[k]
 }
 
-func (c *shapeCache) put(key []byte, s *shape) {
+func (c *shapeCache) put(k shapeKey, s *shape) {
 	c.mu.Lock()
-	c.m[string(key)] = s
+	c.m[k] = s
 	c.mu.Unlock()
 }
 
@@ -205,17 +257,24 @@ type worker struct {
 	*judgeShared
 	writes   chan<- []mpass.Finding
 	size     int
-	key      []byte
-	statKey  []byte
 	summary  mpass.Summary
-	stats    map[string]*mpass.SPStats // controller \x00 SP
+	stats    map[[2]int64]*counts // controller, SP
 	findings []mpass.Finding
 	judged   map[string]bool
 	seen     map[string]int
 }
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
-	return &worker{judgeShared: s, writes: writes, size: size, stats: map[string]*mpass.SPStats{}, judged: map[string]bool{}, seen: map[string]int{}}
+	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{}, judged: map[string]bool{}, seen: map[string]int{}}
+}
+
+// counts is what a worker counts of one controller at one SP; shapes are turned into
+// attribute counts at the end.
+type counts struct {
+	releases, uses int64
+	shapes         map[int64]int64 // shape id → releases
+	disclosures    map[string]int64
+	summary        mpass.Summary
 }
 
 // split divides [lo, hi] into n ranges.
@@ -230,19 +289,25 @@ func split(lo, hi int64, n int) [][2]int64 {
 
 func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 	day := r.Time / int64(24*time.Hour)
-	var sh *shape
 	var consents []mpass.Consent
 	if r.Kind == mpass.KindUse {
-		consents = w.consents[string(r.Subject)+"\x00"+string(r.SP)]
+		consents = w.consents[string(r.Subject)+"\x00"+strconv.FormatInt(r.SP, 10)]
 	}
 	// a use with consents depends on its instant, so it is judged on its own
 	reuse := w.reuse && len(consents) == 0
+	var key shapeKey
+	var sh *shape
 	if reuse {
-		w.key = w.shapeKey(w.key[:0], r, day)
-		sh = w.cache.get(w.key)
+		class, err := w.controllerClasses.class(ctx, r.Controller, r.SP)
+		if err != nil {
+			return err
+		}
+		key = shapeKey{kind: r.Kind, sp: r.SP, purpose: r.Purpose, shape: r.Shape, controllerClass: class,
+			dayClass: w.dayClasses.class(day), year: yearOf(day), learner: r.Learner, roleKnow: r.RoleKnown}
+		sh = w.cache.get(key)
 	}
 	if sh == nil {
-		rec, err := r.Record()
+		rec, err := w.db.Record(ctx, r)
 		if err != nil {
 			return err
 		}
@@ -256,27 +321,10 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 		}
 		sort.Strings(sh.names)
 		if reuse {
-			w.cache.put(w.key, sh)
+			w.cache.put(key, sh)
 		}
 	}
-	w.count(r, day, sh)
-	return nil
-}
-
-// shapeKey is everything the policies see of a record, with its time reduced to the
-// day's class between registry dates and its year, and its controller to the registry
-// entries that name it (see main.rego's decision_time).
-func (w *worker) shapeKey(k []byte, r *sqlite.Raw, day int64) []byte {
-	k = append(k, r.Kind...)
-	k = append(k, 0)
-	k = append(k, r.SP...)
-	k = append(k, 0)
-	k = append(k, w.controllerClasses.class(string(r.Controller), string(r.SP))...)
-	k = append(k, 0)
-	k = fmt.Appendf(k, "%d/%d/%t/%t/", w.dayClasses.class(day), yearOf(day), r.Learner, r.RoleKnown)
-	k = append(k, r.Purpose...)
-	k = append(k, 0)
-	return append(k, r.Facts...)
+	return w.count(ctx, r, sh)
 }
 
 func yearOf(day int64) int { return time.Unix(day*86400, 0).UTC().Year() }
@@ -285,48 +333,52 @@ func yearOf(day int64) int { return time.Unix(day*86400, 0).UTC().Year() }
 var rank = map[string]int{mpass.ResultError: 0, mpass.ResultFail: 1, mpass.ResultWarn: 2, mpass.ResultSkip: 3, mpass.ResultPass: 4}
 
 // count turns a record's decisions into findings and counts.
-func (w *worker) count(r *sqlite.Raw, day int64, sh *shape) {
-	w.statKey = append(append(append(w.statKey[:0], r.Controller...), 0), r.SP...)
-	st := w.stats[string(w.statKey)]
+func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
+	k := [2]int64{r.Controller, r.SP}
+	st := w.stats[k]
 	if st == nil {
-		st = &mpass.SPStats{Controller: string(r.Controller), SP: string(r.SP), Attributes: map[string]int64{}, Disclosures: map[string]int64{}}
-		w.stats[string(w.statKey)] = st
+		st = &counts{shapes: map[int64]int64{}, disclosures: map[string]int64{}}
+		w.stats[k] = st
 	}
 	add := func(result string, n int64) {
 		w.summary.Add(result, n)
-		st.Summary.Add(result, n)
+		st.summary.Add(result, n)
 	}
 	if r.Kind == mpass.KindUse {
-		st.Uses++
+		st.uses++
 	} else {
-		st.Releases++
-		for _, n := range sh.names {
-			st.Attributes[n]++
-		}
+		st.releases++
+		st.shapes[r.Shape]++
 	}
 	clear(w.judged)
 	clear(w.seen)
-	var fps map[string]string
 	for _, d := range sh.decisions {
 		if d.Result == mpass.ResultPass {
 			if d.Attribute != "" {
-				st.Disclosures[d.Attribute]++
+				st.disclosures[d.Attribute]++
 			}
 			continue
 		}
 		w.judged[d.Term] = true
+		sp, err := w.db.Name(ctx, r.SP)
+		if err != nil {
+			return err
+		}
+		var controller string
+		if r.Controller != 0 {
+			if controller, err = w.db.Name(ctx, r.Controller); err != nil {
+				return err
+			}
+		}
 		id := string(r.ID)
 		f := mpass.Finding{
 			ID: FindingID(r.Kind, id, d.Term, d.Rule, d.Attribute), RunID: w.run.ID,
 			Term: d.Term, Rule: d.Rule, Result: d.Result, Severity: d.Severity, Message: d.Message,
-			Record: id, Kind: r.Kind, Time: time.Unix(0, r.Time).UTC(), SP: st.SP, Controller: st.Controller, Subject: string(r.Subject),
+			Record: id, Kind: r.Kind, Time: time.Unix(0, r.Time).UTC(), SP: sp, Controller: controller, Subject: string(r.Subject),
 			Attribute: d.Attribute, Exception: d.Exception, ExceptionNotApplied: d.ExceptionNotApplied, Change: mpass.ChangeNew,
 		}
-		if d.Attribute != "" && len(r.Fingerprints) > 0 {
-			if fps == nil {
-				json.Unmarshal(r.Fingerprints, &fps)
-			}
-			f.Fingerprint = fps[d.Attribute]
+		if i := slices.Index(sh.names, d.Attribute); i >= 0 && d.Attribute != "" {
+			f.Fingerprint = sqlite.Fingerprint(r.Fingerprints, i)
 		}
 		if w.previous[f.ID] {
 			f.Change = mpass.ChangePersisting
@@ -348,6 +400,7 @@ func (w *worker) count(r *sqlite.Raw, day int64, sh *shape) {
 			add(mpass.ResultPass, 1)
 		}
 	}
+	return nil
 }
 
 // flush hands a full batch of findings (or, at the end, the rest) to the writer.

@@ -23,13 +23,16 @@ var migrationFS embed.FS
 type DB struct {
 	db   *sql.DB
 	Path string
+	// names and shapes are stored once and referred to by id
+	names, shapes *interner
 	// Now returns the current time; tests set it for deterministic runs.
 	Now func() time.Time
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
-	return &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }}
+	return &DB{Path: path, Now: func() time.Time { return time.Now().UTC() },
+		names: newInterner("names", "name"), shapes: newInterner("shapes", "facts")}
 }
 
 // Open opens the file, sets WAL, foreign keys and a busy timeout on every connection,
@@ -44,6 +47,9 @@ func (db *DB) Open(ctx context.Context) error {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate") // writers queue at BEGIN instead of deadlocking on upgrade
+	// 32 MiB of page cache per connection (the default is 2 MiB): the indexes of a
+	// national ingest are touched at random, and a small cache makes every insert a read.
+	q.Set("_cache_size", "-32768")
 	var err error
 	if db.db, err = sql.Open("sqlite3", "file:"+url.PathEscape(db.Path)+"?"+q.Encode()); err != nil {
 		return err

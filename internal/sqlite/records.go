@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -27,22 +28,33 @@ func (c *IngestCounts) Add(o IngestCounts) {
 }
 
 // InsertBatch stores records and rejections in one transaction: the whole batch is in
-// or none of it is. A record whose id is already stored counts as a duplicate.
+// or none of it is. A record whose id is already stored counts as a duplicate. The
+// names and shapes the batch refers to are stored first, on their own: they are
+// idempotent and harmless if the batch then fails.
 func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejections []mpass.Rejection) (IngestCounts, error) {
 	var c IngestCounts
+	rows := make([]storedRecord, len(records))
+	for i := range records {
+		if err := db.prepareRecord(&records[i], &rows[i]); err != nil {
+			return c, fmt.Errorf("%s: %w", records[i].Source, err)
+		}
+	}
+	if err := db.resolve(ctx, records, rows); err != nil {
+		return c, err
+	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return c, err
 	}
 	defer tx.Rollback()
 
-	rel, err := tx.PrepareContext(ctx, `INSERT INTO releases (id, time, sp, controller, subject, role, attributes, fingerprints)
+	rel, err := tx.PrepareContext(ctx, `INSERT INTO releases (id, time, sp, controller, subject, role, shape, fingerprints)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return c, err
 	}
 	defer rel.Close()
-	use, err := tx.PrepareContext(ctx, `INSERT INTO uses (id, time, sp, controller, subject, purpose, attributes)
+	use, err := tx.PrepareContext(ctx, `INSERT INTO uses (id, time, sp, controller, subject, purpose, shape)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return c, err
@@ -61,29 +73,21 @@ func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejection
 	defer role.Close()
 
 	for i := range records {
-		r := &records[i]
+		r, row := &records[i], &rows[i]
+		sp, shape := db.names.id(r.SP), db.shapes.id(row.facts)
 		var res sql.Result
 		switch r.Kind {
 		case mpass.KindRelease:
-			facts, fps, err := encodeAttributes(r.Attributes)
-			if err != nil {
-				return c, fmt.Errorf("%s: %w", r.Source, err)
-			}
-			res, err = rel.ExecContext(ctx, r.ID, nanos(r.Time), r.SP, r.Controller, r.Subject, int(r.Role), facts, fps)
-			if err != nil {
-				return c, fmt.Errorf("%s: %w", r.Source, err)
-			}
+			res, err = rel.ExecContext(ctx, r.ID, nanos(r.Time), sp, db.names.id(r.Controller), r.Subject, int(r.Role), shape, row.fingerprints)
 		case mpass.KindUse:
-			names, _ := json.Marshal(sortedNames(r.Attributes))
 			var controller any
 			if r.Controller != "" {
-				controller = r.Controller
+				controller = db.names.id(r.Controller)
 			}
-			if res, err = use.ExecContext(ctx, r.ID, nanos(r.Time), r.SP, controller, r.Subject, r.Purpose, string(names)); err != nil {
-				return c, fmt.Errorf("%s: %w", r.Source, err)
-			}
-		default:
-			return c, fmt.Errorf("%s: unknown kind %q", r.Source, r.Kind)
+			res, err = use.ExecContext(ctx, r.ID, nanos(r.Time), sp, controller, r.Subject, db.names.id(r.Purpose), shape)
+		}
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", r.Source, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			c.Duplicate++
@@ -98,7 +102,7 @@ func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejection
 			if r.Role != mpass.RoleUnknown {
 				known = 1
 			}
-			if _, err := role.ExecContext(ctx, r.Subject, r.SP, learner, known, nanos(r.Time), r.Controller); err != nil {
+			if _, err := role.ExecContext(ctx, r.Subject, sp, learner, known, nanos(r.Time), db.names.id(r.Controller)); err != nil {
 				return c, fmt.Errorf("%s: %w", r.Source, err)
 			}
 		}
@@ -108,6 +112,59 @@ func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejection
 	}
 	c.Rejected = len(rejections)
 	return c, tx.Commit()
+}
+
+// storedRecord is a record's facts and fingerprints as stored.
+type storedRecord struct {
+	facts        string
+	fingerprints []byte
+}
+
+// prepareRecord encodes a record's attributes: the facts as the shape's JSON (sorted
+// keys, so equal facts are one shape) and the fingerprints in name order.
+func (db *DB) prepareRecord(r *mpass.Record, out *storedRecord) error {
+	if r.Kind != mpass.KindRelease && r.Kind != mpass.KindUse {
+		return fmt.Errorf("unknown kind %q", r.Kind)
+	}
+	facts, err := json.Marshal(r.Attributes)
+	if err != nil {
+		return err
+	}
+	out.facts = string(facts)
+	if r.Kind == mpass.KindRelease {
+		for _, n := range sortedNames(r.Attributes) {
+			fp, _ := hex.DecodeString(r.Attributes[n].Fingerprint)
+			var b [fingerprintSize]byte
+			copy(b[:], fp)
+			out.fingerprints = append(out.fingerprints, b[:]...)
+		}
+	}
+	if out.fingerprints == nil {
+		out.fingerprints = []byte{}
+	}
+	return nil
+}
+
+// fingerprintSize is the stored length of one attribute's fingerprint.
+const fingerprintSize = 8
+
+// resolve stores the names and shapes of a batch that are not stored yet.
+func (db *DB) resolve(ctx context.Context, records []mpass.Record, rows []storedRecord) error {
+	names, shapes := map[string]bool{}, map[string]bool{}
+	for i, r := range records {
+		names[r.SP] = true
+		if r.Controller != "" {
+			names[r.Controller] = true
+		}
+		if r.Purpose != "" {
+			names[r.Purpose] = true
+		}
+		shapes[rows[i].facts] = true
+	}
+	if err := db.names.ensure(ctx, db.db, names); err != nil {
+		return err
+	}
+	return db.shapes.ensure(ctx, db.db, shapes)
 }
 
 func insertRejections(ctx context.Context, tx *sql.Tx, rejections []mpass.Rejection, now int64) error {
@@ -155,31 +212,18 @@ func sortedNames(attrs map[string]mpass.AttributeFacts) []string {
 	return names
 }
 
-// encodeAttributes splits facts (what the policies see) from fingerprints (evidence).
-// encoding/json sorts map keys, so equal facts give equal text.
-func encodeAttributes(attrs map[string]mpass.AttributeFacts) (facts, fingerprints string, err error) {
-	fps := make(map[string]string, len(attrs))
-	for n, a := range attrs {
-		if a.Fingerprint != "" {
-			fps[n] = a.Fingerprint
-		}
-	}
-	b, err := json.Marshal(attrs)
-	if err != nil {
-		return "", "", err
-	}
-	f, err := json.Marshal(fps)
-	return string(b), string(f), err
-}
-
 // scopeWhere builds the WHERE clause of a scope over a table aliased t, with the
-// controller expression ctl.
-func scopeWhere(scope mpass.Scope, ctl string) (string, []any, error) {
+// controller expression ctl (an id of names).
+func (db *DB) scopeWhere(ctx context.Context, scope mpass.Scope, ctl string) (string, []any, error) {
 	var conds []string
 	var args []any
 	if scope.Controller != "" {
+		id, err := db.names.lookup(ctx, db.db, scope.Controller)
+		if err != nil {
+			return "", nil, err
+		}
 		conds = append(conds, ctl+" = ?")
-		args = append(args, scope.Controller)
+		args = append(args, id) // 0 when never seen: matches nothing
 	}
 	if scope.From != "" {
 		n, err := dayStart(scope.From)
@@ -203,40 +247,61 @@ func scopeWhere(scope mpass.Scope, ctl string) (string, []any, error) {
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
 }
 
-// Raw is one stored record as the bytes of its columns. Its slices are valid only
-// until the scan's fn returns: a caller that keeps a record copies it.
+// Raw is one stored record as the audit reads it: numbers for names and shapes, the
+// rest as bytes valid only until the scan's fn returns (a caller that keeps a record
+// copies it).
 type Raw struct {
-	Kind       mpass.Kind
-	ID         []byte
-	Time       int64 // unix nanoseconds
-	SP         []byte
-	Controller []byte
-	Subject    []byte
-	Purpose    []byte
-	// Facts is the JSON of the attribute facts of a release, or of the attribute
-	// names of a use; Fingerprints the JSON of a release's fingerprints.
-	Facts        []byte
+	Kind         mpass.Kind
+	ID           []byte
+	Time         int64 // unix nanoseconds
+	SP           int64 // names
+	Controller   int64 // names; 0 for a use whose controller is unknown
+	Subject      []byte
+	Purpose      int64 // names; uses
+	Shape        int64 // shapes
 	Fingerprints []byte
 	Learner      bool
 	RoleKnown    bool
 }
 
-// Record decodes a raw record.
-func (r *Raw) Record() (mpass.Record, error) {
-	rec := mpass.Record{Kind: r.Kind, ID: string(r.ID), Time: fromNanos(r.Time), SP: string(r.SP), Controller: string(r.Controller),
-		Subject: string(r.Subject), Purpose: string(r.Purpose), SubjectRole: mpass.SubjectRole{Learner: r.Learner, RoleKnown: r.RoleKnown}}
-	if r.Kind == mpass.KindRelease {
-		return rec, decodeAttributes(&rec, r.Facts, r.Fingerprints)
+// Record decodes a raw record with its names and shape.
+func (db *DB) Record(ctx context.Context, r *Raw) (mpass.Record, error) {
+	rec := mpass.Record{Kind: r.Kind, ID: string(r.ID), Time: fromNanos(r.Time), Subject: string(r.Subject),
+		SubjectRole: mpass.SubjectRole{Learner: r.Learner, RoleKnown: r.RoleKnown}}
+	var err error
+	for _, x := range []struct {
+		id   int64
+		into *string
+	}{{r.SP, &rec.SP}, {r.Controller, &rec.Controller}, {r.Purpose, &rec.Purpose}} {
+		if x.id != 0 {
+			if *x.into, err = db.Name(ctx, x.id); err != nil {
+				return rec, err
+			}
+		}
 	}
-	var list []string
-	if err := json.Unmarshal(r.Facts, &list); err != nil {
+	facts, err := db.Shape(ctx, r.Shape)
+	if err != nil {
 		return rec, err
 	}
-	rec.Attributes = make(map[string]mpass.AttributeFacts, len(list))
-	for _, n := range list {
-		rec.Attributes[n] = mpass.AttributeFacts{}
+	if err := json.Unmarshal([]byte(facts), &rec.Attributes); err != nil {
+		return rec, err
+	}
+	for i, n := range sortedNames(rec.Attributes) {
+		if fp := r.Fingerprints; len(fp) >= (i+1)*fingerprintSize {
+			a := rec.Attributes[n]
+			a.Fingerprint = hex.EncodeToString(fp[i*fingerprintSize : (i+1)*fingerprintSize])
+			rec.Attributes[n] = a
+		}
 	}
 	return rec, nil
+}
+
+// Fingerprint is the fingerprint of the i-th attribute (in name order) of a record.
+func Fingerprint(fingerprints []byte, i int) string {
+	if len(fingerprints) < (i+1)*fingerprintSize {
+		return ""
+	}
+	return hex.EncodeToString(fingerprints[i*fingerprintSize : (i+1)*fingerprintSize])
 }
 
 // SeqRange is the first and last seq of a kind's table (0, 0 when empty), so an audit
@@ -253,19 +318,19 @@ func (db *DB) SeqRange(ctx context.Context, kind mpass.Kind) (lo, hi int64, err 
 // ScanRaw streams the records of one kind in scope whose seq is in [lo, hi] to fn,
 // each with what all of its subject's releases to the SP say of the role. A use
 // without a controller takes the one of the subject's latest release to that SP. Rows
-// are read as raw bytes, without a copy: a national audit reads tens of millions.
+// are read without copies: a national audit reads tens of millions.
 func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, lo, hi int64, fn func(*Raw) error) error {
 	ctl := "t.controller"
-	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, '', t.attributes, t.fingerprints,
+	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, 0, t.shape, t.fingerprints,
 			COALESCE(s.learner, 0), COALESCE(s.role_known, 0)
 		FROM releases t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`
 	if kind == mpass.KindUse {
-		ctl = "COALESCE(t.controller, s.last_controller, '')"
-		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.purpose, t.attributes, '',
+		ctl = "COALESCE(t.controller, s.last_controller, 0)"
+		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.purpose, t.shape, x'',
 			COALESCE(s.learner, 0), COALESCE(s.role_known, 0)
 		FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`
 	}
-	where, args, err := scopeWhere(scope, ctl)
+	where, args, err := db.scopeWhere(ctx, scope, ctl)
 	if err != nil {
 		return err
 	}
@@ -279,12 +344,12 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 		return err
 	}
 	r := Raw{Kind: kind}
-	var id, sp, controller, subj, purpose, facts, fps sql.RawBytes
+	var id, subj, fps sql.RawBytes
 	return scanRows(rows, func() error {
-		if err := rows.Scan(&id, &r.Time, &sp, &controller, &subj, &purpose, &facts, &fps, &r.Learner, &r.RoleKnown); err != nil {
+		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Purpose, &r.Shape, &fps, &r.Learner, &r.RoleKnown); err != nil {
 			return err
 		}
-		r.ID, r.SP, r.Controller, r.Subject, r.Purpose, r.Facts, r.Fingerprints = id, sp, controller, subj, purpose, facts, fps
+		r.ID, r.Subject, r.Fingerprints = id, subj, fps
 		return fn(&r)
 	})
 }
@@ -298,7 +363,7 @@ type SPCount struct {
 }
 
 // Counts counts a controller's releases and uses per SP and day in a period (days,
-// inclusive): the exact numbers of a report whose period lies inside a wider run.
+// inclusive): the exact numbers of a report, from the index.
 func (db *DB) Counts(ctx context.Context, controller, from, to string) ([]SPCount, error) {
 	lo, err := dayStart(from)
 	if err != nil {
@@ -308,33 +373,46 @@ func (db *DB) Counts(ctx context.Context, controller, from, to string) ([]SPCoun
 	if err != nil {
 		return nil, err
 	}
+	ctl, err := db.names.lookup(ctx, db.db, controller)
+	if err != nil || ctl == 0 {
+		return nil, err
+	}
 	const day = int64(24 * 60 * 60 * 1e9)
 	rows, err := db.db.QueryContext(ctx, `SELECT sp, time / ?, COUNT(*), 0 FROM releases
 			WHERE controller = ? AND time >= ? AND time < ? GROUP BY 1, 2
 		UNION ALL
 		SELECT t.sp, t.time / ?, 0, COUNT(*) FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp
 			WHERE COALESCE(t.controller, s.last_controller) = ? AND t.time >= ? AND t.time < ? GROUP BY 1, 2
-		ORDER BY 1, 2`, day, controller, lo, hi, day, controller, lo, hi)
+		ORDER BY 1, 2`, day, ctl, lo, hi, day, ctl, lo, hi)
 	if err != nil {
 		return nil, err
 	}
 	var out []SPCount
+	var sps []int64
 	err = scanRows(rows, func() error {
 		var c SPCount
-		var d int64
-		if err := rows.Scan(&c.SP, &d, &c.Releases, &c.Uses); err != nil {
+		var sp, d int64
+		if err := rows.Scan(&sp, &d, &c.Releases, &c.Uses); err != nil {
 			return err
 		}
 		c.Day = fromNanos(d * day).Format(time.DateOnly)
-		if n := len(out); n > 0 && out[n-1].SP == c.SP && out[n-1].Day == c.Day {
+		if n := len(out); n > 0 && sps[n-1] == sp && out[n-1].Day == c.Day {
 			out[n-1].Releases += c.Releases
 			out[n-1].Uses += c.Uses
 			return nil
 		}
-		out = append(out, c)
+		out, sps = append(out, c), append(sps, sp)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].SP, err = db.Name(ctx, sps[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func scanRows(rows *sql.Rows, each func() error) error {
@@ -345,22 +423,6 @@ func scanRows(rows *sql.Rows, each func() error) error {
 		}
 	}
 	return rows.Err()
-}
-
-func decodeAttributes(r *mpass.Record, facts, fingerprints []byte) error {
-	if err := json.Unmarshal(facts, &r.Attributes); err != nil {
-		return err
-	}
-	var fps map[string]string
-	if err := json.Unmarshal(fingerprints, &fps); err != nil {
-		return err
-	}
-	for n, fp := range fps {
-		a := r.Attributes[n]
-		a.Fingerprint = fp
-		r.Attributes[n] = a
-	}
-	return nil
 }
 
 // CountRecords counts the stored releases and uses.

@@ -1,0 +1,134 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// interner keeps a text column stored once, referred to by id, with an in-memory map
+// both ways. Rows are only ever added, so a cached id stays right.
+type interner struct {
+	table, column string
+	mu            sync.RWMutex
+	ids           map[string]int64
+	values        map[int64]string
+}
+
+func newInterner(table, column string) *interner {
+	return &interner{table: table, column: column, ids: map[string]int64{}, values: map[int64]string{}}
+}
+
+// id is the id of a value ensure has stored; 0 for one it has not.
+func (in *interner) id(v string) int64 {
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	return in.ids[v]
+}
+
+func (in *interner) remember(id int64, v string) {
+	in.mu.Lock()
+	in.ids[v], in.values[id] = id, v
+	in.mu.Unlock()
+}
+
+// ensure stores the values not stored yet, in a transaction of their own.
+func (in *interner) ensure(ctx context.Context, db *sql.DB, values map[string]bool) error {
+	var missing []string
+	in.mu.RLock()
+	for v := range values {
+		if _, ok := in.ids[v]; !ok {
+			missing = append(missing, v)
+		}
+	}
+	in.mu.RUnlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	insert, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s) VALUES (?) ON CONFLICT DO NOTHING`, in.table, in.column))
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	find, err := tx.PrepareContext(ctx, fmt.Sprintf(`SELECT id FROM %s WHERE %s = ?`, in.table, in.column))
+	if err != nil {
+		return err
+	}
+	defer find.Close()
+	found := make(map[string]int64, len(missing))
+	for _, v := range missing {
+		if _, err := insert.ExecContext(ctx, v); err != nil {
+			return err
+		}
+		var id int64
+		if err := find.QueryRowContext(ctx, v).Scan(&id); err != nil {
+			return err
+		}
+		found[v] = id
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for v, id := range found {
+		in.remember(id, v)
+	}
+	return nil
+}
+
+// value is the value of an id, read from the store when not cached.
+func (in *interner) value(ctx context.Context, db *sql.DB, id int64) (string, error) {
+	in.mu.RLock()
+	v, ok := in.values[id]
+	in.mu.RUnlock()
+	if ok {
+		return v, nil
+	}
+	err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT %s FROM %s WHERE id = ?`, in.column, in.table), id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", mpass.Errorf(mpass.EINTERNAL, "%s %d missing", in.table, id)
+	} else if err != nil {
+		return "", err
+	}
+	in.remember(id, v)
+	return v, nil
+}
+
+// lookup is the id of a stored value, or 0 when it was never stored.
+func (in *interner) lookup(ctx context.Context, db *sql.DB, v string) (int64, error) {
+	if id := in.id(v); id != 0 {
+		return id, nil
+	}
+	var id int64
+	err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT id FROM %s WHERE %s = ?`, in.table, in.column), v).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	in.remember(id, v)
+	return id, nil
+}
+
+// Name is the SP id, controller OID or purpose key stored as id.
+func (db *DB) Name(ctx context.Context, id int64) (string, error) {
+	return db.names.value(ctx, db.db, id)
+}
+
+// Shape is the facts JSON of a shape id.
+func (db *DB) Shape(ctx context.Context, id int64) (string, error) {
+	return db.shapes.value(ctx, db.db, id)
+}
+
+// NameID is the id of a stored name, or 0 when no record has it.
+func (db *DB) NameID(ctx context.Context, name string) (int64, error) {
+	return db.names.lookup(ctx, db.db, name)
+}
