@@ -70,7 +70,11 @@ func (m *Main) Close() error {
 // Run runs one command line and returns the exit status.
 func (m *Main) Run(ctx context.Context, args []string) int {
 	if m.Logger == nil {
-		m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		level := slog.LevelWarn
+		if m.Getenv("MPASS_AUDIT_LOG") == "info" {
+			level = slog.LevelInfo
+		}
+		m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 	}
 	root := m.rootCommand()
 	root.SetArgs(args)

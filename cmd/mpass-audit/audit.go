@@ -10,6 +10,7 @@ import (
 func (m *Main) auditCommand() *cobra.Command {
 	var scope mpass.Scope
 	var format, failOn string
+	var exact bool
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Run an audit over the stored records and print its findings",
@@ -26,6 +27,7 @@ func (m *Main) auditCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.Exact = exact
 			run, err := a.Run(ctx, scope)
 			if err != nil {
 				return err
@@ -50,5 +52,6 @@ func (m *Main) auditCommand() *cobra.Command {
 	f.StringVar(&scope.To, "to", "", "last day (YYYY-MM-DD), inclusive")
 	f.StringVar(&format, "format", "table", "table, json or csv")
 	f.StringVar(&failOn, "fail-on", "", "exit 1 when a result is at least: fail or warn")
+	f.BoolVar(&exact, "exact", false, "evaluate every record on its own (the baseline of make bench; slow)")
 	return cmd
 }

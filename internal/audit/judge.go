@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -24,15 +25,11 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	if err != nil {
 		return err
 	}
-	previous := map[string]bool{}
 	if prev != nil {
 		run.Previous = prev.ID
-		if previous, err = a.DB.FindingIDs(ctx, prev.ID); err != nil {
-			return err
-		}
 	}
 	shared := &judgeShared{
-		run: run, prepared: prepared, previous: previous,
+		run: run, prepared: prepared,
 		consents: map[string][]mpass.Consent{}, termsOf: map[mpass.Kind][]string{},
 		reuse: !a.Exact && a.Engine.DayDecisions(), cache: &shapeCache{m: map[shapeKey]*shape{}},
 		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg, a.DB), db: a.DB,
@@ -121,6 +118,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 
 	// merge what the workers counted, turning shapes into attribute names
 	merged := map[[2]int64]*mpass.SPStats{}
+	names := map[int64][]string{} // shape id → attribute names
 	for _, w := range workers {
 		run.Summary.Merge(w.summary)
 		for k, c := range w.stats {
@@ -140,15 +138,17 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			st.Releases += c.releases
 			st.Uses += c.uses
 			st.Summary.Merge(c.summary)
-			for name, n := range c.disclosures {
-				st.Disclosures[name] += n
+			for _, d := range c.disclosures {
+				st.Disclosures[d.key] += d.n
 			}
-			for id, n := range c.shapes {
-				names, err := shapeNames(ctx, a.DB, id)
-				if err != nil {
-					return err
+			for _, sh := range c.shapes {
+				id, n := sh.key, sh.n
+				if names[id] == nil {
+					if names[id], err = shapeNames(ctx, a.DB, id); err != nil {
+						return err
+					}
 				}
-				for _, name := range names {
+				for _, name := range names[id] {
 					st.Attributes[name] += n
 				}
 			}
@@ -164,6 +164,12 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		}
 		return compareStrings(x.SP, y.SP)
 	})
+	if run.Previous != 0 {
+		if err := a.DB.MarkPersisting(ctx, run.ID, run.Previous); err != nil {
+			return err
+		}
+	}
+	a.logger().Info("audit judged", "run", run.ID, "evaluations", shared.evaluations.Load(), "shapes", len(shared.cache.m))
 	return a.DB.InsertStats(ctx, run.ID, list)
 }
 
@@ -205,8 +211,8 @@ func (a *Auditor) batchSize() int {
 type judgeShared struct {
 	run               *mpass.Run
 	prepared          *policy.Prepared
-	previous          map[string]bool
 	cache             *shapeCache
+	evaluations       atomic.Int64               // of the policies, to tell how well decisions are reused
 	consents          map[string][]mpass.Consent // subject \x00 SP
 	termsOf           map[mpass.Kind][]string
 	reuse             bool
@@ -270,11 +276,30 @@ func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker 
 
 // counts is what a worker counts of one controller at one SP; shapes are turned into
 // attribute counts at the end.
+// Slices, not maps: a national run has a counts for every controller and SP, each with
+// a handful of shapes, and a map's overhead would dominate.
 type counts struct {
 	releases, uses int64
-	shapes         map[int64]int64 // shape id → releases
-	disclosures    map[string]int64
+	shapes         []tally[int64]  // shape id → releases
+	disclosures    []tally[string] // attribute → releases
 	summary        mpass.Summary
+}
+
+// tally is a key with a count.
+type tally[K comparable] struct {
+	key K
+	n   int64
+}
+
+// inc counts one more of key.
+func inc[K comparable](ts []tally[K], key K) []tally[K] {
+	for i := range ts {
+		if ts[i].key == key {
+			ts[i].n++
+			return ts
+		}
+	}
+	return append(ts, tally[K]{key, 1})
 }
 
 // split divides [lo, hi] into n ranges.
@@ -315,6 +340,7 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 		if err != nil {
 			return err
 		}
+		w.evaluations.Add(1)
 		sh = &shape{decisions: decisions, names: make([]string, 0, len(rec.Attributes))}
 		for n := range rec.Attributes {
 			sh.names = append(sh.names, n)
@@ -337,7 +363,7 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
 	k := [2]int64{r.Controller, r.SP}
 	st := w.stats[k]
 	if st == nil {
-		st = &counts{shapes: map[int64]int64{}, disclosures: map[string]int64{}}
+		st = &counts{}
 		w.stats[k] = st
 	}
 	add := func(result string, n int64) {
@@ -348,14 +374,14 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
 		st.uses++
 	} else {
 		st.releases++
-		st.shapes[r.Shape]++
+		st.shapes = inc(st.shapes, r.Shape)
 	}
 	clear(w.judged)
 	clear(w.seen)
 	for _, d := range sh.decisions {
 		if d.Result == mpass.ResultPass {
 			if d.Attribute != "" {
-				st.disclosures[d.Attribute]++
+				st.disclosures = inc(st.disclosures, d.Attribute)
 			}
 			continue
 		}
@@ -379,9 +405,6 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
 		}
 		if i := slices.Index(sh.names, d.Attribute); i >= 0 && d.Attribute != "" {
 			f.Fingerprint = sqlite.Fingerprint(r.Fingerprints, i)
-		}
-		if w.previous[f.ID] {
-			f.Change = mpass.ChangePersisting
 		}
 		if i, dup := w.seen[f.ID]; dup {
 			if rank[f.Result] < rank[w.findings[i].Result] {

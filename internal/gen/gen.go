@@ -184,11 +184,16 @@ func (g *Generator) WriteRecords(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	seconds := int64(g.cfg.Days) * 86400
+	// logins arrive in time order, as a log has them: exponential gaps whose mean
+	// spreads the records over the period
+	span := float64(g.cfg.Days) * 86400
+	mean := span / float64(max(1, g.cfg.Records))
+	at := 0.0
 	for i := range g.cfg.Records {
 		s := &g.subjects[g.rnd.IntN(len(g.subjects))]
 		svc := g.sp()
-		t := g.cfg.Start.Add(time.Duration(g.rnd.Int64N(seconds)) * time.Second).Format(time.RFC3339)
+		at = min(at+g.rnd.ExpFloat64()*mean, span-1)
+		t := g.cfg.Start.Add(time.Duration(at) * time.Second).Format(time.RFC3339)
 		c := &g.controllers[s.controller]
 		var r record
 		if g.rnd.Float64() < RateUse {

@@ -46,7 +46,7 @@ type Options struct {
 	Controller string
 	// Scopes maps a principal's scope (after '@') to its controller, for Shibboleth logs.
 	Scopes map[string]string
-	// BatchSize is how many lines go into one transaction (default 2000).
+	// BatchSize is how many lines go into one transaction (default 5000).
 	BatchSize int
 	// Workers parse and extract in parallel (default GOMAXPROCS).
 	Workers int
@@ -98,7 +98,7 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	opts := in.Options
 	batch := opts.BatchSize
 	if batch <= 0 {
-		batch = 2000
+		batch = 5000
 	}
 	workers := opts.Workers
 	if workers <= 0 {

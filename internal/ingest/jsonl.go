@@ -28,6 +28,13 @@ func (p *jsonlParser) parse(source string, l line) parsed {
 	if blank(l.text) {
 		return parsed{}
 	}
+	// one pass over a good line; a bad one is read again, slowly, to say what is wrong
+	var fast fastRecord
+	if err := json.Unmarshal(l.text, &fast); err == nil && fast.Attributes.fits(fast.Kind) {
+		f := fields{kind: fast.Kind, id: fast.ID, time: fast.Time, sp: fast.SP, controller: fast.Controller, subject: fast.Subject, purpose: fast.Purpose}
+		f.values = fast.Attributes.values()
+		return p.record(source, l, f)
+	}
 	var j jsonRecord
 	if err := json.Unmarshal(l.text, &j); err != nil {
 		var te *json.UnmarshalTypeError
@@ -115,4 +122,82 @@ func useAttributes(raw json.RawMessage) (map[string][]string, error) {
 		m[n] = nil
 	}
 	return m, nil
+}
+
+// fastRecord decodes a good line in one pass. Its attributes take any of the accepted
+// forms; anything else fails, and the line is read again by the precise path.
+type fastRecord struct {
+	Kind       string     `json:"kind"`
+	ID         string     `json:"id"`
+	Time       string     `json:"time"`
+	SP         string     `json:"sp"`
+	Controller string     `json:"controller"`
+	Subject    string     `json:"subject"`
+	Purpose    string     `json:"purpose"`
+	Attributes attributes `json:"attributes"`
+}
+
+type attributes struct {
+	list []string             // a use's names
+	obj  map[string]valueList // a release's values (a use may name attributes so too)
+}
+
+var errSlowPath = errors.New("read precisely")
+
+func (a *attributes) UnmarshalJSON(b []byte) error {
+	switch b[0] {
+	case 'n':
+		return nil
+	case '[':
+		if bytes.Contains(b, null) {
+			return errSlowPath
+		}
+		return json.Unmarshal(b, &a.list)
+	case '{':
+		return json.Unmarshal(b, &a.obj)
+	}
+	return errSlowPath
+}
+
+// fits reports whether the form suits the kind: a release has an object.
+func (a *attributes) fits(kind string) bool { return kind != "release" || a.list == nil }
+
+// values is the attributes as fields holds them: nil values for names only.
+func (a *attributes) values() map[string][]string {
+	if a.list == nil && a.obj == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(a.list)+len(a.obj))
+	for _, n := range a.list {
+		out[n] = nil
+	}
+	for n, v := range a.obj {
+		out[n] = v.values
+	}
+	return out
+}
+
+// valueList is an attribute's values: a list of strings, one string, or null.
+type valueList struct{ values []string }
+
+func (v *valueList) UnmarshalJSON(b []byte) error {
+	switch b[0] {
+	case 'n':
+		v.values = nil
+		return nil
+	case '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v.values = []string{s}
+		return nil
+	case '[':
+		if bytes.Contains(b, null) {
+			return errSlowPath // a null among the values: the precise path says so
+		}
+		v.values = []string{}
+		return json.Unmarshal(b, &v.values)
+	}
+	return errSlowPath
 }

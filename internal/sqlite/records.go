@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,11 +127,7 @@ func (db *DB) prepareRecord(r *mpass.Record, out *storedRecord) error {
 	if r.Kind != mpass.KindRelease && r.Kind != mpass.KindUse {
 		return fmt.Errorf("unknown kind %q", r.Kind)
 	}
-	facts, err := json.Marshal(r.Attributes)
-	if err != nil {
-		return err
-	}
-	out.facts = string(facts)
+	out.facts = string(appendFacts(nil, r.Attributes))
 	if r.Kind == mpass.KindRelease {
 		for _, n := range sortedNames(r.Attributes) {
 			fp, _ := hex.DecodeString(r.Attributes[n].Fingerprint)
@@ -143,6 +140,89 @@ func (db *DB) prepareRecord(r *mpass.Record, out *storedRecord) error {
 		out.fingerprints = []byte{}
 	}
 	return nil
+}
+
+// appendFacts appends attributes' facts as JSON with sorted names, the same text for the
+// same facts (a shape). It writes what encoding/json would, without its reflection:
+// ingest encodes every record.
+func appendFacts(b []byte, attrs map[string]mpass.AttributeFacts) []byte {
+	b = append(b, '{')
+	for i, n := range sortedNames(attrs) {
+		a := attrs[n]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, n)
+		b = append(b, `:{"values":`...)
+		b = strconv.AppendBool(b, a.Values)
+		if a.IdentityCode {
+			b = append(b, `,"identity_code":true`...)
+		}
+		if a.DateOfBirth {
+			b = append(b, `,"dob":true`...)
+		}
+		if len(a.Years) > 0 {
+			b = append(b, `,"years":[`...)
+			for j, y := range a.Years {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendInt(b, int64(y), 10)
+			}
+			b = append(b, ']')
+		}
+		if a.Grade != "" {
+			b = append(b, `,"grade":`...)
+			b = appendJSONString(b, a.Grade)
+		}
+		if len(a.Roles) > 0 {
+			b = append(b, `,"roles":[`...)
+			for j, r := range a.Roles {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '{')
+				sep := ""
+				for _, f := range [...]struct {
+					key, value string
+				}{{"controller", r.Controller}, {"school", r.School}, {"class", r.Class}} {
+					if f.value != "" {
+						b = append(append(append(b, sep...), '"'), f.key...)
+						b = appendJSONString(append(b, `":`...), f.value)
+						sep = ","
+					}
+				}
+				if r.ClassGrade {
+					b = append(append(b, sep...), `"class_grade":true`...)
+					sep = ","
+				}
+				for _, f := range [...]struct {
+					key, value string
+				}{{"name", r.Name}, {"code", r.Code}} {
+					if f.value != "" {
+						b = append(append(append(b, sep...), '"'), f.key...)
+						b = appendJSONString(append(b, `":`...), f.value)
+						sep = ","
+					}
+				}
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			q, _ := json.Marshal(s) // the rare name or value that needs escaping
+			return append(b, q...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }
 
 // fingerprintSize is the stored length of one attribute's fingerprint.

@@ -165,6 +165,14 @@ func (db *DB) LatestRunCovering(ctx context.Context, s mpass.Scope) (*mpass.Run,
 	return nil, nil
 }
 
+// MarkPersisting marks the findings of run that prev also had as persisting, in the
+// store: a national run's previous findings need not be held in memory.
+func (db *DB) MarkPersisting(ctx context.Context, run, prev int64) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE findings SET change = 'persisting'
+		WHERE run_id = ? AND finding IN (SELECT finding FROM findings WHERE run_id = ?)`, run, prev)
+	return err
+}
+
 // FindingIDs returns the ids of a run's findings (all results but pass).
 func (db *DB) FindingIDs(ctx context.Context, runID int64) (map[string]bool, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT finding FROM findings WHERE run_id = ?`, runID)

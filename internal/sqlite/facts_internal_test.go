@@ -1,0 +1,23 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// TestAppendFactsIsEncodingJSON: the hand-written encoder writes what encoding/json writes.
+func TestAppendFactsIsEncodingJSON(t *testing.T) {
+	for _, attrs := range []map[string]mpass.AttributeFacts{
+		{},
+		{"mail": {Values: true, Years: []int{2012, 2013}, Fingerprint: "x"}, "a\"b\\ä": {}},
+		{"urn:mpass.id:role": {Values: true, Roles: []mpass.Role{{ClassGrade: true, Name: "Oppilas", Code: "1"}, {Name: "Opettaja"}, {Controller: "c", School: "s", Class: "7B"}}}},
+		{"n": {Values: true, IdentityCode: true, DateOfBirth: true, Grade: "7"}},
+	} {
+		want, _ := json.Marshal(attrs)
+		if got := appendFacts(nil, attrs); string(got) != string(want) {
+			t.Errorf("appendFacts = %s, want %s", got, want)
+		}
+	}
+}
