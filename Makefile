@@ -6,7 +6,7 @@ DEMO_DB := $(OUT)/demo.db
 OPA     := $(GO) tool opa
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint rego-test demo reports bench fuzz clean
+.PHONY: help build test lint rego-test demo reports bench microbench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,7 +44,12 @@ demo: build ## fresh database from the demo data: audit, report, then the servic
 reports: ## regenerate the golden sample reports (reports/golden/) from testdata/demo
 	$(GO) test ./reports -run TestGolden -update -count=1
 
-bench: ## benchmarks of ingest, audit and the fact extractors
+bench: build ## national scale: 1M and 10M records, both baselines, into docs/performance.md (about 15 min)
+	@mkdir -p $(OUT)/bench docs
+	$(GO) run ./cmd/mpass-bench --bin $(BIN) --dir $(OUT)/bench --sizes 1000000,10000000 > $(OUT)/bench/performance.md
+	cp $(OUT)/bench/performance.md docs/performance.md && cat docs/performance.md
+
+microbench: ## go test benchmarks of the extractors, readers and policies
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fuzz: ## fuzz each reader for 30 s (the seed corpora run in make test)
