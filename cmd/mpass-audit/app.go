@@ -130,6 +130,8 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.reportCommand(),
 		m.serveCommand(),
 		m.tokenCommand(),
+		m.purgeCommand(),
+		m.backupCommand(),
 		m.policyCommand(),
 		m.pseudonymCommand(),
 		m.genCommand(),

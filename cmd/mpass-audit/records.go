@@ -11,6 +11,7 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/registry"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
 func (m *Main) registryCommand() *cobra.Command {
@@ -95,6 +96,9 @@ file:line: field: reason; the exit status is 1 when any was rejected.`,
 			db, err := m.openDB(ctx)
 			if err != nil {
 				return err
+			}
+			opts.Progress = func(c sqlite.IngestCounts) {
+				m.Logger.Info("ingest batch stored", "stored", c.Stored, "duplicate", c.Duplicate, "rejected", c.Rejected)
 			}
 			in := &ingest.Ingester{Store: db, Extractor: x, Options: opts}
 			var total ingest.Result

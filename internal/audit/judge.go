@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"slices"
 	"sort"
@@ -32,7 +33,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		run: run, prepared: prepared,
 		consents: map[string][]mpass.Consent{}, termsOf: map[mpass.Kind][]string{},
 		reuse: !a.Exact && a.Engine.DayDecisions(), cache: &shapeCache{m: map[shapeKey]*shape{}},
-		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg, a.DB), db: a.DB,
+		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg, a.DB), db: a.DB, logger: a.logger(),
 	}
 	for _, c := range reg.Consents {
 		sp, err := a.DB.NameID(ctx, c.SP)
@@ -219,6 +220,8 @@ type judgeShared struct {
 	db                *sqlite.DB
 	dayClasses        *dayClasses
 	controllerClasses *controllerClasses
+	progress          atomic.Int64 // records judged, for progress lines
+	logger            *slog.Logger
 }
 
 // shape is a decision reused for every record of one shape.
@@ -350,8 +353,14 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 			w.cache.put(key, sh)
 		}
 	}
+	if n := w.progress.Add(1); n%progressEvery == 0 {
+		w.logger.Info("audit progress", "run", w.run.ID, "records", n)
+	}
 	return w.count(ctx, r, sh)
 }
+
+// progressEvery is how many records an audit judges between progress lines.
+const progressEvery = 50_000
 
 func yearOf(day int64) int { return time.Unix(day*86400, 0).UTC().Year() }
 

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -40,8 +41,17 @@ func fuzzReader(f *testing.F, format string, seeds ...string) {
 	})
 }
 
+// hostile is a file of testdata/hostile, a seed of the fuzz targets too.
+func hostile(f *testing.F, name string) string {
+	b, err := os.ReadFile("../../testdata/hostile/" + name)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return string(b)
+}
+
 func FuzzJSONL(f *testing.F) {
-	fuzzReader(f, ingest.FormatJSONL,
+	fuzzReader(f, ingest.FormatJSONL, hostile(f, "hostile.jsonl"),
 		`{"kind":"release","id":"r-1","time":"2026-10-05T07:58:12Z","sp":"s","controller":"`+city+`","subject":"x","attributes":{"mail":["a2012@x.fi"],"urn:mpass.id:role":["`+role7+`"]}}`,
 		`{"kind":"use","time":"2026-10-09T12:00:00Z","sp":"s","subject":"x","purpose":"marketing","attributes":["mail"]}`,
 		"{\"kind\":\"release\"\n[[[[[[[[[[\n\xff\xfe",
@@ -50,7 +60,7 @@ func FuzzJSONL(f *testing.F) {
 }
 
 func FuzzCSV(f *testing.F) {
-	fuzzReader(f, ingest.FormatCSV,
+	fuzzReader(f, ingest.FormatCSV, hostile(f, "hostile.csv"),
 		"kind,id,time,sp,controller,subject,purpose,attributes\nrelease,r-1,2026-10-05T07:58:12Z,s,"+city+",x,,mail=a@b.fi;givenName=A\n",
 		"kind,id,time,sp,controller,subject,purpose,attributes\nuse,u,2026-10-05T07:58:12Z,s,,x,analytics,\"mail\n",
 		"attributes,purpose,subject,controller,sp,time,id,kind\n,,x,,s,2026-10-05T07:58:12Z,,release\n",
@@ -58,7 +68,7 @@ func FuzzCSV(f *testing.F) {
 }
 
 func FuzzShibboleth(f *testing.F) {
-	fuzzReader(f, ingest.FormatShibboleth,
+	fuzzReader(f, ingest.FormatShibboleth, hostile(f, "hostile-idp-audit.log"),
 		shibLine("urn:oasis:names:tc:SAML:2.0:status:Success"),
 		shibLine("x")+"\n"+shibLine(""),
 		"|||||||||||||||||||||",

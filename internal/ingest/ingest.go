@@ -50,6 +50,8 @@ type Options struct {
 	BatchSize int
 	// Workers parse and extract in parallel (default GOMAXPROCS).
 	Workers int
+	// Progress, when set, is told the running counts after each stored batch.
+	Progress func(sqlite.IngestCounts)
 }
 
 // Ingester validates, reduces and stores records.
@@ -225,6 +227,9 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		}
 		res.IngestCounts.Add(c)
 		res.Rejections = append(res.Rejections, rejections...)
+		if opts.Progress != nil {
+			opts.Progress(res.IngestCounts)
+		}
 	}
 	return res, readErr
 }

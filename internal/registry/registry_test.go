@@ -82,3 +82,34 @@ func TestParseReportsEveryError(t *testing.T) {
 		t.Fatalf("err = %v, want both lines", err)
 	}
 }
+
+// TestBadReferences: every bad reference of testdata/hostile's registry is reported
+// with its line and field, and nothing is loaded.
+func TestBadReferences(t *testing.T) {
+	path := "../../testdata/hostile/registry-bad-references.yaml"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(path + ".expected")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Parse("registry-bad-references.yaml", data, testenv.MustExtractor(t), vocab(t))
+	if err == nil || reg != nil {
+		t.Fatal("a registry of bad references loaded")
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+		f := strings.Split(l, "\t")
+		prefix := "registry-bad-references.yaml:" + f[0] + ": " + f[1] + ": "
+		found := false
+		for _, e := range strings.Split(err.Error(), "\n") {
+			if strings.HasPrefix(e, prefix) && strings.Contains(e, f[2]) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %q…%q in:\n%v", prefix, f[2], err)
+		}
+	}
+}
