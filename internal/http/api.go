@@ -219,12 +219,12 @@ func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mpass.Errorf(mpass.EFORBIDDEN, "only an ingest token may post records"))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
 	in := &ingest.Ingester{Store: s.DB, Extractor: s.Extractor, Options: ingest.Options{Format: ingest.FormatJSONL}}
 	res, err := in.Ingest(r.Context(), "request", r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		err = mpass.Errorf(mpass.EINVALID, "body larger than %d bytes; the records before the limit were stored (stored %d)", MaxBodyBytes, res.Stored)
+		err = mpass.Errorf(mpass.EINVALID, "body larger than %d bytes; the records before the limit were stored (stored %d)", s.MaxBody, res.Stored)
 	}
 	if err != nil {
 		s.error(w, r, err)

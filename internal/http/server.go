@@ -39,6 +39,8 @@ type Server struct {
 	Logger    *slog.Logger
 	// Langs are the report languages a scheduled audit stores (default all).
 	Langs []string
+	// MaxBody limits POST /api/v1/records (default MaxBodyBytes).
+	MaxBody int64
 
 	router  chi.Router
 	server  *http.Server
@@ -53,7 +55,7 @@ type Server struct {
 
 // NewServer builds the routes.
 func NewServer(db *sqlite.DB, a *audit.Auditor, x *facts.Extractor, logger *slog.Logger) *Server {
-	s := &Server{DB: db, Auditor: a, Extractor: x, Logger: logger, limiter: newLimiter(10, time.Minute)}
+	s := &Server{DB: db, Auditor: a, Extractor: x, Logger: logger, MaxBody: MaxBodyBytes, limiter: newLimiter(10, time.Minute)}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, s.accessLog, middleware.Recoverer, securityHeaders, middleware.Timeout(5*time.Minute))
