@@ -283,8 +283,8 @@ func TestIngestMemoryIsFlat(t *testing.T) {
 	}
 	const n = 300_000
 	db := testenv.MustOpenDB(t)
-	in := &ingest.Ingester{Store: db, Extractor: testenv.MustExtractor(t)}
-	src := &sampling{r: &records{n: n}}
+	in := &ingest.Ingester{Store: db, Extractor: testenv.MustExtractor(t), Options: ingest.Options{BatchSize: 1000}}
+	src := &sampling{r: &records{n: n}, total: n * 350} // about 350 bytes a line
 	res, err := in.Ingest(context.Background(), "gen.jsonl", src)
 	if err != nil {
 		t.Fatal(err)
@@ -293,16 +293,22 @@ func TestIngestMemoryIsFlat(t *testing.T) {
 		t.Fatalf("stored %d", res.Stored)
 	}
 	const bound = 64 << 20
-	t.Logf("heap peak %d MB for %d MB of input", src.peak>>20, src.read>>20)
+	t.Logf("heap peak %d MB for %d MB of input; first third %d MB, last third %d MB", src.peak>>20, src.read>>20, src.thirds[0]>>20, src.thirds[2]>>20)
 	if src.peak > bound {
 		t.Errorf("heap peaked at %d MB, want under %d MB", src.peak>>20, bound>>20)
 	}
+	if src.thirds[2] > src.thirds[0]*3/2+(4<<20) {
+		t.Errorf("the heap grows with the input: %d MB in the first third, %d MB in the last", src.thirds[0]>>20, src.thirds[2]>>20)
+	}
 }
 
-// sampling reads through r and samples the heap every 4 MB read.
+// sampling reads through r and samples the heap every 4 MB read; with total set, it
+// keeps the peak of each third of the input too.
 type sampling struct {
 	r          io.Reader
 	read, peak uint64
+	total      uint64
+	thirds     [3]uint64
 }
 
 func (s *sampling) Read(p []byte) (int, error) {
@@ -311,6 +317,10 @@ func (s *sampling) Read(p []byte) (int, error) {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		s.peak = max(s.peak, m.HeapAlloc)
+		if s.total > 0 {
+			i := min(2, 3*s.read/s.total)
+			s.thirds[i] = max(s.thirds[i], m.HeapAlloc)
+		}
 	}
 	s.read += uint64(n)
 	return n, err
