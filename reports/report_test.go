@@ -32,17 +32,7 @@ func demo(t *testing.T) (*audit.Auditor, *mpass.Run) {
 	t.Helper()
 	db := testenv.MustOpenDB(t)
 	db.Now = testenv.Fixed(time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC))
-	for _, f := range []string{"registry.yaml", "records.jsonl"} {
-		b, err := os.ReadFile(filepath.Join("..", "testdata", "demo", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f == "registry.yaml" {
-			testenv.MustLoadRegistry(t, db, string(b))
-		} else {
-			testenv.MustIngest(t, db, "jsonl", string(b))
-		}
-	}
+	testenv.MustLoadDemo(t, db)
 	a := &audit.Auditor{DB: db, Engine: testenv.MustEngine(t)}
 	run, err := a.RunForReport(context.Background(), mpass.Scope{Controller: city, From: "2026-10-01", To: "2026-10-31"})
 	if err != nil {

@@ -75,32 +75,29 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
 }
 
-func runID(r *http.Request) (int64, error) {
+// runView is the run of the route's {id} as the caller may see it.
+func (s *Server) runView(r *http.Request) (*mpass.Token, *output.Report, error) {
+	t, err := reader(r)
+	if err != nil {
+		return nil, nil, err
+	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, mpass.Errorf(mpass.ENOTFOUND, "run not found")
+		return nil, nil, mpass.Errorf(mpass.ENOTFOUND, "run not found")
 	}
-	return id, nil
+	view, err := s.Auditor.View(r.Context(), id, t.Scope())
+	return t, view, err
 }
 
 // handleRun answers the OpenReports JSON of a run, its results limited to the caller's
 // controllers.
 func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
-	t, err := reader(r)
+	_, view, err := s.runView(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	id, err := runID(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	view, err := s.Auditor.View(r.Context(), id, t.Scope())
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
+	id := view.Run.ID
 	w.Header().Set("Content-Type", "application/json")
 	if err := (output.JSON{}).Output(w, view); err != nil {
 		s.Logger.Error("write run", "run", id, "err", err)

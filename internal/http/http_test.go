@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,17 +42,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := testenv.MustOpenDB(t)
-	for _, f := range []string{"registry.yaml", "records.jsonl"} {
-		b, err := os.ReadFile("../../testdata/demo/" + f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f == "registry.yaml" {
-			testenv.MustLoadRegistry(t, db, string(b))
-		} else {
-			testenv.MustIngest(t, db, "jsonl", string(b))
-		}
-	}
+	testenv.MustLoadDemo(t, db)
 	a := &audit.Auditor{DB: db, Engine: testenv.MustEngine(t)}
 	e := &env{db: db, tokens: map[string]string{}, runs: map[string]int64{}}
 	for name, scope := range map[string]mpass.Scope{"all": {}, "city": {Controller: city}, "town": {Controller: town}} {

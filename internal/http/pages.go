@@ -173,22 +173,12 @@ const pageSize = 200
 // handleRunPage shows a run's findings by term and SP, with filters, limited to the
 // caller's controllers.
 func (s *Server) handleRunPage(w http.ResponseWriter, r *http.Request) {
-	t, err := reader(r)
+	t, view, err := s.runView(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	id, err := runID(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	view, err := s.Auditor.View(ctx, id, t.Scope())
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
+	ctx, id := r.Context(), view.Run.ID
 	counts, err := s.DB.FindingCounts(ctx, id, t.Scope())
 	if err != nil {
 		s.error(w, r, err)

@@ -5,19 +5,29 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // jsonlParser reads MPASSid's JSON Lines: one object per line.
 type jsonlParser struct{ *normalizer }
 
+// recordFields are the fields of a line but its attributes.
+type recordFields struct {
+	Kind       string `json:"kind"`
+	ID         string `json:"id"`
+	Time       string `json:"time"`
+	SP         string `json:"sp"`
+	Controller string `json:"controller"`
+	Subject    string `json:"subject"`
+	Purpose    string `json:"purpose"`
+}
+
+func (r *recordFields) fields() fields {
+	return fields{kind: r.Kind, id: r.ID, time: r.Time, sp: r.SP, controller: r.Controller, subject: r.Subject, purpose: r.Purpose}
+}
+
 type jsonRecord struct {
-	Kind       string          `json:"kind"`
-	ID         string          `json:"id"`
-	Time       string          `json:"time"`
-	SP         string          `json:"sp"`
-	Controller string          `json:"controller"`
-	Subject    string          `json:"subject"`
-	Purpose    string          `json:"purpose"`
+	recordFields
 	Attributes json.RawMessage `json:"attributes"`
 }
 
@@ -31,7 +41,7 @@ func (p *jsonlParser) parse(source string, l line) parsed {
 	// one pass over a good line; a bad one is read again, slowly, to say what is wrong
 	var fast fastRecord
 	if err := json.Unmarshal(l.text, &fast); err == nil && fast.Attributes.fits(fast.Kind) {
-		f := fields{kind: fast.Kind, id: fast.ID, time: fast.Time, sp: fast.SP, controller: fast.Controller, subject: fast.Subject, purpose: fast.Purpose}
+		f := fast.fields()
 		f.values = fast.Attributes.values()
 		return p.record(source, l, f)
 	}
@@ -42,11 +52,11 @@ func (p *jsonlParser) parse(source string, l line) parsed {
 			if te.Field == "" {
 				return reject(source, l, "", "not one JSON object")
 			}
-			return reject(source, l, te.Field, fmt.Sprintf("wrong type: %s where %s is needed", te.Value, te.Type))
+			return reject(source, l, strings.TrimPrefix(te.Field, "recordFields."), fmt.Sprintf("wrong type: %s where %s is needed", te.Value, te.Type))
 		}
 		return reject(source, l, "", "not one JSON object: "+err.Error())
 	}
-	f := fields{kind: j.Kind, id: j.ID, time: j.Time, sp: j.SP, controller: j.Controller, subject: j.Subject, purpose: j.Purpose}
+	f := j.fields()
 	var err error
 	switch j.Kind {
 	case "release":
@@ -127,13 +137,7 @@ func useAttributes(raw json.RawMessage) (map[string][]string, error) {
 // fastRecord decodes a good line in one pass. Its attributes take any of the accepted
 // forms; anything else fails, and the line is read again by the precise path.
 type fastRecord struct {
-	Kind       string     `json:"kind"`
-	ID         string     `json:"id"`
-	Time       string     `json:"time"`
-	SP         string     `json:"sp"`
-	Controller string     `json:"controller"`
-	Subject    string     `json:"subject"`
-	Purpose    string     `json:"purpose"`
+	recordFields
 	Attributes attributes `json:"attributes"`
 }
 

@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -90,3 +91,40 @@ func MustIngest(tb testing.TB, db *sqlite.DB, format, text string) ingest.Result
 
 // Fixed is a clock for deterministic runs.
 func Fixed(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// root is the module's directory: the nearest one above the test's with a go.mod.
+func root(tb testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("no go.mod above the test")
+		}
+		dir = parent
+	}
+}
+
+// MustReadFile reads a file given from the module root.
+func MustReadFile(tb testing.TB, path string) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(root(tb), path))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// MustLoadDemo loads testdata/demo (registry and records) into db.
+func MustLoadDemo(tb testing.TB, db *sqlite.DB) {
+	tb.Helper()
+	MustLoadRegistry(tb, db, MustReadFile(tb, "testdata/demo/registry.yaml"))
+	if res := MustIngest(tb, db, "jsonl", MustReadFile(tb, "testdata/demo/records.jsonl")); res.Rejected != 0 {
+		tb.Fatalf("demo records rejected: %v", res.Rejections)
+	}
+}
