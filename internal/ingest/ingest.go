@@ -238,7 +238,7 @@ func (in *Ingester) parser(format string) (lineParser, error) {
 	n := &normalizer{x: in.Extractor}
 	switch format {
 	case FormatJSONL:
-		return &jsonlParser{n}, nil
+		return &jsonlParser{normalizer: n}, nil
 	case FormatCSV:
 		return &csvParser{normalizer: n}, nil
 	case FormatShibboleth:

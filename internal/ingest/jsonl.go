@@ -6,10 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
-// jsonlParser reads MPASSid's JSON Lines: one object per line.
-type jsonlParser struct{ *normalizer }
+// jsonlParser reads MPASSid's JSON Lines: one object per line. A good line is read
+// once with fastjson (no reflection: ingest reads every line); a line it cannot take
+// is read again with encoding/json, which says precisely what is wrong.
+type jsonlParser struct {
+	*normalizer
+	parsers fastjson.ParserPool
+}
 
 // recordFields are the fields of a line but its attributes.
 type recordFields struct {
@@ -38,11 +45,7 @@ func (p *jsonlParser) parse(source string, l line) parsed {
 	if blank(l.text) {
 		return parsed{}
 	}
-	// one pass over a good line; a bad one is read again, slowly, to say what is wrong
-	var fast fastRecord
-	if err := json.Unmarshal(l.text, &fast); err == nil && fast.Attributes.fits(fast.Kind) {
-		f := fast.fields()
-		f.values = fast.Attributes.values()
+	if f, ok := p.fast(l.text); ok {
 		return p.record(source, l, f)
 	}
 	var j jsonRecord
@@ -134,74 +137,109 @@ func useAttributes(raw json.RawMessage) (map[string][]string, error) {
 	return m, nil
 }
 
-// fastRecord decodes a good line in one pass. Its attributes take any of the accepted
-// forms; anything else fails, and the line is read again by the precise path.
-type fastRecord struct {
-	recordFields
-	Attributes attributes `json:"attributes"`
-}
-
-type attributes struct {
-	list []string             // a use's names
-	obj  map[string]valueList // a release's values (a use may name attributes so too)
-}
-
-var errSlowPath = errors.New("read precisely")
-
-func (a *attributes) UnmarshalJSON(b []byte) error {
-	switch b[0] {
-	case 'n':
-		return nil
-	case '[':
-		if bytes.Contains(b, null) {
-			return errSlowPath
+// surrogateEscape reports a \uD800–\uDFFF escape in text.
+func surrogateEscape(text []byte) bool {
+	for i := bytes.Index(text, []byte(`\u`)); i >= 0 && i+3 < len(text); {
+		if c, d := text[i+2]|0x20, text[i+3]|0x20; c == 'd' && d >= '8' && d <= 'f' && d != ':' && !(d > '9' && d < 'a') {
+			return true
 		}
-		return json.Unmarshal(b, &a.list)
-	case '{':
-		return json.Unmarshal(b, &a.obj)
+		j := bytes.Index(text[i+2:], []byte(`\u`))
+		if j < 0 {
+			return false
+		}
+		i += 2 + j
 	}
-	return errSlowPath
+	return false
 }
 
-// fits reports whether the form suits the kind: a release has an object.
-func (a *attributes) fits(kind string) bool { return kind != "release" || a.list == nil }
+// knownKeys are the fields of a line.
+var knownKeys = [...]string{"kind", "id", "time", "sp", "controller", "subject", "purpose", "attributes"}
 
-// values is the attributes as fields holds them: nil values for names only.
-func (a *attributes) values() map[string][]string {
-	if a.list == nil && a.obj == nil {
-		return nil
+// fast reads a line that is one object with string fields and attributes of an
+// accepted form; ok is false for anything else.
+func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
+	if surrogateEscape(text) {
+		return f, false // encoding/json makes U+FFFD of a lone surrogate; let it
 	}
-	out := make(map[string][]string, len(a.list)+len(a.obj))
-	for _, n := range a.list {
-		out[n] = nil
+	parser := p.parsers.Get()
+	defer p.parsers.Put(parser)
+	v, err := parser.ParseBytes(text)
+	if err != nil || v.Type() != fastjson.TypeObject {
+		return f, false
 	}
-	for n, v := range a.obj {
-		out[n] = v.values
-	}
-	return out
-}
-
-// valueList is an attribute's values: a list of strings, one string, or null.
-type valueList struct{ values []string }
-
-func (v *valueList) UnmarshalJSON(b []byte) error {
-	switch b[0] {
-	case 'n':
-		v.values = nil
-		return nil
-	case '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+	// encoding/json matches keys without regard to case and takes the last of a
+	// repeated key; a line that depends on either goes the precise way
+	ok = true
+	top, _ := v.Object()
+	var seen [len(knownKeys)]bool
+	top.Visit(func(k []byte, _ *fastjson.Value) {
+		for i, known := range knownKeys {
+			if strings.EqualFold(string(k), known) {
+				if seen[i] || string(k) != known {
+					ok = false
+				}
+				seen[i] = true
+			}
 		}
-		v.values = []string{s}
-		return nil
-	case '[':
-		if bytes.Contains(b, null) {
-			return errSlowPath // a null among the values: the precise path says so
-		}
-		v.values = []string{}
-		return json.Unmarshal(b, &v.values)
+	})
+	if !ok {
+		return f, false
 	}
-	return errSlowPath
+	str := func(key string) string {
+		x := v.Get(key)
+		if x == nil || x.Type() == fastjson.TypeNull {
+			return ""
+		}
+		if x.Type() != fastjson.TypeString {
+			ok = false
+			return ""
+		}
+		return string(x.GetStringBytes())
+	}
+	f = fields{kind: str("kind"), id: str("id"), time: str("time"), sp: str("sp"), controller: str("controller"), subject: str("subject"), purpose: str("purpose")}
+	attrs := v.Get("attributes")
+	if !ok || attrs == nil || attrs.Type() == fastjson.TypeNull {
+		return f, ok
+	}
+	switch attrs.Type() {
+	case fastjson.TypeArray: // a use's names
+		if f.kind == "release" {
+			return f, false
+		}
+		list, _ := attrs.Array()
+		f.values = make(map[string][]string, len(list))
+		for _, x := range list {
+			if x.Type() != fastjson.TypeString {
+				return f, false
+			}
+			f.values[string(x.GetStringBytes())] = nil
+		}
+	case fastjson.TypeObject:
+		obj, _ := attrs.Object()
+		f.values = make(map[string][]string, obj.Len())
+		obj.Visit(func(k []byte, x *fastjson.Value) {
+			switch x.Type() {
+			case fastjson.TypeNull:
+				f.values[string(k)] = nil
+			case fastjson.TypeString:
+				f.values[string(k)] = []string{string(x.GetStringBytes())}
+			case fastjson.TypeArray:
+				list, _ := x.Array()
+				values := make([]string, 0, len(list))
+				for _, e := range list {
+					if e.Type() != fastjson.TypeString {
+						ok = false
+						return
+					}
+					values = append(values, string(e.GetStringBytes()))
+				}
+				f.values[string(k)] = values
+			default:
+				ok = false
+			}
+		})
+	default:
+		return f, false
+	}
+	return f, ok
 }
