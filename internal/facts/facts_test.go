@@ -205,3 +205,18 @@ func FuzzContainsIdentityCode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkContainsIdentityCode(b *testing.B) {
+	v := "aino.virtanen.2012@esimerkkila.fi 1.2.246.562.24.20000000018 131052-308T"
+	for b.Loop() {
+		facts.ContainsIdentityCode(v)
+	}
+}
+
+func BenchmarkAttribute(b *testing.B) {
+	x := testExtractor()
+	values := []string{"1.2.246.562.10.44444444449;03082;7B;Oppilas;1;1.2.246.562.10.55555555553;"}
+	for b.Loop() {
+		x.Attribute(facts.Role, values)
+	}
+}

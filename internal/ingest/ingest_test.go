@@ -325,3 +325,16 @@ func (s *sampling) Read(p []byte) (int, error) {
 	s.read += uint64(n)
 	return n, err
 }
+
+// BenchmarkJSONL parses and reduces records (no store): the work of ingest's workers.
+func BenchmarkJSONL(b *testing.B) {
+	in := &ingest.Ingester{Store: &recorder{}, Extractor: testenv.MustExtractor(b), Options: ingest.Options{Format: ingest.FormatJSONL}}
+	for b.Loop() {
+		rec := &recorder{}
+		in.Store = rec
+		if _, err := in.Ingest(context.Background(), "bench", &records{n: 10_000}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "records/s")
+}

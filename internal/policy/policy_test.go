@@ -3,6 +3,9 @@ package policy_test
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 
 	"github.com/opetushallitus/mpass-audit/internal/policy"
 )
@@ -65,5 +68,27 @@ func TestTermCatalogFromMetadata(t *testing.T) {
 	}
 	if e.Digest == "" || e.Source != "built-in" {
 		t.Errorf("digest %q source %q", e.Digest, e.Source)
+	}
+}
+
+// BenchmarkEval is one evaluation of the prepared audit query: what a record costs
+// when no decision is reused.
+func BenchmarkEval(b *testing.B) {
+	ctx := context.Background()
+	e, err := policy.Load(ctx, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := &mpass.Registry{ServiceProviders: []mpass.ServiceProvider{{ID: "sp", Attributes: []string{"urn:mpass.id:uid"}, Valid: mpass.DateRange{From: "2020-01-01"}}}}
+	p, err := e.Prepare(ctx, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := &mpass.Record{Kind: mpass.KindRelease, Time: time.Date(2026, 10, 5, 8, 0, 0, 0, time.UTC), SP: "sp", Controller: "1.2.246.562.10.44444444449",
+		Attributes: map[string]mpass.AttributeFacts{"urn:mpass.id:uid": {Values: true}, "urn:mpass.id:classLevel": {Values: true, Grade: "7"}}}
+	for b.Loop() {
+		if _, err := p.Eval(ctx, policy.Input(rec, nil)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
