@@ -93,7 +93,7 @@ func Load(ctx context.Context, source string) (*Engine, error) {
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
 		h.Write(files[name])
 	}
-	if data != nil {
+	if len(data) > 0 {
 		fmt.Fprintf(h, "data\x00%v", data) // fmt prints maps sorted
 	}
 	e.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))

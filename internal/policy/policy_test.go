@@ -2,12 +2,18 @@ package policy_test
 
 import (
 	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/open-policy-agent/opa/v1/bundle"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 
 	"github.com/opetushallitus/mpass-audit/internal/policy"
+	builtin "github.com/opetushallitus/mpass-audit/rego"
 )
 
 // TestRegoUnitTests runs every *_test.rego of the built-in policies, so `go test`
@@ -90,5 +96,47 @@ func BenchmarkEval(b *testing.B) {
 		if _, err := p.Eval(ctx, policy.Input(rec, nil)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLoadBundle: the policies as an OPA bundle (.tar.gz) load as a directory does.
+func TestLoadBundle(t *testing.T) {
+	var b bundle.Bundle
+	b.Data = map[string]any{}
+	b.Manifest.Init()
+	err := fs.WalkDir(builtin.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := fs.ReadFile(builtin.FS, p)
+		b.Modules = append(b.Modules, bundle.ModuleFile{Path: "/" + p, URL: "/" + p, Raw: raw})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "policies.tar.gz")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bundle.NewWriter(f).Write(b); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	e, err := policy.Load(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtinEngine, _ := policy.Load(context.Background(), "")
+	if len(e.Terms()) != 4 || !e.DayDecisions() || e.Digest != builtinEngine.Digest {
+		t.Errorf("bundle: %d terms, day decisions %v, digest %s (built-in %s)", len(e.Terms()), e.DayDecisions(), e.Digest, builtinEngine.Digest)
+	}
+	results, err := e.Test(context.Background())
+	if err != nil || len(results) < 50 {
+		t.Fatalf("bundle tests: %d results, %v", len(results), err)
+	}
+	if _, err := policy.Load(context.Background(), filepath.Join(t.TempDir(), "missing.tar.gz")); mpass.ErrorCode(err) != mpass.EINVALID {
+		t.Errorf("a missing bundle: %v", err)
 	}
 }
