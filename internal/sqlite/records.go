@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -48,6 +49,11 @@ func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejection
 		return c, err
 	}
 	defer tx.Rollback()
+	// The writer gets a larger page cache than readers: its inserts land all over the
+	// indexes, and every page it must read back is a miss. Per connection; cheap to repeat.
+	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
+		return c, err
+	}
 
 	rel, err := tx.PrepareContext(ctx, `INSERT INTO releases (id, time, sp, controller, subject, role, shape, fingerprints)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
@@ -73,6 +79,9 @@ func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejection
 	}
 	defer role.Close()
 
+	// what the stored releases say of roles, upserted after the inserts in key order, so
+	// neighbouring keys share pages of the subject_roles index
+	var roles []roleUpdate
 	for i := range records {
 		r, row := &records[i], &rows[i]
 		sp, shape := db.names.id(r.SP), db.shapes.id(row.facts)
@@ -96,16 +105,22 @@ func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejection
 		}
 		c.Stored++
 		if r.Kind == mpass.KindRelease {
-			learner, known := 0, 0
-			if r.Role == mpass.RoleLearner {
-				learner = 1
-			}
-			if r.Role != mpass.RoleUnknown {
-				known = 1
-			}
-			if _, err := role.ExecContext(ctx, r.Subject, sp, learner, known, nanos(r.Time), db.names.id(r.Controller)); err != nil {
-				return c, fmt.Errorf("%s: %w", r.Source, err)
-			}
+			roles = append(roles, roleUpdate{r.Subject, sp, r.Role, nanos(r.Time), db.names.id(r.Controller), r.Source})
+		}
+	}
+	slices.SortFunc(roles, func(a, b roleUpdate) int {
+		return cmp.Or(strings.Compare(a.subject, b.subject), cmp.Compare(a.sp, b.sp))
+	})
+	for _, u := range roles {
+		learner, known := 0, 0
+		if u.role == mpass.RoleLearner {
+			learner = 1
+		}
+		if u.role != mpass.RoleUnknown {
+			known = 1
+		}
+		if _, err := role.ExecContext(ctx, u.subject, u.sp, learner, known, u.time, u.controller); err != nil {
+			return c, fmt.Errorf("%s: %w", u.source, err)
 		}
 	}
 	if err := insertRejections(ctx, tx, rejections, nanos(db.Now())); err != nil {
@@ -113,6 +128,16 @@ func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejection
 	}
 	c.Rejected = len(rejections)
 	return c, tx.Commit()
+}
+
+// roleUpdate is what one stored release says of its subject's role at its SP.
+type roleUpdate struct {
+	subject    string
+	sp         int64
+	role       mpass.RoleStatus
+	time       int64
+	controller int64
+	source     string
 }
 
 // storedRecord is a record's facts and fingerprints as stored.
