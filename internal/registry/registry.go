@@ -100,6 +100,16 @@ func (p *problems) add(line int, field, format string, args ...any) {
 	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.name, line, msg))
 }
 
+// unique checks that an entry's id is given and not seen before, and records it.
+func (p *problems) unique(line int, seen map[string]bool, id, what string) {
+	if strings.TrimSpace(id) == "" {
+		p.add(line, "id", "required")
+	} else if seen[id] {
+		p.add(line, "id", "duplicate %s %s", what, id)
+	}
+	seen[id] = true
+}
+
 // Parse reads a registry file. name is used in messages.
 func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpass.Registry, error) {
 	var f file
@@ -158,12 +168,7 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpa
 		if !decode(p, &n, &s) {
 			continue
 		}
-		if strings.TrimSpace(s.ID) == "" {
-			p.add(n.Line, "id", "required")
-		} else if sps[s.ID] {
-			p.add(n.Line, "id", "duplicate service provider %s", s.ID)
-		}
-		sps[s.ID] = true
+		p.unique(n.Line, sps, s.ID, "service provider")
 		valid := checkRange(p, n.Line, s.Valid)
 		checkPurposes(n.Line, "purposes", s.Purposes)
 		r.ServiceProviders = append(r.ServiceProviders, mpass.ServiceProvider{
@@ -229,12 +234,7 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpa
 		if !decode(p, &n, &e) {
 			continue
 		}
-		if strings.TrimSpace(e.ID) == "" {
-			p.add(n.Line, "id", "required")
-		} else if exceptions[e.ID] {
-			p.add(n.Line, "id", "duplicate exception %s", e.ID)
-		}
-		exceptions[e.ID] = true
+		p.unique(n.Line, exceptions, e.ID, "exception")
 		if rules, ok := vocab.Rules[e.Term]; !ok {
 			p.add(n.Line, "term", "unknown term %q", e.Term)
 		} else if e.Rule != "" && !rules[e.Rule] {

@@ -173,22 +173,6 @@ func (db *DB) MarkPersisting(ctx context.Context, run, prev int64) error {
 	return err
 }
 
-// FindingIDs returns the ids of a run's findings (all results but pass).
-func (db *DB) FindingIDs(ctx context.Context, runID int64) (map[string]bool, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT finding FROM findings WHERE run_id = ?`, runID)
-	if err != nil {
-		return nil, err
-	}
-	ids := map[string]bool{}
-	err = scanRows(rows, func() error {
-		var id string
-		err := rows.Scan(&id)
-		ids[id] = true
-		return err
-	})
-	return ids, err
-}
-
 // InsertFindings stores a batch of findings of one run in one transaction.
 func (db *DB) InsertFindings(ctx context.Context, findings []mpass.Finding) error {
 	tx, err := db.db.BeginTx(ctx, nil)
