@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,10 +162,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		list = append(list, s)
 	}
 	slices.SortFunc(list, func(x, y *mpass.SPStats) int {
-		if x.Controller != y.Controller {
-			return compareStrings(x.Controller, y.Controller)
-		}
-		return compareStrings(x.SP, y.SP)
+		return cmp.Or(strings.Compare(x.Controller, y.Controller), strings.Compare(x.SP, y.SP))
 	})
 	if run.Previous != 0 {
 		if err := a.DB.MarkPersisting(ctx, run.ID, run.Previous); err != nil {
@@ -189,16 +188,6 @@ func shapeNames(ctx context.Context, db *sqlite.DB, id int64) ([]string, error) 
 		names = append(names, n)
 	}
 	return names, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (a *Auditor) batchSize() int {
