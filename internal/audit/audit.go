@@ -59,6 +59,9 @@ func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run,
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := a.DB.UpdateRoles(ctx); err != nil { // catch up after a killed ingest
+		return nil, nil, err
+	}
 	prepared, err := a.Engine.Prepare(ctx, reg)
 	if err != nil {
 		return nil, nil, err

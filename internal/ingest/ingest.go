@@ -32,9 +32,11 @@ const (
 // DefaultShibbolethFormat is the audit log format of Shibboleth IdP 4 and 5.
 const DefaultShibbolethFormat = "%a|%ST|%T|%u|%SP|%i|%ac|%t|%attr|%n|%f|%SSO|%XX|%XA|%b|%bb|%e|%S|%SS|%s|%UA"
 
-// Store is where batches go: each batch is stored whole or not at all.
+// Store is where batches go: each batch is stored whole or not at all. UpdateRoles
+// then brings what the stored releases say of roles up to date.
 type Store interface {
 	InsertBatch(ctx context.Context, records []mpass.Record, rejections []mpass.Rejection) (sqlite.IngestCounts, error)
+	UpdateRoles(ctx context.Context) error
 }
 
 // Options configure one ingest.
@@ -231,7 +233,13 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			opts.Progress(res.IngestCounts)
 		}
 	}
-	return res, readErr
+	if readErr != nil {
+		return res, readErr
+	}
+	if err := in.Store.UpdateRoles(ctx); err != nil {
+		return res, fmt.Errorf("store %s: roles: %w", name, err)
+	}
+	return res, nil
 }
 
 func (in *Ingester) parser(format string) (lineParser, error) {

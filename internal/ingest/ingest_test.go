@@ -34,6 +34,8 @@ func (r *recorder) InsertBatch(_ context.Context, recs []mpass.Record, rej []mpa
 	return sqlite.IngestCounts{Stored: len(recs), Rejected: len(rej)}, nil
 }
 
+func (r *recorder) UpdateRoles(context.Context) error { return nil }
+
 func run(t *testing.T, opts ingest.Options, text string) *recorder {
 	t.Helper()
 	rec := &recorder{}
