@@ -22,17 +22,11 @@ func (a *Auditor) View(ctx context.Context, runID int64, controllers []string) (
 	if run.Status != mpass.RunFinished || !visible(run, controllers) {
 		return nil, notFound
 	}
-	r := &output.Report{Run: run, Summary: run.Summary, Terms: a.Engine.Terms()}
-	if controllers != nil {
-		stats, err := a.DB.Stats(ctx, run.ID, controllers)
-		if err != nil {
-			return nil, err
-		}
-		r.Summary = mpass.Summary{}
-		for _, s := range stats {
-			r.Summary.Merge(s.Summary)
-		}
+	summary, err := a.Summary(ctx, run, controllers)
+	if err != nil {
+		return nil, err
 	}
+	r := &output.Report{Run: run, Summary: summary, Terms: a.Engine.Terms()}
 	r.Findings = func(fn func(*mpass.Finding) error) error {
 		return a.DB.Findings(ctx, mpass.FindingFilter{RunID: run.ID, Controllers: controllers}, fn)
 	}
@@ -42,6 +36,22 @@ func (a *Auditor) View(ctx context.Context, runID int64, controllers []string) (
 		}
 	}
 	return r, nil
+}
+
+// Summary is a run's summary counted over the given controllers only (all when nil).
+func (a *Auditor) Summary(ctx context.Context, run *mpass.Run, controllers []string) (mpass.Summary, error) {
+	if controllers == nil {
+		return run.Summary, nil
+	}
+	stats, err := a.DB.Stats(ctx, run.ID, controllers)
+	if err != nil {
+		return mpass.Summary{}, err
+	}
+	var sum mpass.Summary
+	for _, s := range stats {
+		sum.Merge(s.Summary)
+	}
+	return sum, nil
 }
 
 func visible(run *mpass.Run, controllers []string) bool {

@@ -51,12 +51,12 @@ func (s *Server) visibleRuns(ctx context.Context, t *mpass.Token) ([]runJSON, er
 	}
 	out := make([]runJSON, 0, len(runs))
 	for _, run := range runs {
-		view, err := s.Auditor.View(ctx, run.ID, t.Scope())
+		summary, err := s.Auditor.Summary(ctx, run, t.Scope())
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, runJSON{ID: run.ID, Started: run.Started, Finished: run.Finished, Controller: run.Controller,
-			From: run.From, To: run.To, Summary: view.Summary})
+			From: run.From, To: run.To, Summary: summary})
 	}
 	return out, nil
 }
