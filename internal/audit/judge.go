@@ -34,7 +34,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	shared := &judgeShared{
 		run: run, prepared: prepared,
 		consents: map[string][]mpass.Consent{}, termsOf: map[mpass.Kind][]string{},
-		reuse: !a.Exact && a.Engine.DayDecisions(), cache: &shapeCache{m: map[shapeKey]*shape{}},
+		reuse: !a.Exact && a.Engine.DayDecisions(), cache: newShapeCache(),
 		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg, a.DB), db: a.DB, logger: a.logger(),
 	}
 	for _, c := range reg.Consents {
@@ -71,7 +71,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			ranges[i][k] = r
 		}
 	}
-	writes := make(chan []mpass.Finding, n*2)
+	writes := make(chan []mpass.Finding, n)
 	workers := make([]*worker, n)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -194,7 +194,9 @@ func (a *Auditor) batchSize() int {
 	if a.BatchSize > 0 {
 		return a.BatchSize
 	}
-	return 5000
+	// small enough that the batches in flight are a few MB of the heap: findings are
+	// the audit's largest live objects, and a larger heap costs more to collect
+	return 1000
 }
 
 // judgeShared is what every worker reads and none writes.
@@ -215,8 +217,8 @@ type judgeShared struct {
 
 // shape is a decision reused for every record of one shape.
 type shape struct {
-	decisions []policy.Decision
-	names     []string // the record's attribute names, for the per-SP counts
+	decisions []*policy.Decision // interned: tens of thousands of shapes share a few hundred
+	names     []string           // the record's attribute names, for the per-SP counts
 }
 
 // shapeKey is everything the policies see of a record, with its time reduced to the
@@ -232,9 +234,43 @@ type shapeKey struct {
 }
 
 // shapeCache holds the decision of each record shape, shared by the workers.
+// Decisions and attribute names are interned: a national audit caches tens of thousands
+// of shapes, and their copies of the same few hundred decisions were most of the live
+// heap (100 MB at 10M records), which the collector then scanned over and over.
 type shapeCache struct {
-	mu sync.RWMutex
-	m  map[shapeKey]*shape
+	mu        sync.RWMutex
+	m         map[shapeKey]*shape
+	decisions map[policy.Decision]*policy.Decision
+	names     map[int64][]string // shape id → attribute names
+}
+
+func newShapeCache() *shapeCache {
+	return &shapeCache{m: map[shapeKey]*shape{}, decisions: map[policy.Decision]*policy.Decision{}, names: map[int64][]string{}}
+}
+
+// intern makes a shape of a record's decisions and attribute names, sharing what
+// earlier shapes hold already.
+func (c *shapeCache) intern(id int64, decisions []policy.Decision, attrs map[string]mpass.AttributeFacts) *shape {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sh := &shape{decisions: make([]*policy.Decision, len(decisions)), names: c.names[id]}
+	for i, d := range decisions {
+		p := c.decisions[d]
+		if p == nil {
+			p = &d
+			c.decisions[d] = p
+		}
+		sh.decisions[i] = p
+	}
+	if sh.names == nil {
+		sh.names = make([]string, 0, len(attrs))
+		for n := range attrs {
+			sh.names = append(sh.names, n)
+		}
+		sort.Strings(sh.names)
+		c.names[id] = sh.names
+	}
+	return sh
 }
 
 func (c *shapeCache) get(k shapeKey) *shape {
@@ -333,11 +369,7 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 			return err
 		}
 		w.evaluations.Add(1)
-		sh = &shape{decisions: decisions, names: make([]string, 0, len(rec.Attributes))}
-		for n := range rec.Attributes {
-			sh.names = append(sh.names, n)
-		}
-		sort.Strings(sh.names)
+		sh = w.cache.intern(r.Shape, decisions, rec.Attributes)
 		if reuse {
 			w.cache.put(key, sh)
 		}

