@@ -104,12 +104,13 @@ func (x *Extractor) Fingerprint(values []string) string {
 		sorted = slices.Clone(values)
 		slices.Sort(sorted)
 	}
+	var buf [256]byte // one Write of the whole message: a Write per value allocated
+	msg := append(buf[:0], "values\x00"...)
+	for _, v := range sorted {
+		msg = append(append(msg, v...), 0)
+	}
 	return x.mac(func(m hash.Hash) string {
-		m.Write([]byte("values\x00"))
-		for _, v := range sorted {
-			m.Write([]byte(v))
-			m.Write([]byte{0})
-		}
+		m.Write(msg)
 		var sum [sha256.Size]byte
 		return hex.EncodeToString(m.Sum(sum[:0])[:8])
 	})

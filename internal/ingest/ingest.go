@@ -5,12 +5,15 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +38,7 @@ const DefaultShibbolethFormat = "%a|%ST|%T|%u|%SP|%i|%ac|%t|%attr|%n|%f|%SSO|%XX
 // Store is where batches go: each batch is stored whole or not at all. UpdateRoles
 // then brings what the stored releases say of roles up to date.
 type Store interface {
-	InsertBatch(ctx context.Context, records []mpass.Record, rejections []mpass.Rejection) (sqlite.IngestCounts, error)
+	InsertBatch(ctx context.Context, rows []sqlite.Row, rejections []mpass.Rejection) (sqlite.IngestCounts, error)
 	UpdateRoles(ctx context.Context) error
 }
 
@@ -82,6 +85,7 @@ type parsed struct {
 	record    *mpass.Record
 	rejection *mpass.Rejection
 	skipped   bool
+	row       sqlite.Row // the record encoded for the store, on the worker that parsed it
 }
 
 // lineParser parses one line of a format. parse is called from several goroutines.
@@ -158,8 +162,9 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	go func() {
 		defer close(chunks)
 		defer close(ordered)
+		var block []byte // lines are copied into blocks, not one allocation each
 		for {
-			c := chunk{out: make(chan []parsed, 1)}
+			c := chunk{out: make(chan []parsed, 1), lines: make([]line, 0, batch)}
 			for len(c.lines) < batch {
 				text, n, long, err := lr.next()
 				if err == io.EOF {
@@ -168,7 +173,11 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 					readErr = fmt.Errorf("read %s:%d: %w", name, n+1, err)
 					break
 				}
-				c.lines = append(c.lines, line{n: n, text: append([]byte(nil), text...), long: long})
+				if len(block)+len(text) > cap(block) {
+					block = make([]byte, 0, max(1<<20, len(text)))
+				}
+				block = append(block, text...)
+				c.lines = append(c.lines, line{n: n, text: block[len(block)-len(text) : len(block) : len(block)], long: long})
 			}
 			if len(c.lines) == 0 {
 				return
@@ -196,7 +205,16 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			for c := range chunks {
 				out := make([]parsed, 0, len(c.lines))
 				for _, l := range c.lines {
-					out = append(out, p.parse(name, l))
+					x := p.parse(name, l)
+					if x.record != nil {
+						// cannot fail for a record a parser made; a rejection if it ever does
+						row, err := sqlite.Encode(x.record)
+						if err != nil {
+							x = reject(name, l, "kind", err.Error())
+						}
+						x.row = row
+					}
+					out = append(out, x)
 				}
 				c.out <- out
 			}
@@ -211,19 +229,19 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		case <-ctx.Done():
 			return res, ctx.Err()
 		}
-		var records []mpass.Record
+		var rows []sqlite.Row
 		var rejections []mpass.Rejection
 		for _, x := range ps {
 			switch {
 			case x.record != nil:
-				records = append(records, *x.record)
+				rows = append(rows, x.row)
 			case x.rejection != nil:
 				rejections = append(rejections, *x.rejection)
 			case x.skipped:
 				res.Skipped++
 			}
 		}
-		c, err := in.Store.InsertBatch(ctx, records, rejections)
+		c, err := in.Store.InsertBatch(ctx, rows, rejections)
 		if err != nil {
 			return res, fmt.Errorf("store %s: %w", name, err)
 		}
@@ -236,6 +254,9 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	if readErr != nil {
 		return res, readErr
 	}
+	// The parsing buffers are garbage now: give them back to the system before SQLite's
+	// sorter takes its memory for the roles (the ingest's peak RSS was this overlap).
+	debug.FreeOSMemory()
 	if err := in.Store.UpdateRoles(ctx); err != nil {
 		return res, fmt.Errorf("store %s: roles: %w", name, err)
 	}
@@ -323,10 +344,10 @@ func checkLine(source string, l line) (parsed, bool) {
 	return parsed{}, true
 }
 
-func blank(b []byte) bool { return len(strings.TrimSpace(string(b))) == 0 }
+func blank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 func (n *normalizer) record(source string, l line, f fields) parsed {
-	r := &mpass.Record{Kind: mpass.Kind(f.kind), ID: strings.TrimSpace(f.id), Source: fmt.Sprintf("%s:%d", source, l.n)}
+	r := &mpass.Record{Kind: mpass.Kind(f.kind), ID: strings.TrimSpace(f.id), Source: source + ":" + strconv.Itoa(l.n)}
 	switch r.Kind {
 	case mpass.KindRelease, mpass.KindUse:
 	case "":

@@ -28,10 +28,12 @@ type recorder struct {
 	rejections []mpass.Rejection
 }
 
-func (r *recorder) InsertBatch(_ context.Context, recs []mpass.Record, rej []mpass.Rejection) (sqlite.IngestCounts, error) {
-	r.records = append(r.records, recs...)
+func (r *recorder) InsertBatch(_ context.Context, rows []sqlite.Row, rej []mpass.Rejection) (sqlite.IngestCounts, error) {
+	for _, row := range rows {
+		r.records = append(r.records, *row.Record)
+	}
 	r.rejections = append(r.rejections, rej...)
-	return sqlite.IngestCounts{Stored: len(recs), Rejected: len(rej)}, nil
+	return sqlite.IngestCounts{Stored: len(rows), Rejected: len(rej)}, nil
 }
 
 func (r *recorder) UpdateRoles(context.Context) error { return nil }

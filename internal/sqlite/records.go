@@ -28,19 +28,57 @@ func (c *IngestCounts) Add(o IngestCounts) {
 	c.Rejected += o.Rejected
 }
 
+// Row is a record encoded as it is stored: its facts as a shape and its fingerprints.
+// Ingest encodes on its parsing workers (Encode needs no database), so that the one
+// writer only writes.
+type Row struct {
+	Record       *mpass.Record
+	facts        string
+	fingerprints []byte
+}
+
+// Encode encodes a record for InsertBatch: the facts as the shape's JSON (sorted keys,
+// so equal facts are one shape) and the fingerprints in name order.
+func Encode(r *mpass.Record) (Row, error) {
+	if r.Kind != mpass.KindRelease && r.Kind != mpass.KindUse {
+		return Row{}, fmt.Errorf("%s: unknown kind %q", r.Source, r.Kind)
+	}
+	names := sortedNames(r.Attributes)
+	row := Row{Record: r, facts: string(appendFacts(nil, r.Attributes, names)), fingerprints: []byte{}}
+	if r.Kind == mpass.KindRelease {
+		row.fingerprints = make([]byte, 0, len(names)*fingerprintSize)
+		for _, n := range names {
+			var b [fingerprintSize]byte
+			hex.Decode(b[:], []byte(r.Attributes[n].Fingerprint)[:min(len(r.Attributes[n].Fingerprint), 2*fingerprintSize)])
+			row.fingerprints = append(row.fingerprints, b[:]...)
+		}
+	}
+	return row, nil
+}
+
+// EncodeAll encodes records (see Encode).
+func EncodeAll(records []mpass.Record) ([]Row, error) {
+	rows := make([]Row, len(records))
+	for i := range records {
+		var err error
+		if rows[i], err = Encode(&records[i]); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}
+
+// rowsPerInsert is how many rows one INSERT statement carries: a statement per row
+// cost more in database/sql and cgo than SQLite spent on the row itself.
+const rowsPerInsert = 64
+
 // InsertBatch stores records and rejections in one transaction: the whole batch is in
 // or none of it is. A record whose id is already stored counts as a duplicate. The
 // names and shapes the batch refers to are stored first, on their own: they are
 // idempotent and harmless if the batch then fails.
-func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejections []mpass.Rejection) (IngestCounts, error) {
+func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Rejection) (IngestCounts, error) {
 	var c IngestCounts
-	rows := make([]storedRecord, len(records))
-	for i := range records {
-		if err := db.prepareRecord(&records[i], &rows[i]); err != nil {
-			return c, fmt.Errorf("%s: %w", records[i].Source, err)
-		}
-	}
-	if err := db.resolve(ctx, records, rows); err != nil {
+	if err := db.resolve(ctx, rows); err != nil {
 		return c, err
 	}
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -53,48 +91,99 @@ func (db *DB) InsertBatch(ctx context.Context, records []mpass.Record, rejection
 	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
 		return c, err
 	}
-
-	rel, err := tx.PrepareContext(ctx, `INSERT INTO releases (id, time, sp, controller, subject, role, shape, fingerprints)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		return c, err
-	}
-	defer rel.Close()
-	use, err := tx.PrepareContext(ctx, `INSERT INTO uses (id, time, sp, controller, subject, purpose, shape)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		return c, err
-	}
-	defer use.Close()
-
-	for i := range records {
-		r, row := &records[i], &rows[i]
+	releases := &multiInsert{table: "releases", cols: "id, time, sp, controller, subject, role, shape, fingerprints"}
+	uses := &multiInsert{table: "uses", cols: "id, time, sp, controller, subject, purpose, shape"}
+	for i := range rows {
+		r, row := rows[i].Record, &rows[i]
 		sp, shape := db.names.id(r.SP), db.shapes.id(row.facts)
-		var res sql.Result
+		var err error
 		switch r.Kind {
 		case mpass.KindRelease:
-			res, err = rel.ExecContext(ctx, r.ID, nanos(r.Time), sp, db.names.id(r.Controller), r.Subject, int(r.Role), shape, row.fingerprints)
+			err = releases.add(ctx, tx, r.ID, nanos(r.Time), sp, db.names.id(r.Controller), r.Subject, int64(r.Role), shape, row.fingerprints)
 		case mpass.KindUse:
 			var controller any
 			if r.Controller != "" {
 				controller = db.names.id(r.Controller)
 			}
-			res, err = use.ExecContext(ctx, r.ID, nanos(r.Time), sp, controller, r.Subject, db.names.id(r.Purpose), shape)
+			err = uses.add(ctx, tx, r.ID, nanos(r.Time), sp, controller, r.Subject, db.names.id(r.Purpose), shape)
 		}
 		if err != nil {
 			return c, fmt.Errorf("%s: %w", r.Source, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			c.Duplicate++
-			continue
-		}
-		c.Stored++
 	}
+	for _, m := range []*multiInsert{releases, uses} {
+		if err := m.flush(ctx, tx); err != nil {
+			return c, err
+		}
+		m.close()
+	}
+	c.Stored = releases.stored + uses.stored
+	c.Duplicate = len(rows) - c.Stored
 	if err := insertRejections(ctx, tx, rejections, nanos(db.Now())); err != nil {
 		return c, err
 	}
 	c.Rejected = len(rejections)
 	return c, tx.Commit()
+}
+
+// multiInsert inserts rows of one table rowsPerInsert at a time, skipping ids already
+// stored, and counts what it stored.
+type multiInsert struct {
+	table, cols string
+	full        *sql.Stmt // rowsPerInsert rows
+	args        []any
+	stored      int
+}
+
+func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, values ...any) error {
+	m.args = append(m.args, values...)
+	if len(m.args) < rowsPerInsert*len(values) {
+		return nil
+	}
+	if m.full == nil {
+		var err error
+		if m.full, err = tx.PrepareContext(ctx, m.statement(rowsPerInsert, len(values))); err != nil {
+			return err
+		}
+	}
+	return m.exec(ctx, m.full)
+}
+
+// flush inserts the rows that did not fill a whole statement.
+func (m *multiInsert) flush(ctx context.Context, tx *sql.Tx) error {
+	if len(m.args) == 0 {
+		return nil
+	}
+	cols := strings.Count(m.cols, ",") + 1
+	stmt, err := tx.PrepareContext(ctx, m.statement(len(m.args)/cols, cols))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	return m.exec(ctx, stmt)
+}
+
+func (m *multiInsert) exec(ctx context.Context, stmt *sql.Stmt) error {
+	res, err := stmt.ExecContext(ctx, m.args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	m.stored += int(n)
+	clear(m.args)
+	m.args = m.args[:0]
+	return err
+}
+
+func (m *multiInsert) statement(rows, cols int) string {
+	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	return "INSERT OR IGNORE INTO " + m.table + " (" + m.cols + ") VALUES " + one + strings.Repeat(", "+one, rows-1)
+}
+
+func (m *multiInsert) close() {
+	if m.full != nil {
+		m.full.Close()
+	}
 }
 
 // UpdateRoles brings subject_roles up to date with the releases stored since it last
@@ -137,39 +226,12 @@ func (db *DB) UpdateRoles(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// storedRecord is a record's facts and fingerprints as stored.
-type storedRecord struct {
-	facts        string
-	fingerprints []byte
-}
-
-// prepareRecord encodes a record's attributes: the facts as the shape's JSON (sorted
-// keys, so equal facts are one shape) and the fingerprints in name order.
-func (db *DB) prepareRecord(r *mpass.Record, out *storedRecord) error {
-	if r.Kind != mpass.KindRelease && r.Kind != mpass.KindUse {
-		return fmt.Errorf("unknown kind %q", r.Kind)
-	}
-	out.facts = string(appendFacts(nil, r.Attributes))
-	if r.Kind == mpass.KindRelease {
-		for _, n := range sortedNames(r.Attributes) {
-			fp, _ := hex.DecodeString(r.Attributes[n].Fingerprint)
-			var b [fingerprintSize]byte
-			copy(b[:], fp)
-			out.fingerprints = append(out.fingerprints, b[:]...)
-		}
-	}
-	if out.fingerprints == nil {
-		out.fingerprints = []byte{}
-	}
-	return nil
-}
-
 // appendFacts appends attributes' facts as JSON with sorted names, the same text for the
 // same facts (a shape). It writes what encoding/json would, without its reflection:
 // ingest encodes every record.
-func appendFacts(b []byte, attrs map[string]mpass.AttributeFacts) []byte {
+func appendFacts(b []byte, attrs map[string]mpass.AttributeFacts, names []string) []byte {
 	b = append(b, '{')
-	for i, n := range sortedNames(attrs) {
+	for i, n := range names {
 		a := attrs[n]
 		if i > 0 {
 			b = append(b, ',')
@@ -251,9 +313,10 @@ func appendJSONString(b []byte, s string) []byte {
 const fingerprintSize = 8
 
 // resolve stores the names and shapes of a batch that are not stored yet.
-func (db *DB) resolve(ctx context.Context, records []mpass.Record, rows []storedRecord) error {
+func (db *DB) resolve(ctx context.Context, rows []Row) error {
 	names, shapes := map[string]bool{}, map[string]bool{}
-	for i, r := range records {
+	for _, row := range rows {
+		r := row.Record
 		names[r.SP] = true
 		if r.Controller != "" {
 			names[r.Controller] = true
@@ -261,7 +324,7 @@ func (db *DB) resolve(ctx context.Context, records []mpass.Record, rows []stored
 		if r.Purpose != "" {
 			names[r.Purpose] = true
 		}
-		shapes[rows[i].facts] = true
+		shapes[row.facts] = true
 	}
 	if err := db.names.ensure(ctx, db.db, names); err != nil {
 		return err
