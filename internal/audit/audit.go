@@ -24,7 +24,7 @@ type Auditor struct {
 	Engine  *policy.Engine
 	Logger  *slog.Logger
 	Workers int // evaluators; default GOMAXPROCS
-	// BatchSize is how many findings go into one transaction (default 1000).
+	// BatchSize is how many findings a worker hands the writer at once (default 1000).
 	BatchSize int
 	// Exact evaluates every record on its own, never reusing a decision: the baseline
 	// the fast path is measured and tested against.

@@ -101,12 +101,18 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	writerDone := make(chan error, 1)
 	go func() {
 		var werr error
+		fw := a.DB.NewFindingWriter()
 		for findings := range writes {
 			if werr == nil {
-				if werr = a.DB.InsertFindings(ctx, findings); werr != nil {
+				if werr = fw.Write(ctx, findings); werr != nil {
 					cancel(werr)
 				}
 			}
+		}
+		if werr == nil && context.Cause(ctx) == nil {
+			werr = fw.Close()
+		} else {
+			fw.Abort()
 		}
 		writerDone <- werr
 	}()
@@ -123,7 +129,6 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	merged := map[[2]int64]*mpass.SPStats{}
 	names := map[int64][]string{} // shape id → attribute names
 	for _, w := range workers {
-		run.Summary.Merge(w.summary)
 		for k, c := range w.stats {
 			st := merged[k]
 			if st == nil {
@@ -140,9 +145,13 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			}
 			st.Releases += c.releases
 			st.Uses += c.uses
-			st.Summary.Merge(c.summary)
-			for _, d := range c.disclosures {
-				st.Disclosures[d.key] += d.n
+			for _, t := range c.outcomes {
+				o := shared.cache.outcomes[t.key]
+				st.Summary.Merge(o.summary.Times(t.n))
+				run.Summary.Merge(o.summary.Times(t.n))
+				for _, d := range o.disclosures {
+					st.Disclosures[d] += t.n
+				}
 			}
 			for _, sh := range c.shapes {
 				id, n := sh.key, sh.n
@@ -195,7 +204,8 @@ func (a *Auditor) batchSize() int {
 		return a.BatchSize
 	}
 	// small enough that the batches in flight are a few MB of the heap: findings are
-	// the audit's largest live objects, and a larger heap costs more to collect
+	// the audit's largest live objects, and a larger heap costs more to collect (the
+	// writer commits far fewer, see sqlite.FindingWriter)
 	return 1000
 }
 
@@ -217,8 +227,53 @@ type judgeShared struct {
 
 // shape is a decision reused for every record of one shape.
 type shape struct {
-	decisions []*policy.Decision // interned: tens of thousands of shapes share a few hundred
-	names     []string           // the record's attribute names, for the per-SP counts
+	names   []string // the record's attribute names (interned by shape id)
+	outcome int      // index of what the decisions come to, in the cache's outcomes
+}
+
+// outcome is what a record's decisions come to, the same for every record of a shape:
+// its result counts, the attributes it discloses (a pass about an attribute), and the
+// findings it makes, one per term, rule and attribute (the worst result when the
+// policies say it twice). Outcomes are few (hundreds in a national run), so a worker
+// counts records per outcome and expands the counts once at the end.
+type outcome struct {
+	summary     mpass.Summary
+	disclosures []string
+	findings    []*policy.Decision
+}
+
+// newOutcome works out the outcome of decisions for a record of kind.
+func newOutcome(decisions []*policy.Decision, terms []string) *outcome {
+	o := &outcome{}
+	judged := map[string]bool{}
+	at := map[[3]string]int{} // term, rule, attribute → index in findings
+	for _, d := range decisions {
+		if d.Result == mpass.ResultPass {
+			if d.Attribute != "" {
+				o.disclosures = append(o.disclosures, d.Attribute)
+			}
+			continue
+		}
+		judged[d.Term] = true
+		k := [3]string{d.Term, d.Rule, d.Attribute}
+		if i, dup := at[k]; dup {
+			if rank[d.Result] < rank[o.findings[i].Result] {
+				o.summary.Add(o.findings[i].Result, -1)
+				o.summary.Add(d.Result, 1)
+				o.findings[i] = d
+			}
+			continue
+		}
+		at[k] = len(o.findings)
+		o.findings = append(o.findings, d)
+		o.summary.Add(d.Result, 1)
+	}
+	for _, t := range terms {
+		if !judged[t] {
+			o.summary.Add(mpass.ResultPass, 1)
+		}
+	}
+	return o
 }
 
 // shapeKey is everything the policies see of a record, with its time reduced to the
@@ -233,8 +288,9 @@ type shapeKey struct {
 	learner, roleKnow bool
 }
 
-// shapeCache holds the decision of each record shape, shared by the workers.
-// Decisions and attribute names are interned: a national audit caches tens of thousands
+// shapeCache holds the decision of each record shape, shared by the workers (each has
+// a map of its own in front, so that they do not contend for its lock). Decisions,
+// attribute names and outcomes are interned: a national audit caches tens of thousands
 // of shapes, and their copies of the same few hundred decisions were most of the live
 // heap (100 MB at 10M records), which the collector then scanned over and over.
 type shapeCache struct {
@@ -242,35 +298,13 @@ type shapeCache struct {
 	m         map[shapeKey]*shape
 	decisions map[policy.Decision]*policy.Decision
 	names     map[int64][]string // shape id → attribute names
+	outcomes  []*outcome
+	outcomeOf map[string]int // signature → index in outcomes
 }
 
 func newShapeCache() *shapeCache {
-	return &shapeCache{m: map[shapeKey]*shape{}, decisions: map[policy.Decision]*policy.Decision{}, names: map[int64][]string{}}
-}
-
-// intern makes a shape of a record's decisions and attribute names, sharing what
-// earlier shapes hold already.
-func (c *shapeCache) intern(id int64, decisions []policy.Decision, attrs map[string]mpass.AttributeFacts) *shape {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	sh := &shape{decisions: make([]*policy.Decision, len(decisions)), names: c.names[id]}
-	for i, d := range decisions {
-		p := c.decisions[d]
-		if p == nil {
-			p = &d
-			c.decisions[d] = p
-		}
-		sh.decisions[i] = p
-	}
-	if sh.names == nil {
-		sh.names = make([]string, 0, len(attrs))
-		for n := range attrs {
-			sh.names = append(sh.names, n)
-		}
-		sort.Strings(sh.names)
-		c.names[id] = sh.names
-	}
-	return sh
+	return &shapeCache{m: map[shapeKey]*shape{}, decisions: map[policy.Decision]*policy.Decision{},
+		names: map[int64][]string{}, outcomeOf: map[string]int{}}
 }
 
 func (c *shapeCache) get(k shapeKey) *shape {
@@ -285,32 +319,76 @@ func (c *shapeCache) put(k shapeKey, s *shape) {
 	c.mu.Unlock()
 }
 
+// outcome is outcome i; outcomes are only ever appended.
+func (c *shapeCache) outcome(i int) *outcome {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.outcomes[i]
+}
+
+// intern makes a shape of a record's decisions and attribute names, sharing what
+// earlier shapes hold already.
+func (c *shapeCache) intern(id int64, decisions []policy.Decision, attrs map[string]mpass.AttributeFacts, terms []string) *shape {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	interned := make([]*policy.Decision, len(decisions))
+	for i, d := range decisions {
+		p := c.decisions[d]
+		if p == nil {
+			p = &d
+			c.decisions[d] = p
+		}
+		interned[i] = p
+	}
+	o := newOutcome(interned, terms)
+	// decisions are interned, so their addresses tell findings apart
+	sig := fmt.Sprintf("%v|%q|", o.summary, o.disclosures)
+	for _, d := range o.findings {
+		sig += fmt.Sprintf("%p,", d)
+	}
+	i, ok := c.outcomeOf[sig]
+	if !ok {
+		i = len(c.outcomes)
+		c.outcomes = append(c.outcomes, o)
+		c.outcomeOf[sig] = i
+	}
+	sh := &shape{names: c.names[id], outcome: i}
+	if sh.names == nil {
+		sh.names = make([]string, 0, len(attrs))
+		for n := range attrs {
+			sh.names = append(sh.names, n)
+		}
+		sort.Strings(sh.names)
+		c.names[id] = sh.names
+	}
+	return sh
+}
+
 // worker judges its share of the records and counts on its own, so workers share
 // nothing but the decision cache.
 type worker struct {
 	*judgeShared
 	writes   chan<- []mpass.Finding
 	size     int
-	summary  mpass.Summary
 	stats    map[[2]int64]*counts // controller, SP
 	findings []mpass.Finding
-	judged   map[string]bool
-	seen     map[string]int
+	shapes   map[shapeKey]*shape // this worker's view of the shared cache
+	classes  map[[2]int64]int    // controller, SP → controller class
 }
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
-	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{}, judged: map[string]bool{}, seen: map[string]int{}}
+	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{},
+		shapes: map[shapeKey]*shape{}, classes: map[[2]int64]int{}}
 }
 
-// counts is what a worker counts of one controller at one SP; shapes are turned into
-// attribute counts at the end.
+// counts is what a worker counts of one controller at one SP: records per shape id and
+// per outcome, turned into attribute, disclosure and result counts at the end.
 // Slices, not maps: a national run has a counts for every controller and SP, each with
 // a handful of shapes, and a map's overhead would dominate.
 type counts struct {
 	releases, uses int64
-	shapes         []tally[int64]  // shape id → releases
-	disclosures    []tally[string] // attribute → releases
-	summary        mpass.Summary
+	shapes         []tally[int64] // shape id → releases
+	outcomes       []tally[int]   // outcome → records
 }
 
 // tally is a key with a count.
@@ -351,13 +429,22 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 	var key shapeKey
 	var sh *shape
 	if reuse {
-		class, err := w.controllerClasses.class(ctx, r.Controller, r.SP)
-		if err != nil {
-			return err
+		ck := [2]int64{r.Controller, r.SP}
+		class, ok := w.classes[ck]
+		if !ok {
+			var err error
+			if class, err = w.controllerClasses.class(ctx, r.Controller, r.SP); err != nil {
+				return err
+			}
+			w.classes[ck] = class
 		}
 		key = shapeKey{kind: r.Kind, sp: r.SP, purpose: r.Purpose, shape: r.Shape, controllerClass: class,
 			dayClass: w.dayClasses.class(day), year: yearOf(day), learner: r.Learner, roleKnow: r.RoleKnown}
-		sh = w.cache.get(key)
+		if sh = w.shapes[key]; sh == nil {
+			if sh = w.cache.get(key); sh != nil {
+				w.shapes[key] = sh
+			}
+		}
 	}
 	if sh == nil {
 		rec, err := w.db.Record(ctx, r)
@@ -369,9 +456,10 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 			return err
 		}
 		w.evaluations.Add(1)
-		sh = w.cache.intern(r.Shape, decisions, rec.Attributes)
+		sh = w.cache.intern(r.Shape, decisions, rec.Attributes, w.termsOf[r.Kind])
 		if reuse {
 			w.cache.put(key, sh)
+			w.shapes[key] = sh
 		}
 	}
 	if n := w.progress.Add(1); n%progressEvery == 0 {
@@ -388,7 +476,7 @@ func yearOf(day int64) int { return time.Unix(day*86400, 0).UTC().Year() }
 // rank orders results when one record gets the same finding twice: the worst stays.
 var rank = map[string]int{mpass.ResultError: 0, mpass.ResultFail: 1, mpass.ResultWarn: 2, mpass.ResultSkip: 3, mpass.ResultPass: 4}
 
-// count turns a record's decisions into findings and counts.
+// count counts a record by its outcome and makes its findings.
 func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
 	k := [2]int64{r.Controller, r.SP}
 	st := w.stats[k]
@@ -396,62 +484,39 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
 		st = &counts{}
 		w.stats[k] = st
 	}
-	add := func(result string, n int64) {
-		w.summary.Add(result, n)
-		st.summary.Add(result, n)
-	}
 	if r.Kind == mpass.KindUse {
 		st.uses++
 	} else {
 		st.releases++
 		st.shapes = inc(st.shapes, r.Shape)
 	}
-	clear(w.judged)
-	clear(w.seen)
-	for _, d := range sh.decisions {
-		if d.Result == mpass.ResultPass {
-			if d.Attribute != "" {
-				st.disclosures = inc(st.disclosures, d.Attribute)
-			}
-			continue
-		}
-		w.judged[d.Term] = true
-		sp, err := w.db.Name(ctx, r.SP)
-		if err != nil {
+	st.outcomes = inc(st.outcomes, sh.outcome)
+	o := w.cache.outcome(sh.outcome)
+	if len(o.findings) == 0 {
+		return nil
+	}
+	sp, err := w.db.Name(ctx, r.SP)
+	if err != nil {
+		return err
+	}
+	var controller string
+	if r.Controller != 0 {
+		if controller, err = w.db.Name(ctx, r.Controller); err != nil {
 			return err
 		}
-		var controller string
-		if r.Controller != 0 {
-			if controller, err = w.db.Name(ctx, r.Controller); err != nil {
-				return err
-			}
-		}
-		id := string(r.ID)
+	}
+	id, subject, at := string(r.ID), string(r.Subject), time.Unix(0, r.Time).UTC()
+	for _, d := range o.findings {
 		f := mpass.Finding{
 			ID: FindingID(r.Kind, id, d.Term, d.Rule, d.Attribute), RunID: w.run.ID,
 			Term: d.Term, Rule: d.Rule, Result: d.Result, Severity: d.Severity, Message: d.Message,
-			Record: id, Kind: r.Kind, Time: time.Unix(0, r.Time).UTC(), SP: sp, Controller: controller, Subject: string(r.Subject),
+			Record: id, Kind: r.Kind, Time: at, SP: sp, Controller: controller, Subject: subject,
 			Attribute: d.Attribute, Exception: d.Exception, ExceptionNotApplied: d.ExceptionNotApplied, Change: mpass.ChangeNew,
 		}
 		if i := slices.Index(sh.names, d.Attribute); i >= 0 && d.Attribute != "" {
 			f.Fingerprint = sqlite.Fingerprint(r.Fingerprints, i)
 		}
-		if i, dup := w.seen[f.ID]; dup {
-			if rank[f.Result] < rank[w.findings[i].Result] {
-				add(w.findings[i].Result, -1)
-				add(f.Result, 1)
-				w.findings[i] = f
-			}
-			continue
-		}
-		w.seen[f.ID] = len(w.findings)
 		w.findings = append(w.findings, f)
-		add(f.Result, 1)
-	}
-	for _, t := range w.termsOf[r.Kind] {
-		if !w.judged[t] {
-			add(mpass.ResultPass, 1)
-		}
 	}
 	return nil
 }

@@ -72,6 +72,11 @@ func (s *Summary) Add(result string, n int64) {
 	}
 }
 
+// Times is s with every count multiplied by n.
+func (s Summary) Times(n int64) Summary {
+	return Summary{Pass: s.Pass * n, Fail: s.Fail * n, Warn: s.Warn * n, Error: s.Error * n, Skip: s.Skip * n}
+}
+
 // Merge adds o's counts to s.
 func (s *Summary) Merge(o Summary) {
 	s.Pass += o.Pass

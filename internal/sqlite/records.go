@@ -175,6 +175,10 @@ func (m *multiInsert) exec(ctx context.Context, stmt *sql.Stmt) error {
 	return err
 }
 
+// statement is a multi-row INSERT OR IGNORE: ignoring is what ON CONFLICT (id) DO
+// NOTHING did for a stored id, and unlike it lets SQLite skip the statement journal a
+// multi-row statement that may abort needs (which made 64 rows cost more than 64
+// statements). The other constraints, NOT NULL, cannot fail for a record Encode took.
 func (m *multiInsert) statement(rows, cols int) string {
 	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
 	return "INSERT OR IGNORE INTO " + m.table + " (" + m.cols + ") VALUES " + one + strings.Repeat(", "+one, rows-1)
@@ -206,6 +210,15 @@ func (db *DB) UpdateRoles(ctx context.Context) error {
 	}
 	if to <= from {
 		return nil
+	}
+	// The GROUP BY sorts every new release. SQLite's sorter may use a helper thread
+	// (the ingest's parsing workers are done by now) and sorts in runs of the page
+	// cache's size: a small cache was faster than the writer's 64 MiB and kept the
+	// peak RSS down (10M releases: 18.8 s and 138 MB → 10.8 s and 71 MB, sqlite3 CLI).
+	for _, pragma := range []string{`PRAGMA threads = 2`, `PRAGMA cache_size = -16384`} {
+		if _, err := tx.ExecContext(ctx, pragma); err != nil {
+			return err
+		}
 	}
 	// the bare controller column comes from the row of max(time): SQLite's rule for a
 	// max() aggregate

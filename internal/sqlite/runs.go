@@ -173,27 +173,71 @@ func (db *DB) MarkPersisting(ctx context.Context, run, prev int64) error {
 	return err
 }
 
-// InsertFindings stores a batch of findings of one run in one transaction.
-func (db *DB) InsertFindings(ctx context.Context, findings []mpass.Finding) error {
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO findings (run_id, finding, term, rule, result, severity, message, record, kind, time,
+// FindingWriter stores the findings of one run in transactions of findingsPerCommit:
+// a commit writes every index page the findings touched (their ids are hashes, so
+// that is nearly one page per finding), and 1,000-finding transactions made commits
+// half of a national audit's time. A transaction still ends often enough for an ingest
+// running at the same time to get its turn within the busy timeout.
+type FindingWriter struct {
+	db      *DB
+	tx      *sql.Tx
+	stmt    *sql.Stmt
+	pending int
+}
+
+// findingsPerCommit is how many findings one transaction of a FindingWriter holds.
+const findingsPerCommit = 50_000
+
+// NewFindingWriter returns a writer; Close commits what it holds.
+func (db *DB) NewFindingWriter() *FindingWriter { return &FindingWriter{db: db} }
+
+// Write stores findings, committing when the transaction is full.
+func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) error {
+	if w.tx == nil {
+		tx, err := w.db.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO findings (run_id, finding, term, rule, result, severity, message, record, kind, time,
 			sp, controller, subject, attribute, fingerprint, exception, exception_not_applied, change)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		w.tx, w.stmt = tx, stmt
 	}
-	defer stmt.Close()
 	for _, f := range findings {
-		if _, err := stmt.ExecContext(ctx, f.RunID, f.ID, f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Record, string(f.Kind), nanos(f.Time),
+		if _, err := w.stmt.ExecContext(ctx, f.RunID, f.ID, f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Record, string(f.Kind), nanos(f.Time),
 			f.SP, f.Controller, f.Subject, f.Attribute, f.Fingerprint, f.Exception, f.ExceptionNotApplied, f.Change); err != nil {
+			w.Abort()
 			return fmt.Errorf("finding %s: %w", f.ID, err)
 		}
 	}
-	return tx.Commit()
+	if w.pending += len(findings); w.pending >= findingsPerCommit {
+		return w.Close()
+	}
+	return nil
+}
+
+// Close commits the findings written since the last commit.
+func (w *FindingWriter) Close() error {
+	if w.tx == nil {
+		return nil
+	}
+	w.stmt.Close()
+	err := w.tx.Commit()
+	w.tx, w.stmt, w.pending = nil, nil, 0
+	return err
+}
+
+// Abort drops the findings written since the last commit.
+func (w *FindingWriter) Abort() {
+	if w.tx != nil {
+		w.stmt.Close()
+		w.tx.Rollback()
+		w.tx, w.stmt, w.pending = nil, nil, 0
+	}
 }
 
 const findingColumns = `run_id, finding, term, rule, result, severity, message, record, kind, time, sp, controller, subject, attribute,
