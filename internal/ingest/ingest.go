@@ -346,6 +346,43 @@ func checkLine(source string, l line) (parsed, bool) {
 
 func blank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
+// canonical gives attributes their catalog names, merging the values of names that
+// mean the same attribute (nil values when none of them had any); ok is false for an
+// empty name. Most lines use canonical names only and are returned as they are.
+func (n *normalizer) canonical(values map[string][]string) (map[string][]string, bool) {
+	cat := n.x.Catalog()
+	same := true
+	for name, vs := range values {
+		if c := cat.Canonical(name); c != name {
+			same = false
+			break
+		}
+		if vs != nil && len(vs) == 0 {
+			values[name] = nil // as the merge below makes of an empty list
+		}
+	}
+	if same {
+		_, empty := values[""]
+		return values, !empty
+	}
+	canonical := make(map[string][]string, len(values))
+	hasValues := map[string]bool{}
+	for name, vs := range values {
+		c := cat.Canonical(name)
+		if c == "" {
+			return nil, false
+		}
+		canonical[c] = append(canonical[c], vs...)
+		hasValues[c] = hasValues[c] || vs != nil
+	}
+	for name := range canonical {
+		if !hasValues[name] {
+			canonical[name] = nil
+		}
+	}
+	return canonical, true
+}
+
 func (n *normalizer) record(source string, l line, f fields) parsed {
 	r := &mpass.Record{Kind: mpass.Kind(f.kind), ID: strings.TrimSpace(f.id), Source: source + ":" + strconv.Itoa(l.n)}
 	switch r.Kind {
@@ -370,22 +407,12 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 	if r.Controller = strings.TrimSpace(f.controller); r.Controller != "" && !mpass.ValidControllerOID(r.Controller) {
 		return reject(source, l, "controller", fmt.Sprintf("%q is not an OPH organisation OID (1.2.246.562.10. and 11–12 digits)", truncate(r.Controller)))
 	}
-	cat := n.x.Catalog()
-	canonical := make(map[string][]string, len(f.values))
-	hasValues := map[string]bool{}
-	for name, vs := range f.values {
-		c := cat.Canonical(name)
-		if c == "" {
-			return reject(source, l, "attributes", "an attribute name is empty")
-		}
-		canonical[c] = append(canonical[c], vs...)
-		hasValues[c] = hasValues[c] || vs != nil
+	canonical, ok := n.canonical(f.values)
+	if !ok {
+		return reject(source, l, "attributes", "an attribute name is empty")
 	}
 	r.Attributes = make(map[string]mpass.AttributeFacts, len(canonical))
 	for name, vs := range canonical {
-		if !hasValues[name] {
-			vs = nil
-		}
 		r.Attributes[name] = n.x.Attribute(name, vs)
 	}
 	switch r.Kind {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/valyala/fastjson"
 )
@@ -15,7 +16,30 @@ import (
 // is read again with encoding/json, which says precisely what is wrong.
 type jsonlParser struct {
 	*normalizer
-	parsers fastjson.ParserPool
+	parsers sync.Pool // of *fastParser
+}
+
+// fastParser is a fastjson parser with the names it has seen: attribute names, SPs,
+// controllers and purposes repeat on nearly every line, and a copy of each per line was
+// a good share of ingest's garbage.
+type fastParser struct {
+	fastjson.Parser
+	names map[string]string
+}
+
+// maxNames bounds a fastParser's names, whatever a hostile file holds.
+const maxNames = 4096
+
+// name returns b as a string, the same string for the same bytes while there is room.
+func (p *fastParser) name(b []byte) string {
+	if s, ok := p.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.names) < maxNames {
+		p.names[s] = s
+	}
+	return s
 }
 
 // recordFields are the fields of a line but its attributes.
@@ -161,7 +185,10 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 	if surrogateEscape(text) {
 		return f, false // encoding/json makes U+FFFD of a lone surrogate; let it
 	}
-	parser := p.parsers.Get()
+	parser, _ := p.parsers.Get().(*fastParser)
+	if parser == nil {
+		parser = &fastParser{names: map[string]string{}}
+	}
 	defer p.parsers.Put(parser)
 	v, err := parser.ParseBytes(text)
 	if err != nil || v.Type() != fastjson.TypeObject {
@@ -185,7 +212,7 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 	if !ok {
 		return f, false
 	}
-	str := func(key string) string {
+	str := func(key string, intern bool) string {
 		x := v.Get(key)
 		if x == nil || x.Type() == fastjson.TypeNull {
 			return ""
@@ -194,9 +221,13 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 			ok = false
 			return ""
 		}
+		if intern {
+			return parser.name(x.GetStringBytes())
+		}
 		return string(x.GetStringBytes())
 	}
-	f = fields{kind: str("kind"), id: str("id"), time: str("time"), sp: str("sp"), controller: str("controller"), subject: str("subject"), purpose: str("purpose")}
+	f = fields{kind: str("kind", true), id: str("id", false), time: str("time", false), sp: str("sp", true),
+		controller: str("controller", true), subject: str("subject", false), purpose: str("purpose", true)}
 	attrs := v.Get("attributes")
 	if !ok || attrs == nil || attrs.Type() == fastjson.TypeNull {
 		return f, ok
@@ -212,7 +243,7 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 			if x.Type() != fastjson.TypeString {
 				return f, false
 			}
-			f.values[string(x.GetStringBytes())] = nil
+			f.values[parser.name(x.GetStringBytes())] = nil
 		}
 	case fastjson.TypeObject:
 		obj, _ := attrs.Object()
@@ -220,9 +251,9 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 		obj.Visit(func(k []byte, x *fastjson.Value) {
 			switch x.Type() {
 			case fastjson.TypeNull:
-				f.values[string(k)] = nil
+				f.values[parser.name(k)] = nil
 			case fastjson.TypeString:
-				f.values[string(k)] = []string{string(x.GetStringBytes())}
+				f.values[parser.name(k)] = []string{string(x.GetStringBytes())}
 			case fastjson.TypeArray:
 				list, _ := x.Array()
 				values := make([]string, 0, len(list))
@@ -233,7 +264,7 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 					}
 					values = append(values, string(e.GetStringBytes()))
 				}
-				f.values[string(k)] = values
+				f.values[parser.name(k)] = values
 			default:
 				ok = false
 			}

@@ -48,6 +48,8 @@ func TestControllerOID(t *testing.T) {
 	for oid, want := range map[string]bool{
 		"1.2.246.562.10.44444444449": true, "1.2.246.562.10.444444444490": true, "1.2.246.562.99.12345678901": true,
 		"1.2.246.562.10.4444444444": false, "1.2.246.562.24.44444444449": false, "1.2.246.562.10.44444444449 ": false,
+		"1.2.246.562.10.4444444444900": false, "1.2.246.562.10.4444444444a": false, "1.2.246.562.10.": false, "": false,
+		"x1.2.246.562.10.44444444449": false, "1.2.246.562.100.44444444449": false,
 	} {
 		if mpass.ValidControllerOID(oid) != want {
 			t.Errorf("ValidControllerOID(%q) != %v", oid, want)
