@@ -129,7 +129,7 @@ file:line: field: reason; the exit status is 1 when any was rejected.`,
 	f.StringVar(&opts.LogFormat, "log-format", ingest.DefaultShibbolethFormat, "Shibboleth IdP audit log format")
 	f.StringVar(&opts.Controller, "controller", "", "controller OID of Shibboleth log lines")
 	f.StringArrayVar(&scopes, "scope", nil, "SCOPE=OID: controller of Shibboleth principals user@SCOPE (repeatable)")
-	f.IntVar(&opts.BatchSize, "batch", 5000, "records per transaction")
+	f.IntVar(&opts.BatchSize, "batch", ingest.DefaultBatchSize, "lines per transaction")
 	return cmd
 }
 

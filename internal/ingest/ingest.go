@@ -24,6 +24,12 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
+// DefaultBatchSize is how many lines go into one transaction unless Options say.
+const DefaultBatchSize = 20_000
+
+// parseChunk is the most lines a parsing worker takes at once.
+const parseChunk = 5000
+
 // Formats the reader understands.
 const (
 	FormatAuto       = "auto"
@@ -38,6 +44,9 @@ const DefaultShibbolethFormat = "%a|%ST|%T|%u|%SP|%i|%ac|%t|%attr|%n|%f|%SSO|%XX
 // Store is where batches go: each batch is stored whole or not at all. UpdateRoles
 // then brings what the stored releases say of roles up to date.
 type Store interface {
+	// Encode encodes a record for InsertBatch; parsing workers call it, so it must be
+	// safe for concurrent use.
+	Encode(r *mpass.Record) (sqlite.Row, error)
 	InsertBatch(ctx context.Context, rows []sqlite.Row, rejections []mpass.Rejection) (sqlite.IngestCounts, error)
 	UpdateRoles(ctx context.Context) error
 }
@@ -51,7 +60,7 @@ type Options struct {
 	Controller string
 	// Scopes maps a principal's scope (after '@') to its controller, for Shibboleth logs.
 	Scopes map[string]string
-	// BatchSize is how many lines go into one transaction (default 5000).
+	// BatchSize is how many lines go into one transaction (default DefaultBatchSize).
 	BatchSize int
 	// Workers parse and extract in parallel (default GOMAXPROCS).
 	Workers int
@@ -106,8 +115,12 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	opts := in.Options
 	batch := opts.BatchSize
 	if batch <= 0 {
-		batch = 5000
+		batch = DefaultBatchSize
 	}
+	// workers parse chunks of at most parseChunk lines; the writer stores a batch of
+	// several: a commit writes every page the batch touched, and bigger batches touch
+	// each page more often, but parsed chunks in flight are heap the collector scans
+	chunkSize := min(batch, parseChunk)
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -164,8 +177,8 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		defer close(ordered)
 		var block []byte // lines are copied into blocks, not one allocation each
 		for {
-			c := chunk{out: make(chan []parsed, 1), lines: make([]line, 0, batch)}
-			for len(c.lines) < batch {
+			c := chunk{out: make(chan []parsed, 1), lines: make([]line, 0, chunkSize)}
+			for len(c.lines) < chunkSize {
 				text, n, long, err := lr.next()
 				if err == io.EOF {
 					break
@@ -192,7 +205,7 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			case <-ctx.Done():
 				return
 			}
-			if len(c.lines) < batch || readErr != nil {
+			if len(c.lines) < chunkSize || readErr != nil {
 				return
 			}
 		}
@@ -208,11 +221,12 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 					x := p.parse(name, l)
 					if x.record != nil {
 						// cannot fail for a record a parser made; a rejection if it ever does
-						row, err := sqlite.Encode(x.record)
+						row, err := in.Store.Encode(x.record)
 						if err != nil {
 							x = reject(name, l, "kind", err.Error())
+						} else {
+							x.row, x.record = row, row.Record // the record as the row keeps it
 						}
-						x.row = row
 					}
 					out = append(out, x)
 				}
@@ -222,6 +236,23 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	}
 	defer func() { cancel(); wg.Wait() }()
 
+	var rows []sqlite.Row
+	var rejections []mpass.Rejection
+	lines := 0
+	store := func() error {
+		c, err := in.Store.InsertBatch(ctx, rows, rejections)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", name, err)
+		}
+		res.IngestCounts.Add(c)
+		res.Rejections = append(res.Rejections, rejections...)
+		if opts.Progress != nil {
+			opts.Progress(res.IngestCounts)
+		}
+		clear(rows)
+		rows, rejections, lines = rows[:0], nil, 0
+		return nil
+	}
 	for out := range ordered {
 		var ps []parsed
 		select {
@@ -229,8 +260,6 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		case <-ctx.Done():
 			return res, ctx.Err()
 		}
-		var rows []sqlite.Row
-		var rejections []mpass.Rejection
 		for _, x := range ps {
 			switch {
 			case x.record != nil:
@@ -241,14 +270,15 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 				res.Skipped++
 			}
 		}
-		c, err := in.Store.InsertBatch(ctx, rows, rejections)
-		if err != nil {
-			return res, fmt.Errorf("store %s: %w", name, err)
+		if lines += len(ps); lines >= batch {
+			if err := store(); err != nil {
+				return res, err
+			}
 		}
-		res.IngestCounts.Add(c)
-		res.Rejections = append(res.Rejections, rejections...)
-		if opts.Progress != nil {
-			opts.Progress(res.IngestCounts)
+	}
+	if lines > 0 {
+		if err := store(); err != nil {
+			return res, err
 		}
 	}
 	if readErr != nil {

@@ -38,6 +38,8 @@ func (r *recorder) InsertBatch(_ context.Context, rows []sqlite.Row, rej []mpass
 
 func (r *recorder) UpdateRoles(context.Context) error { return nil }
 
+func (r *recorder) Encode(rec *mpass.Record) (sqlite.Row, error) { return sqlite.Encode(rec) }
+
 func run(t *testing.T, opts ingest.Options, text string) *recorder {
 	t.Helper()
 	rec := &recorder{}
@@ -256,6 +258,49 @@ not json`
 	rej, err := db.Rejections(context.Background())
 	if err != nil || len(rej) != 1 {
 		t.Errorf("rejections kept = %v (%v), want the one line once", rej, err)
+	}
+}
+
+// TestDuplicatesAcrossStatements checks the counts where a batch spans several
+// multi-row INSERT statements: a repeated id within one statement, within the batch,
+// or already stored counts as a duplicate, never as stored, and nothing is lost.
+func TestDuplicatesAcrossStatements(t *testing.T) {
+	line := func(kind string, i int) string {
+		if kind == "use" {
+			return fmt.Sprintf(`{"kind":"use","id":"u-%d","time":"2026-10-09T12:00:00Z","sp":"s","subject":"x%d","purpose":"analytics"}`, i, i)
+		}
+		return fmt.Sprintf(`{"kind":"release","id":"r-%d","time":"2026-10-05T07:58:12Z","sp":"s","controller":"%s","subject":"x%d","attributes":{}}`, i, city, i)
+	}
+	lines := func(kind string, from, to int, repeat ...int) []string {
+		var out []string
+		for i := from; i < to; i++ {
+			out = append(out, line(kind, i))
+		}
+		for _, i := range repeat {
+			out = append(out, line(kind, i))
+		}
+		return out
+	}
+	db := testenv.MustOpenDB(t)
+	for _, step := range []struct {
+		name                string
+		lines               []string
+		stored, duplicate   int
+		releases, usesAfter int64
+	}{
+		{"200 releases and 30 uses", append(lines("release", 0, 200), lines("use", 0, 30)...), 230, 0, 200, 30},
+		{"the same and 10 more", append(append(lines("release", 0, 200), lines("use", 0, 30)...), lines("release", 200, 210)...), 10, 230, 210, 30},
+		{"ids repeated in one statement and across statements", lines("release", 300, 450, 301, 302, 449, 301), 150, 4, 360, 30},
+		{"uses repeated", lines("use", 100, 170, 100, 169), 70, 2, 360, 100},
+	} {
+		res := testenv.MustIngest(t, db, "jsonl", strings.Join(step.lines, "\n"))
+		if res.Stored != step.stored || res.Duplicate != step.duplicate {
+			t.Errorf("%s: stored %d duplicate %d, want %d and %d", step.name, res.Stored, res.Duplicate, step.stored, step.duplicate)
+		}
+		rel, uses, err := db.CountRecords(context.Background())
+		if err != nil || rel != step.releases || uses != step.usesAfter {
+			t.Errorf("%s: %d releases and %d uses stored (%v), want %d and %d", step.name, rel, uses, err, step.releases, step.usesAfter)
+		}
 	}
 }
 
