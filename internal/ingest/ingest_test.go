@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -301,6 +302,25 @@ func TestDuplicatesAcrossStatements(t *testing.T) {
 		if err != nil || rel != step.releases || uses != step.usesAfter {
 			t.Errorf("%s: %d releases and %d uses stored (%v), want %d and %d", step.name, rel, uses, err, step.releases, step.usesAfter)
 		}
+	}
+}
+
+// TestBatchesSpanParsingChunks checks that a transaction holds whole parsing chunks
+// up to the batch size: 30,000 lines with a batch of 12,000 are parsed in chunks of
+// 5,000 and stored in two transactions of 15,000, the last one when the input ends.
+func TestBatchesSpanParsingChunks(t *testing.T) {
+	db := testenv.MustOpenDB(t)
+	var after []int
+	in := &ingest.Ingester{Store: db, Extractor: testenv.MustExtractor(t), Options: ingest.Options{
+		Format: ingest.FormatJSONL, BatchSize: 12_000,
+		Progress: func(c sqlite.IngestCounts) { after = append(after, c.Stored) },
+	}}
+	res, err := in.Ingest(context.Background(), "big.jsonl", &records{n: 30_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored != 30_000 || !slices.Equal(after, []int{15_000, 30_000}) {
+		t.Errorf("stored %d, after each transaction %v; want 30000 and [15000 30000]", res.Stored, after)
 	}
 }
 

@@ -179,17 +179,20 @@ func (db *DB) MarkPersisting(ctx context.Context, run, prev int64) error {
 // half of a national audit's time. A transaction still ends often enough for an ingest
 // running at the same time to get its turn within the busy timeout.
 type FindingWriter struct {
-	db      *DB
-	tx      *sql.Tx
-	stmt    *sql.Stmt
-	pending int
+	db        *DB
+	tx        *sql.Tx
+	stmt      *sql.Stmt
+	pending   int
+	perCommit int
 }
 
 // findingsPerCommit is how many findings one transaction of a FindingWriter holds.
 const findingsPerCommit = 50_000
 
 // NewFindingWriter returns a writer; Close commits what it holds.
-func (db *DB) NewFindingWriter() *FindingWriter { return &FindingWriter{db: db} }
+func (db *DB) NewFindingWriter() *FindingWriter {
+	return &FindingWriter{db: db, perCommit: findingsPerCommit}
+}
 
 // Write stores findings, committing when the transaction is full.
 func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) error {
@@ -214,7 +217,7 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 			return fmt.Errorf("finding %s: %w", f.ID, err)
 		}
 	}
-	if w.pending += len(findings); w.pending >= findingsPerCommit {
+	if w.pending += len(findings); w.pending >= w.perCommit {
 		return w.Close()
 	}
 	return nil
