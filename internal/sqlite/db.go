@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/url"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -37,6 +38,8 @@ type DB struct {
 	Path string
 	// names and shapes are stored once and referred to by id
 	names, shapes *interner
+	// buffers are Encode's, for a record's facts before they are known to be new
+	buffers sync.Pool
 	// Now returns the current time; tests set it for deterministic runs.
 	Now func() time.Time
 }

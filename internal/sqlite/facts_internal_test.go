@@ -16,7 +16,7 @@ func TestAppendFactsIsEncodingJSON(t *testing.T) {
 		{"n": {Values: true, IdentityCode: true, DateOfBirth: true, Grade: "7"}},
 	} {
 		want, _ := json.Marshal(attrs)
-		if got := appendFacts(nil, attrs, sortedNames(attrs)); string(got) != string(want) {
+		if got := appendFacts(nil, attrs, sortedNames(nil, attrs)); string(got) != string(want) {
 			t.Errorf("appendFacts = %s, want %s", got, want)
 		}
 	}

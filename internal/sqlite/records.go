@@ -47,51 +47,58 @@ type rowIDs struct {
 // names and shape that are stored already, so that the writer need not: hashing every
 // row's facts there was a quarter of its time. The row keeps a copy of the record
 // without its attributes, which it holds encoded: rows wait for the writer in batches,
-// and the attributes were most of their memory.
+// and the attributes were most of their memory. It keeps the facts only when their
+// shape is not stored yet.
 func (db *DB) Encode(r *mpass.Record) (Row, error) {
-	row, err := Encode(r)
+	buf, _ := db.buffers.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer db.buffers.Put(buf)
+	facts, fingerprints, err := encode((*buf)[:0], r)
+	*buf = facts
 	if err != nil {
-		return row, err
+		return Row{}, err
 	}
 	rec := *r
 	rec.Attributes = nil
-	row.Record = &rec
+	row := Row{Record: &rec, fingerprints: fingerprints}
 	db.names.mu.RLock()
 	row.ids.sp, row.ids.controller, row.ids.purpose = db.names.ids[r.SP], db.names.ids[r.Controller], db.names.ids[r.Purpose]
 	db.names.mu.RUnlock()
-	row.ids.shape = db.shapes.id(row.facts)
+	db.shapes.mu.RLock()
+	row.ids.shape = db.shapes.ids[string(facts)] // no copy of the facts for a lookup
+	db.shapes.mu.RUnlock()
+	if row.ids.shape == 0 {
+		row.facts = string(facts)
+	}
 	return row, nil
 }
 
 // Encode encodes a record for InsertBatch: the facts as the shape's JSON (sorted keys,
 // so equal facts are one shape) and the fingerprints in name order.
 func Encode(r *mpass.Record) (Row, error) {
-	if r.Kind != mpass.KindRelease && r.Kind != mpass.KindUse {
-		return Row{}, fmt.Errorf("%s: unknown kind %q", r.Source, r.Kind)
-	}
-	names := sortedNames(r.Attributes)
-	row := Row{Record: r, facts: string(appendFacts(nil, r.Attributes, names)), fingerprints: []byte{}}
-	if r.Kind == mpass.KindRelease {
-		row.fingerprints = make([]byte, 0, len(names)*fingerprintSize)
-		for _, n := range names {
-			var b [fingerprintSize]byte
-			hex.Decode(b[:], []byte(r.Attributes[n].Fingerprint)[:min(len(r.Attributes[n].Fingerprint), 2*fingerprintSize)])
-			row.fingerprints = append(row.fingerprints, b[:]...)
-		}
-	}
-	return row, nil
+	facts, fingerprints, err := encode(nil, r)
+	return Row{Record: r, facts: string(facts), fingerprints: fingerprints}, err
 }
 
-// EncodeAll encodes records (see Encode).
-func EncodeAll(records []mpass.Record) ([]Row, error) {
-	rows := make([]Row, len(records))
-	for i := range records {
-		var err error
-		if rows[i], err = Encode(&records[i]); err != nil {
-			return nil, err
+// encode appends a record's facts to buf and returns them with its fingerprints.
+func encode(buf []byte, r *mpass.Record) (facts, fingerprints []byte, err error) {
+	if r.Kind != mpass.KindRelease && r.Kind != mpass.KindUse {
+		return buf, nil, fmt.Errorf("%s: unknown kind %q", r.Source, r.Kind)
+	}
+	var array [16]string // most records have fewer attributes: no allocation
+	names := sortedNames(array[:0], r.Attributes)
+	facts = appendFacts(buf, r.Attributes, names)
+	fingerprints = []byte{}
+	if r.Kind == mpass.KindRelease {
+		fingerprints = make([]byte, len(names)*fingerprintSize)
+		for i, n := range names {
+			fp := r.Attributes[n].Fingerprint
+			hex.Decode(fingerprints[i*fingerprintSize:(i+1)*fingerprintSize], []byte(fp[:min(len(fp), 2*fingerprintSize)]))
 		}
 	}
-	return rows, nil
+	return facts, fingerprints, nil
 }
 
 // rowsPerInsert is how many rows one INSERT statement carries: a statement per row
@@ -419,8 +426,8 @@ func (db *DB) Rejections(ctx context.Context) ([]mpass.Rejection, error) {
 	return out, rows.Err()
 }
 
-func sortedNames(attrs map[string]mpass.AttributeFacts) []string {
-	names := make([]string, 0, len(attrs))
+// sortedNames appends the names of attrs to names, sorted.
+func sortedNames(names []string, attrs map[string]mpass.AttributeFacts) []string {
 	for n := range attrs {
 		names = append(names, n)
 	}
@@ -502,7 +509,7 @@ func (db *DB) Record(ctx context.Context, r *Raw) (mpass.Record, error) {
 	if err := json.Unmarshal([]byte(facts), &rec.Attributes); err != nil {
 		return rec, err
 	}
-	for i, n := range sortedNames(rec.Attributes) {
+	for i, n := range sortedNames(nil, rec.Attributes) {
 		if fp := r.Fingerprints; len(fp) >= (i+1)*fingerprintSize {
 			a := rec.Attributes[n]
 			a.Fingerprint = hex.EncodeToString(fp[i*fingerprintSize : (i+1)*fingerprintSize])
