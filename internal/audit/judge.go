@@ -229,6 +229,7 @@ type judgeShared struct {
 type shape struct {
 	names   []string // the record's attribute names (interned by shape id)
 	outcome int      // index of what the decisions come to, in the cache's outcomes
+	out     *outcome // the same outcome, read without the cache's lock
 }
 
 // outcome is what a record's decisions come to, the same for every record of a shape:
@@ -279,13 +280,13 @@ func newOutcome(decisions []*policy.Decision, terms []string) *outcome {
 // shapeKey is everything the policies see of a record, with its time reduced to the
 // day's class between registry dates and its year, and its controller to the class of
 // registry entries that name it (see main.rego's decision_time).
+// Numbers only, no strings: it is hashed for every record.
 type shapeKey struct {
-	kind              mpass.Kind
-	sp, purpose       int64
-	shape             int64
-	controllerClass   int
-	dayClass, year    int
-	learner, roleKnow bool
+	sp, purpose, shape int64
+	controllerClass    int32
+	dayClass, year     int32
+	use                bool
+	learner, roleKnow  bool
 }
 
 // shapeCache holds the decision of each record shape, shared by the workers (each has
@@ -319,13 +320,6 @@ func (c *shapeCache) put(k shapeKey, s *shape) {
 	c.mu.Unlock()
 }
 
-// outcome is outcome i; outcomes are only ever appended.
-func (c *shapeCache) outcome(i int) *outcome {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.outcomes[i]
-}
-
 // intern makes a shape of a record's decisions and attribute names, sharing what
 // earlier shapes hold already.
 func (c *shapeCache) intern(id int64, decisions []policy.Decision, attrs map[string]mpass.AttributeFacts, terms []string) *shape {
@@ -352,7 +346,7 @@ func (c *shapeCache) intern(id int64, decisions []policy.Decision, attrs map[str
 		c.outcomes = append(c.outcomes, o)
 		c.outcomeOf[sig] = i
 	}
-	sh := &shape{names: c.names[id], outcome: i}
+	sh := &shape{names: c.names[id], outcome: i, out: c.outcomes[i]}
 	if sh.names == nil {
 		sh.names = make([]string, 0, len(attrs))
 		for n := range attrs {
@@ -374,6 +368,14 @@ type worker struct {
 	findings []mpass.Finding
 	shapes   map[shapeKey]*shape // this worker's view of the shared cache
 	classes  map[[2]int64]int    // controller, SP → controller class
+	day      dayFacts            // of the day last judged
+}
+
+// dayFacts are a day's class between registry dates and its year.
+type dayFacts struct {
+	day         int64
+	class, year int32
+	set         bool
 }
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
@@ -438,8 +440,11 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 			}
 			w.classes[ck] = class
 		}
-		key = shapeKey{kind: r.Kind, sp: r.SP, purpose: r.Purpose, shape: r.Shape, controllerClass: class,
-			dayClass: w.dayClasses.class(day), year: yearOf(day), learner: r.Learner, roleKnow: r.RoleKnown}
+		if day != w.day.day || !w.day.set { // records come mostly in time order
+			w.day = dayFacts{day: day, class: int32(w.dayClasses.class(day)), year: int32(yearOf(day)), set: true}
+		}
+		key = shapeKey{use: r.Kind == mpass.KindUse, sp: r.SP, purpose: r.Purpose, shape: r.Shape, controllerClass: int32(class),
+			dayClass: w.day.class, year: w.day.year, learner: r.Learner, roleKnow: r.RoleKnown}
 		if sh = w.shapes[key]; sh == nil {
 			if sh = w.cache.get(key); sh != nil {
 				w.shapes[key] = sh
@@ -491,7 +496,7 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
 		st.shapes = inc(st.shapes, r.Shape)
 	}
 	st.outcomes = inc(st.outcomes, sh.outcome)
-	o := w.cache.outcome(sh.outcome)
+	o := sh.out
 	if len(o.findings) == 0 {
 		return nil
 	}
