@@ -379,3 +379,33 @@ func TestNoValuesInTheDatabase(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestTableCountsInTheStoreAsInTheStream checks the table's counts taken in the store
+// (a GROUP BY) against counting every finding streamed, for all controllers and for
+// one controller's view of a run over the demo data.
+func TestTableCountsInTheStoreAsInTheStream(t *testing.T) {
+	db := testenv.MustOpenDB(t)
+	testenv.MustLoadDemo(t, db)
+	a := &audit.Auditor{DB: db, Engine: testenv.MustEngine(t)}
+	run, err := a.Run(context.Background(), mpass.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, controllers := range [][]string{nil, {city}} {
+		view, err := a.View(context.Background(), run.ID, controllers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tallied, streamed bytes.Buffer
+		if err := (output.Table{}).Output(&tallied, view); err != nil {
+			t.Fatal(err)
+		}
+		view.Tally = nil
+		if err := (output.Table{}).Output(&streamed, view); err != nil {
+			t.Fatal(err)
+		}
+		if tallied.String() != streamed.String() || !strings.Contains(tallied.String(), "(all)") {
+			t.Errorf("controllers %v: tallied\n%s\nstreamed\n%s", controllers, tallied.String(), streamed.String())
+		}
+	}
+}

@@ -30,6 +30,9 @@ func (a *Auditor) View(ctx context.Context, runID int64, controllers []string) (
 	r.Findings = func(fn func(*mpass.Finding) error) error {
 		return a.DB.Findings(ctx, mpass.FindingFilter{RunID: run.ID, Controllers: controllers}, fn)
 	}
+	r.Tally = func(fn func(mpass.FindingTally) error) error {
+		return a.DB.TallyFindings(ctx, run.ID, controllers, fn)
+	}
 	if run.Previous != 0 {
 		r.Resolved = func(fn func(*mpass.Finding) error) error {
 			return a.DB.Resolved(ctx, run.ID, run.Previous, controllers, fn)

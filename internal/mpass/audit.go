@@ -150,6 +150,13 @@ type Rule struct {
 	References  []string `json:"references"`
 }
 
+// FindingTally is how many findings of a run have one term, SP, result and change.
+type FindingTally struct {
+	Term, SP, Result string
+	New              bool
+	N                int64
+}
+
 // FindingFilter selects findings of a run. Controllers, when not nil, limits them to
 // those controllers (a DPO's scope).
 type FindingFilter struct {

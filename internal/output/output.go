@@ -17,6 +17,9 @@ type Report struct {
 	// Findings streams every fail, warn, skip and error in policy, rule, sp, record,
 	// attribute order.
 	Findings func(fn func(*mpass.Finding) error) error
+	// Tally, when set, counts the findings Findings streams by term, SP, result and
+	// change, for formats that show only counts; when nil they count the stream.
+	Tally func(fn func(mpass.FindingTally) error) error
 	// Resolved streams the findings of the previous run of the same scope that this
 	// run no longer has.
 	Resolved func(fn func(*mpass.Finding) error) error

@@ -19,28 +19,39 @@ const TopSPs = 10
 
 type counts struct{ fail, warn, skip, errs, new int64 }
 
-func (c *counts) add(f *mpass.Finding) {
-	switch f.Result {
+func (c *counts) add(t mpass.FindingTally) {
+	switch t.Result {
 	case mpass.ResultFail:
-		c.fail++
+		c.fail += t.N
 	case mpass.ResultWarn:
-		c.warn++
+		c.warn += t.N
 	case mpass.ResultSkip:
-		c.skip++
+		c.skip += t.N
 	case mpass.ResultError:
-		c.errs++
+		c.errs += t.N
 	}
-	if f.Change == mpass.ChangeNew {
-		c.new++
+	if t.New {
+		c.new += t.N
 	}
+}
+
+// tally counts a report's findings by term, SP, result and change: in the store when
+// it can, else from the stream.
+func tally(r *Report, fn func(mpass.FindingTally) error) error {
+	if r.Tally != nil {
+		return r.Tally(fn)
+	}
+	return r.Findings(func(f *mpass.Finding) error {
+		return fn(mpass.FindingTally{Term: f.Term, SP: f.SP, Result: f.Result, New: f.Change == mpass.ChangeNew, N: 1})
+	})
 }
 
 func (Table) Output(w io.Writer, r *Report) error {
 	byTerm := map[string]*counts{}
 	bySP := map[[2]string]*counts{}
-	err := r.Findings(func(f *mpass.Finding) error {
-		at(byTerm, f.Term).add(f)
-		at(bySP, [2]string{f.Term, f.SP}).add(f)
+	err := tally(r, func(t mpass.FindingTally) error {
+		at(byTerm, t.Term).add(t)
+		at(bySP, [2]string{t.Term, t.SP}).add(t)
 		return nil
 	})
 	if err != nil {

@@ -289,6 +289,24 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 	return scanFindings(rows, fn)
 }
 
+// TallyFindings counts a run's findings (over the given controllers; all when nil) by
+// term, SP, result and whether they are new, for outputs that show only counts: a
+// national run has hundreds of thousands, and reading each was a tenth of the audit.
+func (db *DB) TallyFindings(ctx context.Context, runID int64, controllers []string, fn func(mpass.FindingTally) error) error {
+	query, args := inControllers(`SELECT term, sp, result, change = 'new', COUNT(*) FROM findings WHERE run_id = ?`, []any{runID}, controllers)
+	rows, err := db.db.QueryContext(ctx, query+` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args...)
+	if err != nil {
+		return err
+	}
+	return scanRows(rows, func() error {
+		var t mpass.FindingTally
+		if err := rows.Scan(&t.Term, &t.SP, &t.Result, &t.New, &t.N); err != nil {
+			return err
+		}
+		return fn(t)
+	})
+}
+
 // Resolved streams the findings of prev that run no longer has, in result order.
 func (db *DB) Resolved(ctx context.Context, run, prev int64, controllers []string, fn func(*mpass.Finding) error) error {
 	query := `SELECT ` + findingColumns + ` FROM findings p WHERE run_id = ? AND result != 'pass'
