@@ -199,8 +199,8 @@ func (s *Server) handleRunPage(w http.ResponseWriter, r *http.Request) {
 		findings = findings[:pageSize]
 	}
 	type group struct {
-		Term, SP                string
-		Fail, Warn, Skip, Error int64
+		Term, SP string
+		mpass.Summary
 	}
 	var groups []group
 	var terms, sps []string
@@ -208,17 +208,7 @@ func (s *Server) handleRunPage(w http.ResponseWriter, r *http.Request) {
 		if len(groups) == 0 || groups[len(groups)-1].Term != c.Term || groups[len(groups)-1].SP != c.SP {
 			groups = append(groups, group{Term: c.Term, SP: c.SP})
 		}
-		g := &groups[len(groups)-1]
-		switch c.Result {
-		case mpass.ResultFail:
-			g.Fail += c.N
-		case mpass.ResultWarn:
-			g.Warn += c.N
-		case mpass.ResultSkip:
-			g.Skip += c.N
-		case mpass.ResultError:
-			g.Error += c.N
-		}
+		groups[len(groups)-1].Add(c.Result, c.N)
 		if !slices.Contains(terms, c.Term) {
 			terms = append(terms, c.Term)
 		}

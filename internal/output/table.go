@@ -17,19 +17,13 @@ type Table struct{}
 // TopSPs is how many SPs the table lists under a term; the rest are counted.
 const TopSPs = 10
 
-type counts struct{ fail, warn, skip, errs, new int64 }
+type counts struct {
+	mpass.Summary
+	new int64
+}
 
 func (c *counts) add(t mpass.FindingTally) {
-	switch t.Result {
-	case mpass.ResultFail:
-		c.fail += t.N
-	case mpass.ResultWarn:
-		c.warn += t.N
-	case mpass.ResultSkip:
-		c.skip += t.N
-	case mpass.ResultError:
-		c.errs += t.N
-	}
+	c.Add(t.Result, t.N)
 	if t.New {
 		c.new += t.N
 	}
@@ -98,7 +92,7 @@ func (Table) Output(w io.Writer, r *Report) error {
 			fmt.Fprintf(tw, "%s\t%s\t0\t0\t0\t0\t\n", term, "compliant")
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t\n", term, "(all)", c.fail, c.warn, c.skip, c.new)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t\n", term, "(all)", c.Fail, c.Warn, c.Skip, c.new)
 		var sps []string
 		for k := range bySP {
 			if k[0] == term {
@@ -108,7 +102,7 @@ func (Table) Output(w io.Writer, r *Report) error {
 		// the SPs with the most fails and warns first; a long tail is summed up
 		slices.SortFunc(sps, func(a, b string) int {
 			ca, cb := bySP[[2]string{term, a}], bySP[[2]string{term, b}]
-			return cmp.Or(cmp.Compare(cb.fail+cb.warn, ca.fail+ca.warn), cmp.Compare(a, b))
+			return cmp.Or(cmp.Compare(cb.Fail+cb.Warn, ca.Fail+ca.Warn), cmp.Compare(a, b))
 		})
 		for i, sp := range sps {
 			if i == TopSPs && len(sps) > TopSPs+1 {
@@ -116,7 +110,7 @@ func (Table) Output(w io.Writer, r *Report) error {
 				break
 			}
 			c := bySP[[2]string{term, sp}]
-			fmt.Fprintf(tw, "\t%s\t%d\t%d\t%d\t%d\t\n", sp, c.fail, c.warn, c.skip, c.new)
+			fmt.Fprintf(tw, "\t%s\t%d\t%d\t%d\t%d\t\n", sp, c.Fail, c.Warn, c.Skip, c.new)
 		}
 	}
 	return tw.Flush()

@@ -289,24 +289,6 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 	return scanFindings(rows, fn)
 }
 
-// TallyFindings counts a run's findings (over the given controllers; all when nil) by
-// term, SP, result and whether they are new, for outputs that show only counts: a
-// national run has hundreds of thousands, and reading each was a tenth of the audit.
-func (db *DB) TallyFindings(ctx context.Context, runID int64, controllers []string, fn func(mpass.FindingTally) error) error {
-	query, args := inControllers(`SELECT term, sp, result, change = 'new', COUNT(*) FROM findings WHERE run_id = ?`, []any{runID}, controllers)
-	rows, err := db.db.QueryContext(ctx, query+` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args...)
-	if err != nil {
-		return err
-	}
-	return scanRows(rows, func() error {
-		var t mpass.FindingTally
-		if err := rows.Scan(&t.Term, &t.SP, &t.Result, &t.New, &t.N); err != nil {
-			return err
-		}
-		return fn(t)
-	})
-}
-
 // Resolved streams the findings of prev that run no longer has, in result order.
 func (db *DB) Resolved(ctx context.Context, run, prev int64, controllers []string, fn func(*mpass.Finding) error) error {
 	query := `SELECT ` + findingColumns + ` FROM findings p WHERE run_id = ? AND result != 'pass'
@@ -411,24 +393,20 @@ func (db *DB) SetRunPID(ctx context.Context, id int64, pid int) error {
 	return err
 }
 
-// FindingCount is how many findings of one term, SP and result a run has.
-type FindingCount struct {
-	Term, SP, Result string
-	N                int64
-}
-
-// FindingCounts groups a run's findings by term, SP and result, for the controllers
-// given (all when nil).
-func (db *DB) FindingCounts(ctx context.Context, runID int64, controllers []string) ([]FindingCount, error) {
-	query, args := inControllers(`SELECT term, sp, result, COUNT(*) FROM findings WHERE run_id = ?`, []any{runID}, controllers)
-	rows, err := db.db.QueryContext(ctx, query+` GROUP BY term, sp, result ORDER BY term, sp, result`, args...)
+// FindingCounts counts a run's findings by term, SP, result and whether they are new,
+// for the controllers given (all when nil), ordered by term and SP: for pages and
+// outputs that show counts only (a national run has hundreds of thousands of findings,
+// and reading each for the table was a tenth of the audit).
+func (db *DB) FindingCounts(ctx context.Context, runID int64, controllers []string) ([]mpass.FindingTally, error) {
+	query, args := inControllers(`SELECT term, sp, result, change = 'new', COUNT(*) FROM findings WHERE run_id = ?`, []any{runID}, controllers)
+	rows, err := db.db.QueryContext(ctx, query+` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args...)
 	if err != nil {
 		return nil, err
 	}
-	var out []FindingCount
+	var out []mpass.FindingTally
 	err = scanRows(rows, func() error {
-		var c FindingCount
-		err := rows.Scan(&c.Term, &c.SP, &c.Result, &c.N)
+		var c mpass.FindingTally
+		err := rows.Scan(&c.Term, &c.SP, &c.Result, &c.New, &c.N)
 		out = append(out, c)
 		return err
 	})
