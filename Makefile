@@ -35,8 +35,8 @@ demo: build ## fresh database from the demo data: audit, report, then the servic
 	$(BIN) --db $(DEMO_DB) registry load testdata/demo/registry.yaml
 	$(BIN) --db $(DEMO_DB) ingest testdata/demo/records.jsonl
 	$(BIN) --db $(DEMO_DB) audit --format table
-	$(BIN) --db $(DEMO_DB) report --controller 1.2.246.562.10.44444444449 --period 2026-10 --lang fi -o $(OUT)/report-fi.pdf
-	@token=$$($(BIN) --db $(DEMO_DB) token create --role dpo --controller 1.2.246.562.10.44444444449 --name "demo DPO" 2>/dev/null) && \
+	$(BIN) --db $(DEMO_DB) report --controller 1.2.246.562.10.44444444440 --period 2026-10 --lang fi -o $(OUT)/report-fi.pdf
+	@token=$$($(BIN) --db $(DEMO_DB) token create --role dpo --controller 1.2.246.562.10.44444444440 --name "demo DPO" 2>/dev/null) && \
 	echo && echo "Open http://$(DEMO_ADDR)/ and log in as the DPO of Esimerkkilän kaupunki with" && echo "  $$token" && \
 	echo "or: curl -H 'Authorization: Bearer $$token' http://$(DEMO_ADDR)/api/v1/runs" && echo "(Ctrl-C stops the service.)" && \
 	$(BIN) --db $(DEMO_DB) serve --addr $(DEMO_ADDR)

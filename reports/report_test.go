@@ -23,8 +23,8 @@ import (
 var update = flag.Bool("update", false, "write the golden samples (make reports)")
 
 const (
-	city = "1.2.246.562.10.44444444449"
-	town = "1.2.246.562.10.55555555553"
+	city = "1.2.246.562.10.44444444440"
+	town = "1.2.246.562.10.55555555550"
 )
 
 // demo audits testdata/demo with a fixed clock and returns the auditor and run.

@@ -179,11 +179,15 @@ func (m *Main) openExtractor(ctx context.Context) (*facts.Extractor, error) {
 	if err != nil {
 		return nil, err
 	}
-	aliases, err := e.Aliases(ctx)
+	attrs, err := e.Attributes(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m.extractor = facts.NewExtractor(key, facts.NewCatalog(aliases))
+	cat, err := facts.NewCatalog(attrs)
+	if err != nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "policies: %v", err)
+	}
+	m.extractor = facts.NewExtractor(key, cat)
 	return m.extractor, nil
 }
 

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -34,9 +37,12 @@ func (m *Main) registryCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			reg, err := registry.Parse(args[0], data, x, registry.Vocabulary{Purposes: purposes, Rules: rules})
+			reg, warnings, err := registry.Parse(args[0], data, x, registry.Vocabulary{Purposes: purposes, Rules: rules})
 			if err != nil {
 				return err
+			}
+			for _, w := range warnings {
+				fmt.Fprintln(m.Stderr, "warning: "+w)
 			}
 			db, err := m.openDB(ctx)
 			if err != nil {
@@ -55,46 +61,56 @@ func (m *Main) registryCommand() *cobra.Command {
 
 func (m *Main) ingestCommand() *cobra.Command {
 	var opts ingest.Options
-	var scopes []string
+	var scopes, flows []string
+	var namesFile string
 	cmd := &cobra.Command{
 		Use:   "ingest [FILE...]",
 		Short: "Store release and use records (- or no file: stdin)",
 		Long: `Reads JSON Lines, CSV or the Shibboleth IdP audit log, validates every record,
 reduces values to facts, and stores the good records. Bad records are rejected with
-file:line: field: reason; the exit status is 1 when any was rejected.`,
+file:line: field: reason; the exit status is 1 when any was rejected. A gzip file
+(a rotated log) is read as it is.
+
+A Shibboleth line's controller is --controller; else its --flow-field value mapped by
+--flow; else its principal's scope (user@SCOPE) mapped by --scope; else a scope that
+is itself an organisation OID.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if len(args) == 0 {
 				args = []string{"-"}
 			}
-			opts.Scopes = map[string]string{}
-			for _, s := range scopes {
-				scope, oid, ok := strings.Cut(s, "=")
-				if !ok || !mpass.ValidControllerOID(oid) {
-					return mpass.Errorf(mpass.EINVALID, "--scope %q: want SCOPE=OID", s)
-				}
-				opts.Scopes[scope] = oid
+			if err := shibbolethFlags(&opts, flows, scopes); err != nil {
+				return err
 			}
 			// open every file first: an unreadable one is a usage error before anything is stored
 			readers := make([]io.Reader, len(args))
 			for i, name := range args {
-				if name == "-" {
-					readers[i] = m.Stdin
-					continue
-				}
-				f, err := os.Open(name)
+				r, closer, err := openInput(name, m.Stdin)
 				if err != nil {
 					return err
 				}
-				defer f.Close()
-				readers[i] = f
+				defer closer.Close()
+				readers[i] = r
 			}
 			x, err := m.openExtractor(ctx)
 			if err != nil {
 				return err
 			}
+			var names map[string]string
+			if namesFile != "" {
+				data, err := os.ReadFile(namesFile)
+				if err != nil {
+					return err
+				}
+				if names, err = registry.ParseNames(namesFile, data, x.Catalog()); err != nil {
+					return err
+				}
+			}
 			db, err := m.openDB(ctx)
 			if err != nil {
+				return err
+			}
+			if x, err = ingest.WithNames(ctx, db, x, names); err != nil {
 				return err
 			}
 			opts.Progress = func(c sqlite.IngestCounts) {
@@ -126,11 +142,87 @@ file:line: field: reason; the exit status is 1 when any was rejected.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", ingest.FormatAuto, "auto, jsonl, csv or shibboleth")
-	f.StringVar(&opts.LogFormat, "log-format", ingest.DefaultShibbolethFormat, "Shibboleth IdP audit log format")
-	f.StringVar(&opts.Controller, "controller", "", "controller OID of Shibboleth log lines")
-	f.StringArrayVar(&scopes, "scope", nil, "SCOPE=OID: controller of Shibboleth principals user@SCOPE (repeatable)")
+	f.StringVar(&opts.LogFormat, "log-format", ingest.LogFormatIdP4, "Shibboleth IdP audit log format: idp4 (also IdP 5), idp3, or a format string")
+	f.StringVar(&opts.Controller, "controller", "", "OID: the controller of every Shibboleth log line")
+	f.StringVar(&opts.FlowField, "flow-field", "", "CODE: the Shibboleth log field holding the authentication flow (e.g. %flow), mapped by --flow")
+	f.StringArrayVar(&flows, "flow", nil, "NAME=OID: controller of Shibboleth lines whose --flow-field is NAME (repeatable)")
+	f.StringArrayVar(&scopes, "scope", nil, "SCOPE=OID: controller of Shibboleth principals user@SCOPE, any letter case (repeatable)")
+	f.StringVar(&opts.SubjectField, "subject-field", "", "CODE: the Shibboleth log field holding the subject (default %u)")
+	f.StringVar(&namesFile, "names", "", "FILE.yaml: another deployment's attribute names, name: canonical-URN (beside the registry's names:)")
 	f.IntVar(&opts.BatchSize, "batch", ingest.DefaultBatchSize, "lines per transaction")
 	return cmd
+}
+
+// shibbolethFlags puts --flow and --scope into opts and checks every Shibboleth flag,
+// so that a bad OID or field is a usage error before anything is read or stored.
+func shibbolethFlags(opts *ingest.Options, flows, scopes []string) error {
+	if opts.Controller != "" {
+		if err := mpass.CheckControllerOID(opts.Controller); err != nil {
+			return mpass.Errorf(mpass.EINVALID, "--controller %v", err)
+		}
+	}
+	opts.Flows = map[string]string{}
+	for _, s := range flows {
+		name, oid, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(name) == "" {
+			return mpass.Errorf(mpass.EINVALID, "--flow %q: want NAME=OID", s)
+		}
+		if err := mpass.CheckControllerOID(oid); err != nil {
+			return mpass.Errorf(mpass.EINVALID, "--flow %s: %v", name, err)
+		}
+		if prev, ok := opts.Flows[name]; ok && prev != oid {
+			return mpass.Errorf(mpass.EINVALID, "--flow %s: mapped to both %s and %s", name, prev, oid)
+		}
+		opts.Flows[name] = oid
+	}
+	// Nothing but --flow maps flows yet (the registry's identity providers will).
+	if opts.FlowField != "" && len(opts.Flows) == 0 {
+		return mpass.Errorf(mpass.EINVALID, "--flow-field %s: give --flow NAME=OID for its values", opts.FlowField)
+	}
+	opts.Scopes = map[string]string{}
+	for _, s := range scopes {
+		scope, oid, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(scope) == "" {
+			return mpass.Errorf(mpass.EINVALID, "--scope %q: want SCOPE=OID", s)
+		}
+		if err := mpass.CheckControllerOID(oid); err != nil {
+			return mpass.Errorf(mpass.EINVALID, "--scope %s: %v", scope, err)
+		}
+		opts.Scopes[scope] = oid
+	}
+	switch opts.Format {
+	case ingest.FormatShibboleth, ingest.FormatAuto, "":
+		return ingest.CheckShibbolethOptions(*opts)
+	}
+	return nil
+}
+
+// gzipMagic starts every gzip file (RFC 1952).
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// openInput opens a file to ingest ("-" is stdin), decompressing a gzip file (a
+// rotated log) by its magic bytes, whatever its name. Only here: the service never
+// decompresses a request body, whose few bytes could stand for gigabytes.
+func openInput(name string, stdin io.Reader) (io.Reader, io.Closer, error) {
+	var r io.Reader = stdin
+	var closer io.Closer = io.NopCloser(nil)
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, closer = f, f
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if magic, _ := br.Peek(len(gzipMagic)); !bytes.Equal(magic, gzipMagic) {
+		return br, closer, nil
+	}
+	z, err := gzip.NewReader(br) // concatenated members too, as gzip -d reads them
+	if err != nil {
+		closer.Close()
+		return nil, nil, mpass.Errorf(mpass.EINVALID, "%s: a gzip file that cannot be read: %v", name, err)
+	}
+	return z, closer, nil
 }
 
 func (m *Main) pseudonymCommand() *cobra.Command {

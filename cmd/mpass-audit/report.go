@@ -23,8 +23,8 @@ without bounds covers all), its findings limited to the period; where there is n
 it runs that audit first. --run picks a run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if !mpass.ValidControllerOID(controller) {
-				return mpass.Errorf(mpass.EINVALID, "--controller %q is not an OPH organisation OID", controller)
+			if err := mpass.CheckControllerOID(controller); err != nil {
+				return mpass.Errorf(mpass.EINVALID, "--controller %v", err)
 			}
 			if out == "" {
 				return mpass.Errorf(mpass.EINVALID, "-o FILE.pdf required")

@@ -297,7 +297,7 @@ func measureReport(bin, dir string, n int) (step, error) {
 	if _, err := measure(bin, io.Discard, "--db", db, "ingest", filepath.Join(dir, "records.jsonl")); err != nil {
 		return step{}, err
 	}
-	const controller = "1.2.246.562.99.10000000000"
+	controller := gen.ControllerOID(0)
 	if _, err := measure(bin, io.Discard, "--db", db, "audit", "--controller", controller, "--from", "2026-10-01", "--to", "2026-10-31", "--format", "table"); err != nil {
 		return step{}, err
 	}

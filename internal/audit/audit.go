@@ -44,8 +44,10 @@ func (a *Auditor) Run(ctx context.Context, scope mpass.Scope) (*mpass.Run, error
 // stores the run as running; finish judges the records and marks the run finished or
 // failed. The service answers with the run's id while finish goes on.
 func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run, finish func(context.Context) error, err error) {
-	if scope.Controller != "" && !mpass.ValidControllerOID(scope.Controller) {
-		return nil, nil, mpass.Errorf(mpass.EINVALID, "controller %q is not an OPH organisation OID", scope.Controller)
+	if scope.Controller != "" {
+		if err := mpass.CheckControllerOID(scope.Controller); err != nil {
+			return nil, nil, mpass.Errorf(mpass.EINVALID, "controller %v", err)
+		}
 	}
 	for _, d := range []string{scope.From, scope.To} {
 		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {

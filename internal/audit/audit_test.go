@@ -20,8 +20,8 @@ import (
 )
 
 const (
-	city  = "1.2.246.562.10.44444444449"
-	town  = "1.2.246.562.10.55555555553"
+	city  = "1.2.246.562.10.44444444440"
+	town  = "1.2.246.562.10.55555555550"
 	shop  = "https://sp.example-shop.fi/shibboleth"
 	lms   = "https://oppimisalusta.example.fi/sp"
 	quiz  = "https://quiz.example.com/saml"
@@ -337,7 +337,7 @@ findings contains f if {
 func TestNoValuesInTheDatabase(t *testing.T) {
 	secrets := []string{
 		"Aino-Kaarina", "Virtaskorpi", "aino.virtaskorpi2012@esimerkkila.fi", "131052-308T", "010594Y9032",
-		"MPASSOID.391ea8eb34f1e27024ab1342603537bdbd494900", "1.2.246.562.24.20000000018", "Čeavetjávrrimáret",
+		"MPASSOID.391ea8eb34f1e27024ab1342603537bdbd494900", "1.2.246.562.24.20000000019", "Čeavetjávrrimáret",
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.db")

@@ -16,48 +16,15 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
-// Canonical names the extractor treats specially.
+// Canonical names the extractor treats specially. Role attributes are known by the
+// catalog's role form, not by name.
 const (
 	Mail                  = "urn:oid:0.9.2342.19200300.100.1.3"
 	Role                  = "urn:mpass.id:role"
 	ClassLevel            = "urn:mpass.id:classLevel"
 	EducationProviderInfo = "urn:mpass.id:educationProviderInfo"
 	EducationProviderID   = "urn:mpass.id:educationProviderId"
-	ECARole               = "urn:educloudalliance.org:role"
-	ECAStructuredRole     = "urn:educloudalliance.org:structuredRole"
 )
-
-// Catalog maps the names an attribute is logged under to its canonical name.
-type Catalog struct {
-	exact map[string]string
-	fold  map[string]string
-}
-
-// NewCatalog builds a catalog from canonical names and their aliases (the policy data
-// data.mpass.catalog.attributes).
-func NewCatalog(aliases map[string][]string) *Catalog {
-	c := &Catalog{exact: map[string]string{}, fold: map[string]string{}}
-	for canonical, names := range aliases {
-		for _, n := range append([]string{canonical}, names...) {
-			c.exact[n] = canonical
-			c.fold[strings.ToLower(n)] = canonical
-		}
-	}
-	return c
-}
-
-// Canonical returns the canonical name of a logged attribute name; an unknown name is
-// kept as it is (trimmed).
-func (c *Catalog) Canonical(name string) string {
-	name = strings.TrimSpace(name)
-	if v, ok := c.exact[name]; ok {
-		return v
-	}
-	if v, ok := c.fold[strings.ToLower(name)]; ok {
-		return v
-	}
-	return name
-}
 
 // Extractor turns raw ids and values into pseudonyms and facts with one secret key.
 // It is safe for concurrent use: each call makes its own HMAC.
@@ -81,6 +48,19 @@ func (x *Extractor) mac(fn func(m hash.Hash) string) string {
 	s := fn(m)
 	x.macs.Put(m)
 	return s
+}
+
+// WithNames returns an extractor with the same key whose catalog also knows another
+// deployment's names (see Catalog.WithNames).
+func (x *Extractor) WithNames(names map[string]string) (*Extractor, error) {
+	if len(names) == 0 {
+		return x, nil
+	}
+	c, err := x.catalog.WithNames(names)
+	if err != nil {
+		return nil, err
+	}
+	return NewExtractor(x.key, c), nil
 }
 
 // Catalog is the extractor's attribute catalog.
@@ -125,6 +105,7 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 	}
 	f.Values = true
 	f.Fingerprint = x.Fingerprint(values)
+	form := x.catalog.RoleForm(name)
 	for _, v := range values {
 		if ContainsIdentityCode(v) {
 			f.IdentityCode = true
@@ -143,12 +124,17 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 			if f.Grade == "" {
 				f.Grade = Grade(v)
 			}
-		case Role, ECAStructuredRole:
-			if r, ok := ParseRole(v); ok {
-				f.Roles = append(f.Roles, storedRole(r))
+		default:
+			switch form {
+			case mpass.RoleStructured:
+				if r, ok := ParseRole(v); ok {
+					f.Roles = append(f.Roles, storedRole(r))
+				}
+			case mpass.RoleName:
+				if n := strings.TrimSpace(v); n != "" {
+					f.Roles = append(f.Roles, mpass.Role{Name: n})
+				}
 			}
-		case ECARole:
-			f.Roles = append(f.Roles, mpass.Role{Name: strings.TrimSpace(v)})
 		}
 	}
 	slices.Sort(f.Years)
@@ -176,21 +162,34 @@ func RoleStatus(attrs map[string]mpass.AttributeFacts) mpass.RoleStatus {
 	return status
 }
 
-// Controller finds the controller of a release from its values: the first field of a
-// role, else the education provider info or id. It returns "" where none is a valid OID.
-func Controller(values map[string][]string) string {
-	for _, v := range values[Role] {
-		if r, ok := ParseRole(v); ok && mpass.ValidControllerOID(r.Controller) {
-			return r.Controller
+// Controller finds the controller of a release from its values (canonical names): the
+// first field of urn:mpass.id:role, then of the other structured role attributes in
+// name order, else the education provider info or id. It returns "" where none is a
+// valid organisation OID, with the error of the first that looked like one but had a
+// wrong check digit (nil if none did).
+func (c *Catalog) Controller(values map[string][]string) (string, error) {
+	var first error
+	try := func(oid string) bool {
+		err := mpass.CheckControllerOID(oid)
+		if oe, ok := err.(*mpass.OIDError); ok && oe.Want >= 0 && first == nil {
+			first = err
+		}
+		return err == nil
+	}
+	for _, name := range c.structured {
+		for _, v := range values[name] {
+			if r, ok := ParseRole(v); ok && try(r.Controller) {
+				return r.Controller, nil
+			}
 		}
 	}
 	for _, name := range [...]string{EducationProviderInfo, EducationProviderID} {
 		for _, v := range values[name] {
 			oid, _, _ := strings.Cut(v, ";")
-			if oid = strings.TrimSpace(oid); mpass.ValidControllerOID(oid) {
-				return oid
+			if oid = strings.TrimSpace(oid); try(oid) {
+				return oid, nil
 			}
 		}
 	}
-	return ""
+	return "", first
 }

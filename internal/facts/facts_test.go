@@ -1,7 +1,9 @@
 package facts_test
 
 import (
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/opetushallitus/mpass-audit/internal/facts"
@@ -26,6 +28,8 @@ func TestIsIdentityCode(t *testing.T) {
 	for _, tc := range []struct{ name, code string }{
 		{"wrong check character", "010594Y9033"},
 		{"wrong check letter", "131052-308U"},
+		{"lower-case check character", "131052-308t"},
+		{"lower-case century sign", "010594y9032"},
 		{"unknown century sign", "010594G9032"},
 		{"no such day", "310494Y903X"},
 		{"29 February of a common year", "290223A9034"},
@@ -46,14 +50,26 @@ func TestContainsIdentityCode(t *testing.T) {
 	}{
 		{"131052-308T", true},
 		{"hetu: 131052-308T.", true},
-		{"aino.131052-308t@example.fi", true},
+		{"aino.131052-308t@example.fi", false}, // the check character is upper-case, exactly
+		{"aino.131052-308T@example.fi", true},
+		{"aino_131052-308T", true},
 		{"MPASSOID.131052-308T", true},
+		{"MPASSOID.3b9e170398a9134fd0c2e7b1a4c6d8e9f0a1b2c3", false}, // 170398a9134: glued, lower-case
+		{"MPASSOID.3B9E170398A9134FD0C2E7B1A4C6D8E9F0A1B2C3", false}, // glued to letters
+		{"170398a9134", false},                                       // lower-case century sign
+		{"170398A9134", true},
+		{"x131052-308T", false}, // glued to a letter before
+		{"131052-308Tx", false}, // and after
+		{"ä131052-308T", false}, // a letter of any alphabet
+		{"131052-308Tö", false},
+		{"(131052-308T)", true},
+		{"131052-308T,010594Y9032", true},
 		{"9131052-308T", false}, // glued to a digit before
 		{"131052-308T5", false}, // and after
 		{"131052-308U", false},
 		{"", false},
 		{"Aino Virtanen", false},
-		{"1.2.246.562.24.20000000018", false},
+		{"1.2.246.562.24.20000000019", false},
 	} {
 		if got := facts.ContainsIdentityCode(tc.value); got != tc.want {
 			t.Errorf("ContainsIdentityCode(%q) = %v, want %v", tc.value, got, tc.want)
@@ -101,11 +117,11 @@ func TestParseRole(t *testing.T) {
 		ok      bool
 		learner bool
 	}{
-		{"1.2.246.562.10.44444444449;03082;7B;Oppilas;1;1.2.246.562.10.55555555553;",
-			mpass.Role{Controller: "1.2.246.562.10.44444444449", School: "03082", Class: "7B", ClassGrade: true, Name: "Oppilas", Code: "1"}, true, true},
-		{"1.2.246.562.10.44444444449;03082;;Opettaja;2;;", mpass.Role{Controller: "1.2.246.562.10.44444444449", School: "03082", Name: "Opettaja", Code: "2"}, true, false},
+		{"1.2.246.562.10.44444444440;03082;7B;Oppilas;1;1.2.246.562.10.55555555550;",
+			mpass.Role{Controller: "1.2.246.562.10.44444444440", School: "03082", Class: "7B", ClassGrade: true, Name: "Oppilas", Code: "1"}, true, true},
+		{"1.2.246.562.10.44444444440;03082;;Opettaja;2;;", mpass.Role{Controller: "1.2.246.562.10.44444444440", School: "03082", Name: "Opettaja", Code: "2"}, true, false},
 		{"Esimerkkilä;Koulu;Kotkat;ELEV", mpass.Role{Controller: "Esimerkkilä", School: "Koulu", Class: "Kotkat", Name: "ELEV"}, true, true},
-		{"1.2.246.562.10.44444444449;03082;9A;Opettaja;1", mpass.Role{Controller: "1.2.246.562.10.44444444449", School: "03082", Class: "9A", ClassGrade: true, Name: "Opettaja", Code: "1"}, true, true},
+		{"1.2.246.562.10.44444444440;03082;9A;Opettaja;1", mpass.Role{Controller: "1.2.246.562.10.44444444440", School: "03082", Class: "9A", ClassGrade: true, Name: "Opettaja", Code: "1"}, true, true},
 		{"a;b;c", mpass.Role{}, false, false},
 	} {
 		got, ok := facts.ParseRole(tc.value)
@@ -119,9 +135,13 @@ func TestParseRole(t *testing.T) {
 }
 
 func testExtractor() *facts.Extractor {
-	return facts.NewExtractor([]byte("test key"), facts.NewCatalog(map[string][]string{
-		facts.Mail:         {"mail", "email"},
-		"urn:oid:2.5.4.42": {"givenName", "given_name"},
+	return facts.NewExtractor([]byte("test key"), facts.MustCatalog([]mpass.CatalogAttribute{
+		{Name: facts.Mail, Friendly: "mail", Names: []string{"email"}},
+		{Name: "urn:oid:2.5.4.42", Friendly: "givenName", Names: []string{"given_name"}},
+		{Name: facts.Role, Friendly: "mpassRole", Role: mpass.RoleStructured},
+		{Name: "urn:mpass.id:role_v1.1", Friendly: "mpassRoleV11", Role: mpass.RoleStructured},
+		{Name: "urn:educloudalliance.org:role", Friendly: "ecaRole", Role: mpass.RoleName},
+		{Name: facts.EducationProviderInfo}, {Name: facts.EducationProviderID},
 	}))
 }
 
@@ -162,7 +182,7 @@ func TestAttributeFacts(t *testing.T) {
 	if f := x.Attribute("urn:mpass.id:nickname", nil); f.Values || f.Fingerprint != "" {
 		t.Errorf("names-only facts = %+v", f)
 	}
-	roles := x.Attribute(facts.Role, []string{"1.2.246.562.10.44444444449;03082;7B;Oppilas;1;;"})
+	roles := x.Attribute(facts.Role, []string{"1.2.246.562.10.44444444440;03082;7B;Oppilas;1;;"})
 	if facts.RoleStatus(map[string]mpass.AttributeFacts{facts.Role: roles}) != mpass.RoleLearner {
 		t.Error("role code 1 is not a learner")
 	}
@@ -171,18 +191,52 @@ func TestAttributeFacts(t *testing.T) {
 	}
 }
 
+// Every role attribute of the catalog tells the learner presumption and the class
+// grade as urn:mpass.id:role does (RECORDS.md, legacy role values).
+func TestLegacyRoleAttributes(t *testing.T) {
+	x := testExtractor()
+	for _, tc := range []struct {
+		name, value string
+		status      mpass.RoleStatus
+		grade       bool
+	}{
+		{facts.Role, "1.2.246.562.10.12345678903;99901;7B;Oppilas;1;1.2.246.562.10.23456789017;", mpass.RoleLearner, true},
+		{facts.Role, "1.2.246.562.10.12345678903;;;Opettaja;2;;", mpass.RoleNonLearner, false},
+		{"urn:mpass.id:role_v1.1", "Kuvitteela;99901;5C;Oppilas", mpass.RoleLearner, true},
+		{"urn:mpass.id:role_v1.1", "Kuvitteela;99901;;Opettaja", mpass.RoleNonLearner, false},
+		{"urn:educloudalliance.org:role", "Opettaja", mpass.RoleNonLearner, false},
+		{"urn:educloudalliance.org:role", "oppilas", mpass.RoleLearner, false},
+		{"urn:educloudalliance.org:role", " ", mpass.RoleUnknown, false},
+		{"urn:mpass.id:nickname", "Kuvitteela;99901;5C;Oppilas", mpass.RoleUnknown, false}, // no role attribute
+	} {
+		f := x.Attribute(tc.name, []string{tc.value})
+		if got := facts.RoleStatus(map[string]mpass.AttributeFacts{tc.name: f}); got != tc.status {
+			t.Errorf("%s=%q: role status %v, want %v", tc.name, tc.value, got, tc.status)
+		}
+		if got := slices.ContainsFunc(f.Roles, func(r mpass.Role) bool { return r.ClassGrade }); got != tc.grade {
+			t.Errorf("%s=%q: class grade %v, want %v", tc.name, tc.value, got, tc.grade)
+		}
+	}
+}
+
 func TestController(t *testing.T) {
 	for _, tc := range []struct {
 		values map[string][]string
 		want   string
+		err    string
 	}{
-		{map[string][]string{facts.Role: {"1.2.246.562.10.44444444449;03082;7B;Oppilas;1;;"}}, "1.2.246.562.10.44444444449"},
-		{map[string][]string{facts.EducationProviderInfo: {"1.2.246.562.10.44444444449;Esimerkkilän kaupunki"}}, "1.2.246.562.10.44444444449"},
-		{map[string][]string{facts.Role: {"Esimerkkilä;Koulu;7B;Oppilas"}}, ""},
-		{nil, ""},
+		{map[string][]string{facts.Role: {"1.2.246.562.10.44444444440;03082;7B;Oppilas;1;;"}}, "1.2.246.562.10.44444444440", ""},
+		{map[string][]string{facts.EducationProviderInfo: {"1.2.246.562.10.44444444440;Esimerkkilän kaupunki"}}, "1.2.246.562.10.44444444440", ""},
+		{map[string][]string{facts.Role: {"Esimerkkilä;Koulu;7B;Oppilas"}}, "", ""},
+		{map[string][]string{"urn:mpass.id:role_v1.1": {"1.2.246.562.10.12345678903;99901;5C;Oppilas"}}, "1.2.246.562.10.12345678903", ""},
+		// a wrong check digit is named, with the digit it should have
+		{map[string][]string{facts.Role: {"1.2.246.562.10.12345678904;99901;5C;Oppilas;1;;"}}, "", "should end in 3"},
+		{map[string][]string{facts.Role: {"1.2.246.562.10.12345678904;99901;5C;Oppilas;1;;"}, facts.EducationProviderInfo: {"1.2.246.562.10.12345678903;K"}}, "1.2.246.562.10.12345678903", ""},
+		{nil, "", ""},
 	} {
-		if got := facts.Controller(tc.values); got != tc.want {
-			t.Errorf("Controller(%v) = %q, want %q", tc.values, got, tc.want)
+		got, err := testExtractor().Catalog().Controller(tc.values)
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("Controller(%v) = %q, %v; want %q, %q", tc.values, got, err, tc.want, tc.err)
 		}
 	}
 }
@@ -207,7 +261,7 @@ func FuzzContainsIdentityCode(f *testing.F) {
 }
 
 func BenchmarkContainsIdentityCode(b *testing.B) {
-	v := "aino.virtanen.2012@esimerkkila.fi 1.2.246.562.24.20000000018 131052-308T"
+	v := "aino.virtanen.2012@esimerkkila.fi 1.2.246.562.24.20000000019 131052-308T"
 	for b.Loop() {
 		facts.ContainsIdentityCode(v)
 	}
@@ -215,8 +269,53 @@ func BenchmarkContainsIdentityCode(b *testing.B) {
 
 func BenchmarkAttribute(b *testing.B) {
 	x := testExtractor()
-	values := []string{"1.2.246.562.10.44444444449;03082;7B;Oppilas;1;1.2.246.562.10.55555555553;"}
+	values := []string{"1.2.246.562.10.44444444440;03082;7B;Oppilas;1;1.2.246.562.10.55555555550;"}
 	for b.Loop() {
 		x.Attribute(facts.Role, values)
+	}
+}
+
+// A million random user ids of the shapes MPASSid and its upstream identity providers
+// use hold no identity code (TERMS.md: a code is a whole token, case-exact): before the
+// rule, about 26 in a million lower-case hex ids gave a false critical finding.
+func TestRandomUserIDsHoldNoIdentityCode(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(11, 2026))
+	const lowerHex, upperHex = "0123456789abcdef", "0123456789ABCDEF"
+	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	random := func(alphabet string, n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	n := 1_000_000
+	if testing.Short() {
+		n = 100_000
+	}
+	for i := range n {
+		var id string
+		switch i % 4 {
+		case 0:
+			id = "MPASSOID." + random(lowerHex, 40)
+		case 1:
+			id = "MPASSOID." + random(upperHex, 40)
+		case 2:
+			id = random(b64, 43) + "="
+		default:
+			id = random(b64url, 32) + "@wilma_" + random(lowerHex, 6)
+		}
+		if facts.ContainsIdentityCode(id) {
+			t.Fatalf("%q holds an identity code", id)
+		}
+	}
+	// the codes the tests use are still found, wherever a token may stand
+	for _, code := range dvvTestCodes {
+		for _, v := range []string{code, "x " + code, code + ";", "MPASSOID." + code, "a." + code + "@b.fi"} {
+			if !facts.ContainsIdentityCode(v) {
+				t.Errorf("%q: identity code not found", v)
+			}
+		}
 	}
 }

@@ -1,6 +1,10 @@
 package facts
 
-import "time"
+import (
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // checkChars maps DDMMYYNNN mod 31 to the check character of a Finnish personal
 // identity code (henkilötunnus).
@@ -15,15 +19,21 @@ var centuries = map[byte]int{
 }
 
 // ContainsIdentityCode reports whether s contains a checksum-valid Finnish personal
-// identity code anywhere, not glued to other digits, with a real date of birth.
-// Individual numbers 900–999 (temporary and test codes) count.
+// identity code as a whole token (TERMS.md, "Identity codes"): neither glued to a
+// letter nor to a digit on either side, so MPASSOID.3b9e170398a9134f… holds none; its
+// century sign and check character upper-case exactly; DDMMYY a real date. Individual
+// numbers 900–999 (temporary and test codes) count.
 func ContainsIdentityCode(s string) bool {
 	const n = 11
 	for i := 0; i+n <= len(s); i++ {
-		if i > 0 && isDigit(s[i-1]) {
+		// cheap rejections first: ingest asks this of every value
+		if !isDigit(s[i]) || !isDigit(s[i+5]) || !isDigit(s[i+9]) {
 			continue
 		}
-		if i+n < len(s) && isDigit(s[i+n]) {
+		if i > 0 && gluedBefore(s[:i]) {
+			continue
+		}
+		if i+n < len(s) && gluedAfter(s[i+n:]) {
 			continue
 		}
 		if IsIdentityCode(s[i : i+n]) {
@@ -33,8 +43,29 @@ func ContainsIdentityCode(s string) bool {
 	return false
 }
 
-// IsIdentityCode reports whether s is exactly one checksum-valid identity code
-// (DDMMYY, century sign, three digits, check character), in upper or lower case.
+// gluedBefore reports whether the text before a candidate ends in a letter or digit.
+func gluedBefore(before string) bool {
+	c := before[len(before)-1]
+	if c < utf8.RuneSelf {
+		return isDigit(c) || ('a' <= c|0x20 && c|0x20 <= 'z')
+	}
+	r, _ := utf8.DecodeLastRuneInString(before)
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// gluedAfter reports whether the text after a candidate starts with a letter or digit.
+func gluedAfter(after string) bool {
+	c := after[0]
+	if c < utf8.RuneSelf {
+		return isDigit(c) || ('a' <= c|0x20 && c|0x20 <= 'z')
+	}
+	r, _ := utf8.DecodeRuneInString(after)
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// IsIdentityCode reports whether s is exactly one checksum-valid identity code: DDMMYY
+// of a real date, an upper-case century sign, three digits and the upper-case check
+// character of DDMMYYNNN mod 31.
 func IsIdentityCode(s string) bool {
 	if len(s) != 11 {
 		return false
@@ -44,7 +75,7 @@ func IsIdentityCode(s string) bool {
 			return false
 		}
 	}
-	century, ok := centuries[upper(s[6])]
+	century, ok := centuries[s[6]]
 	if !ok {
 		return false
 	}
@@ -58,17 +89,10 @@ func IsIdentityCode(s string) bool {
 		return false // 31.4. or 29.2. of a common year
 	}
 	n := num(s[0:6])*1000 + num(s[7:10])
-	return checkChars[n%31] == upper(s[10])
+	return checkChars[n%31] == s[10]
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-func upper(c byte) byte {
-	if 'a' <= c && c <= 'z' {
-		return c - 'a' + 'A'
-	}
-	return c
-}
 
 // num parses a run of ASCII digits already checked by the caller.
 func num(s string) int {

@@ -15,7 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
+
+// ControllerOID is the OID of the i-th generated controller: an organisation OID with
+// a valid check digit.
+func ControllerOID(i int) string { return mpass.OrganisationOID(1000000000 + int64(i)*7919) }
 
 // Config sizes a workload.
 type Config struct {
@@ -105,7 +111,7 @@ func New(cfg Config) *Generator {
 	}
 	g := &Generator{cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, 0x6d70617373))}
 	for i := range cfg.Controllers {
-		c := controller{oid: fmt.Sprintf("1.2.246.562.99.%011d", 10000000000+i*7919), name: pick(g.rnd, stems) + pick(g.rnd, suffixes)}
+		c := controller{oid: ControllerOID(i), name: pick(g.rnd, stems) + pick(g.rnd, suffixes)}
 		for j := range 1 + g.rnd.IntN(8) {
 			c.schools = append(c.schools, fmt.Sprintf("%05d", 10000+i*10+j))
 		}
@@ -259,7 +265,7 @@ func (g *Generator) values(s *subject, c *controller, svc *sp) map[string][]stri
 		case "urn:mpass.id:schoolInfo", "urn:mpass.id:schoolCode":
 			v[a] = []string{s.school + ";Koulu " + s.school}
 		case "urn:oid:1.3.6.1.4.1.16161.1.1.27":
-			v[a] = []string{fmt.Sprintf("1.2.246.562.24.%011d", g.rnd.Int64N(1e11))}
+			v[a] = []string{mpass.PersonOID(g.rnd.Int64N(1e10))}
 		case mail:
 			local := strings.ToLower(first + "." + last)
 			if g.rnd.Float64() < RateBirthYearEmail {

@@ -159,6 +159,11 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	controller := chi.URLParam(r, "controller")
 	period, ok := strings.CutSuffix(chi.URLParam(r, "period"), ".pdf")
 	notFound := mpass.Errorf(mpass.ENOTFOUND, "no report for that controller and period")
+	// a malformed OID says nothing of any controller: its check digit is arithmetic
+	if err := mpass.CheckControllerOID(controller); err != nil {
+		s.error(w, r, mpass.Errorf(mpass.EINVALID, "controller %v", err))
+		return
+	}
 	if !ok || !t.Sees(controller) {
 		s.error(w, r, notFound)
 		return
@@ -217,7 +222,12 @@ func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
-	in := &ingest.Ingester{Store: s.DB, Extractor: s.Extractor, Options: ingest.Options{Format: ingest.FormatJSONL}}
+	x, err := ingest.WithNames(r.Context(), s.DB, s.Extractor, nil)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	in := &ingest.Ingester{Store: s.DB, Extractor: x, Options: ingest.Options{Format: ingest.FormatJSONL}}
 	res, err := in.Ingest(r.Context(), "request", r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {

@@ -54,12 +54,22 @@ type Store interface {
 // Options configure one ingest.
 type Options struct {
 	Format string // auto (default), jsonl, csv, shibboleth
-	// LogFormat is the Shibboleth audit log format (default DefaultShibbolethFormat).
+	// LogFormat is the Shibboleth audit log format: "idp4" (the default, also IdP 5),
+	// "idp3", or a format string such as DefaultShibbolethFormat.
 	LogFormat string
-	// Controller is the controller of Shibboleth lines that carry none.
+	// Controller is the controller of every line of a Shibboleth log; when it is empty,
+	// a line's controller comes from Flows, else Scopes, else a scope that is an OID.
 	Controller string
-	// Scopes maps a principal's scope (after '@') to its controller, for Shibboleth logs.
+	// FlowField is the format code (e.g. "%flow") of the field that holds a line's
+	// authentication flow or upstream identity provider; Flows maps its values to
+	// controllers (from --flow, or from the registry's identity providers' flows).
+	FlowField string
+	Flows     map[string]string
+	// Scopes maps a principal's scope (after its last '@') to its controller; scopes
+	// are compared case-insensitively, as DNS names are.
 	Scopes map[string]string
+	// SubjectField is the format code of the field that holds the subject (default %u).
+	SubjectField string
 	// BatchSize is how many lines go into one transaction (default DefaultBatchSize).
 	BatchSize int
 	// Workers parse and extract in parallel (default GOMAXPROCS).
@@ -306,14 +316,19 @@ func (in *Ingester) parser(format string) (lineParser, error) {
 	return nil, mpass.Errorf(mpass.EINVALID, "unknown format %q (auto, jsonl, csv, shibboleth)", format)
 }
 
-// detect picks a format by the file name's extension, else by the first line.
+// detect picks a format by the file name's extension, else by the first line. A
+// rotated file is named by what it was: x.jsonl.gz, idp-audit-2026-10-07.log.gz,
+// idp-audit.log.2026-10-07(.gz) (the command has opened a gzip file already).
 func detect(name string, lr *lineReader) (string, error) {
+	if hasSuffix(name, ".gz") {
+		name = name[:len(name)-len(".gz")]
+	}
 	switch {
 	case hasSuffix(name, ".jsonl", ".ndjson", ".json"):
 		return FormatJSONL, nil
 	case hasSuffix(name, ".csv"):
 		return FormatCSV, nil
-	case hasSuffix(name, ".log"):
+	case hasSuffix(name, ".log"), rotatedLog(name):
 		return FormatShibboleth, nil
 	}
 	for n := 1; ; n *= 2 {
@@ -434,8 +449,10 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 	r.Time = t.UTC()
 	r.SP = strings.TrimSpace(f.sp)
 	r.Subject = n.x.Pseudonym(f.subject)
-	if r.Controller = strings.TrimSpace(f.controller); r.Controller != "" && !mpass.ValidControllerOID(r.Controller) {
-		return reject(source, l, "controller", fmt.Sprintf("%q is not an OPH organisation OID (1.2.246.562.10. and 11–12 digits)", truncate(r.Controller)))
+	if r.Controller = strings.TrimSpace(f.controller); r.Controller != "" {
+		if err := mpass.CheckControllerOID(r.Controller); err != nil {
+			return reject(source, l, "controller", err.Error())
+		}
 	}
 	canonical, ok := n.canonical(f.values)
 	if !ok {
@@ -448,7 +465,10 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 	switch r.Kind {
 	case mpass.KindRelease:
 		if r.Controller == "" {
-			if r.Controller = facts.Controller(canonical); r.Controller == "" {
+			var err error
+			if r.Controller, err = n.x.Catalog().Controller(canonical); err != nil {
+				return reject(source, l, "controller", "missing, and the role or education provider names "+err.Error())
+			} else if r.Controller == "" {
 				return reject(source, l, "controller", "missing, and not found in urn:mpass.id:role or urn:mpass.id:educationProviderInfo")
 			}
 		}

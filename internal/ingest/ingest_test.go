@@ -16,10 +16,10 @@ import (
 )
 
 const (
-	city  = "1.2.246.562.10.44444444449"
+	city  = "1.2.246.562.10.44444444440"
 	shop  = "https://sp.example-shop.fi/shibboleth"
 	aino  = "MPASSOID.391ea8eb34f1e27024ab1342603537bdbd494900"
-	role7 = city + ";03082;7B;Oppilas;1;1.2.246.562.10.55555555553;"
+	role7 = city + ";03082;7B;Oppilas;1;1.2.246.562.10.55555555550;"
 )
 
 // recorder is a Store that keeps what it is given, for parser tests; store tests use

@@ -8,7 +8,6 @@ package mpass
 
 import (
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -105,27 +104,6 @@ func (r Rejection) Error() string {
 		return r.Source + ":" + strconv.Itoa(r.Line) + ": " + r.Reason
 	}
 	return r.Source + ":" + strconv.Itoa(r.Line) + ": " + r.Field + ": " + r.Reason
-}
-
-// ValidControllerOID reports whether s is an OPH organisation OID usable as a
-// controller: 1.2.246.562.10. (1.2.246.562.99., the test-data arc) and 11–12 digits.
-// Checked by hand rather than by a regular expression: ingest checks every record.
-func ValidControllerOID(s string) bool {
-	rest, ok := strings.CutPrefix(s, "1.2.246.562.10.")
-	if !ok {
-		if rest, ok = strings.CutPrefix(s, "1.2.246.562.99."); !ok {
-			return false
-		}
-	}
-	if len(rest) < 11 || len(rest) > 12 {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		if rest[i] < '0' || rest[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Result values follow the policy-report convention.

@@ -1,6 +1,9 @@
 package mpass_test
 
 import (
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,13 +49,57 @@ func TestDateRangeContains(t *testing.T) {
 
 func TestControllerOID(t *testing.T) {
 	for oid, want := range map[string]bool{
-		"1.2.246.562.10.44444444449": true, "1.2.246.562.10.444444444490": true, "1.2.246.562.99.12345678901": true,
-		"1.2.246.562.10.4444444444": false, "1.2.246.562.24.44444444449": false, "1.2.246.562.10.44444444449 ": false,
-		"1.2.246.562.10.4444444444900": false, "1.2.246.562.10.4444444444a": false, "1.2.246.562.10.": false, "": false,
-		"x1.2.246.562.10.44444444449": false, "1.2.246.562.100.44444444449": false,
+		"1.2.246.562.10.44444444440": true, "1.2.246.562.10.444444444400": true, "1.2.246.562.99.12345678901": true,
+		"1.2.246.562.10.4444444444": false, "1.2.246.562.24.44444444449": false, "1.2.246.562.10.44444444440 ": false,
+		"1.2.246.562.10.4444444444000": false, "1.2.246.562.10.4444444444a": false, "1.2.246.562.10.": false, "": false,
+		"x1.2.246.562.10.44444444440": false, "1.2.246.562.100.44444444449": false,
+		// check digits (RECORDS.md "OPH identifiers"): Luhn over the ten digits before it
+		"1.2.246.562.10.44444444449": false, "1.2.246.562.10.12345678903": true, "1.2.246.562.10.12345678904": false,
+		"1.2.246.562.10.00000000001": true, // the root carries no check digit
+		"1.2.246.562.99.10000000000": true, // nor do test organisations
 	} {
 		if mpass.ValidControllerOID(oid) != want {
 			t.Errorf("ValidControllerOID(%q) != %v", oid, want)
+		}
+	}
+}
+
+func TestOIDCheckDigits(t *testing.T) {
+	for _, tc := range []struct {
+		oid    string
+		person bool
+		want   int // the digit the error names; -1 for another error, -2 for none
+	}{
+		{"1.2.246.562.10.12345678903", false, -2},
+		{"1.2.246.562.10.12345678904", false, 3},
+		{"1.2.246.562.10.23456789017", false, -2},
+		{"1.2.246.562.10.44444444449", false, 0},
+		{"1.2.246.562.10.444444444499", false, -2}, // legacy 12 digits
+		{"1.2.246.562.99.99999999999", false, -2},  // test organisation
+		{"1.2.246.562.24.43210987653", true, -2},
+		{"1.2.246.562.24.43210987654", true, 3},
+		{"1.2.246.562.24.20000000018", true, 9},
+		{"1.2.246.562.24.20000000019", true, -2},
+		{"1.2.246.562.98.11111111115", true, -2}, // test learner number
+		{"1.2.246.562.24.432109876530", true, -1},
+		{"1.2.246.562.10.43210987653", true, -1}, // an organisation is no person
+	} {
+		check := mpass.CheckControllerOID
+		if tc.person {
+			check = mpass.CheckPersonOID
+		}
+		err := check(tc.oid)
+		var oe *mpass.OIDError
+		switch {
+		case tc.want == -2 && err != nil:
+			t.Errorf("%s: %v", tc.oid, err)
+		case tc.want == -2:
+		case !errors.As(err, &oe):
+			t.Errorf("%s: error %v, want an OIDError", tc.oid, err)
+		case oe.Want != tc.want:
+			t.Errorf("%s: names digit %d, want %d (%v)", tc.oid, oe.Want, tc.want, err)
+		case tc.want >= 0 && !strings.Contains(err.Error(), "should end in "+strconv.Itoa(tc.want)):
+			t.Errorf("%s: message %q does not give the digit", tc.oid, err)
 		}
 	}
 }

@@ -16,6 +16,9 @@ type Registry struct {
 	Agreements       []Agreement       `json:"agreements"`
 	Consents         []Consent         `json:"consents"`
 	Exceptions       []Exception       `json:"exceptions"`
+	// Names is the registry's name map: another deployment's attribute names → canonical
+	// names (RECORDS.md "Every name an attribute has gone by"). Ingest reads with it.
+	Names map[string]string `json:"names,omitempty"`
 }
 
 // Controller is an education provider, the controller of its pupils' data.

@@ -232,14 +232,23 @@ func (e *Engine) Vocabulary(ctx context.Context) (purposes map[string]bool, rule
 	return purposes, rules, nil
 }
 
-// Aliases is the attribute catalog: canonical name → the names it is logged under.
-func (e *Engine) Aliases(ctx context.Context) (map[string][]string, error) {
+// Attributes is the attribute catalog (data.mpass.catalog.attributes), sorted by
+// canonical name.
+func (e *Engine) Attributes(ctx context.Context) ([]mpass.CatalogAttribute, error) {
 	attrs, err := e.catalog(ctx)
-	out := make(map[string][]string, len(attrs))
-	for name, a := range attrs {
-		out[name] = strings_(a["aliases"])
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	out := make([]mpass.CatalogAttribute, 0, len(attrs))
+	for name, a := range attrs {
+		c := mpass.CatalogAttribute{Name: name, Names: strings_(a["names"])}
+		c.Friendly, _ = a["friendly"].(string)
+		c.Age, _ = a["age"].(string)
+		c.Role, _ = a["role"].(string)
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b mpass.CatalogAttribute) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 // FriendlyNames maps canonical attribute names to the short names a reader knows

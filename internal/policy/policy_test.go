@@ -90,7 +90,7 @@ func BenchmarkEval(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rec := &mpass.Record{Kind: mpass.KindRelease, Time: time.Date(2026, 10, 5, 8, 0, 0, 0, time.UTC), SP: "sp", Controller: "1.2.246.562.10.44444444449",
+	rec := &mpass.Record{Kind: mpass.KindRelease, Time: time.Date(2026, 10, 5, 8, 0, 0, 0, time.UTC), SP: "sp", Controller: "1.2.246.562.10.44444444440",
 		Attributes: map[string]mpass.AttributeFacts{"urn:mpass.id:uid": {Values: true}, "urn:mpass.id:classLevel": {Values: true, Grade: "7"}}}
 	for b.Loop() {
 		if _, err := p.Eval(ctx, policy.Input(rec, nil)); err != nil {

@@ -28,6 +28,7 @@ type Vocabulary struct {
 }
 
 type file struct {
+	Names            yaml.Node   `yaml:"names"`
 	Controllers      []yaml.Node `yaml:"controllers"`
 	ServiceProviders []yaml.Node `yaml:"service_providers"`
 	Agreements       []yaml.Node `yaml:"agreements"`
@@ -110,22 +111,34 @@ func (p *problems) unique(line int, seen map[string]bool, id, what string) {
 	seen[id] = true
 }
 
-// Parse reads a registry file. name is used in messages.
-func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpass.Registry, error) {
+// Parse reads a registry file. name is used in messages. Attribute names are made
+// canonical through the catalog and the file's own name map (`names:`, another
+// deployment's names → canonical URNs); warnings name each attribute name that neither
+// knows, with file and line: it is kept as it is, and approves only that name.
+func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (r *mpass.Registry, warnings []string, err error) {
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return nil, mpass.Errorf(mpass.EINVALID, "%s: %v", name, err)
+		return nil, nil, mpass.Errorf(mpass.EINVALID, "%s: %v", name, err)
 	}
 	sum := sha256.Sum256(data)
-	r := &mpass.Registry{Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	r = &mpass.Registry{Digest: "sha256:" + hex.EncodeToString(sum[:])}
 	p := &problems{name: name}
-	cat := x.Catalog()
-	canon := func(names []string) []string {
+	r.Names = parseNames(p, &f.Names, x.Catalog())
+	cat, err := x.Catalog().WithNames(r.Names)
+	if err != nil { // parseNames has checked every entry
+		return nil, nil, mpass.Errorf(mpass.EINVALID, "%s: names: %v", name, err)
+	}
+	// canon makes the names of an entry's list field canonical, warning of unknown ones
+	canon := func(n *yaml.Node, field string, names []string) []string {
 		out := make([]string, 0, len(names))
-		for _, n := range names {
-			out = append(out, cat.Canonical(n))
+		for _, a := range names {
+			if !cat.Known(a) {
+				warnings = append(warnings, fmt.Sprintf("%s:%d: %s: %q is not in the attribute catalog: kept as it is (map another deployment's name under names:)",
+					name, valueLine(n, field, a), field, a))
+			}
+			out = append(out, cat.Canonical(a))
 		}
 		slices.Sort(out)
 		return slices.Compact(out)
@@ -144,8 +157,8 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpa
 		if !decode(p, &n, &c) {
 			continue
 		}
-		if !mpass.ValidControllerOID(c.OID) {
-			p.add(n.Line, "oid", "%q is not an OPH organisation OID", c.OID)
+		if err := mpass.CheckControllerOID(c.OID); err != nil {
+			p.add(n.Line, "oid", "%v", err)
 		} else if controllers[c.OID] {
 			p.add(n.Line, "oid", "duplicate controller %s", c.OID)
 		}
@@ -173,7 +186,7 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpa
 		checkPurposes(n.Line, "purposes", s.Purposes)
 		r.ServiceProviders = append(r.ServiceProviders, mpass.ServiceProvider{
 			ID: s.ID, Name: s.Name, Commercial: s.Commercial, Valid: valid,
-			Attributes: canon(s.Attributes), Purposes: s.Purposes,
+			Attributes: canon(&n, "attributes", s.Attributes), Purposes: s.Purposes,
 		})
 	}
 
@@ -191,7 +204,7 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpa
 		valid := checkRange(p, n.Line, a.Valid)
 		checkPurposes(n.Line, "purposes", a.Purposes)
 		r.Agreements = append(r.Agreements, mpass.Agreement{
-			Controller: a.Controller, SP: a.SP, Valid: valid, Attributes: canon(a.Attributes), Purposes: a.Purposes,
+			Controller: a.Controller, SP: a.SP, Valid: valid, Attributes: canon(&n, "attributes", a.Attributes), Purposes: a.Purposes,
 		})
 	}
 
@@ -243,8 +256,10 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpa
 		if e.SP == "" {
 			p.add(n.Line, "sp", "required")
 		}
-		if e.Controller != "" && !mpass.ValidControllerOID(e.Controller) {
-			p.add(n.Line, "controller", "%q is not an OPH organisation OID", e.Controller)
+		if e.Controller != "" {
+			if err := mpass.CheckControllerOID(e.Controller); err != nil {
+				p.add(n.Line, "controller", "%v", err)
+			}
 		}
 		if strings.TrimSpace(e.Reason) == "" {
 			p.add(n.Line, "reason", "required: an accepted risk needs its reason")
@@ -254,16 +269,85 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (*mpa
 		}
 		attr := ""
 		if e.Attribute != "" {
-			attr = cat.Canonical(e.Attribute)
+			attr = canon(&n, "attribute", []string{e.Attribute})[0]
 		}
 		r.Exceptions = append(r.Exceptions, mpass.Exception{
 			ID: e.ID, Term: e.Term, Rule: e.Rule, SP: e.SP, Controller: e.Controller, Attribute: attr, Reason: e.Reason, Expires: e.Expires,
 		})
 	}
 	if len(p.errs) > 0 {
+		return nil, nil, &mpass.Error{Code: mpass.EINVALID, Message: errors.Join(p.errs...).Error()}
+	}
+	return r, warnings, nil
+}
+
+// parseNames reads a name map: a YAML mapping of names to the canonical URN (or any
+// catalog name) of the attribute each means. Each entry is checked against the catalog.
+func parseNames(p *problems, n *yaml.Node, cat *facts.Catalog) map[string]string {
+	if n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.add(n.Line, "names", "must be a mapping of names to canonical attribute names")
+		return nil
+	}
+	names := map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode {
+			p.add(k.Line, "names", "each entry is name: canonical-URN")
+			continue
+		}
+		if _, dup := names[k.Value]; dup {
+			p.add(k.Line, "names", "%q mapped twice", k.Value)
+			continue
+		}
+		if err := cat.CheckName(k.Value, v.Value); err != nil {
+			p.add(k.Line, "names", "%v", err)
+			continue
+		}
+		names[k.Value] = cat.Canonical(v.Value)
+	}
+	return names
+}
+
+// ParseNames reads a name map file (`ingest --names FILE.yaml`): name: canonical-URN
+// per line, each checked against the catalog; errors name the file and line.
+func ParseNames(name string, data []byte, cat *facts.Catalog) (map[string]string, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "%s: %v", name, err)
+	}
+	p := &problems{name: name}
+	var names map[string]string
+	if len(n.Content) > 0 {
+		names = parseNames(p, n.Content[0], cat)
+	}
+	if len(p.errs) > 0 {
 		return nil, &mpass.Error{Code: mpass.EINVALID, Message: errors.Join(p.errs...).Error()}
 	}
-	return r, nil
+	return names, nil
+}
+
+// valueLine is the line of value in the entry's field (a scalar or a list of scalars),
+// or the entry's own line where the field cannot be found.
+func valueLine(n *yaml.Node, field, value string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != field {
+			continue
+		}
+		v := n.Content[i+1]
+		if v.Kind == yaml.ScalarNode {
+			return v.Line
+		}
+		for _, item := range v.Content {
+			if item.Value == value {
+				return item.Line
+			}
+		}
+		return v.Line
+	}
+	return n.Line
 }
 
 // decode decodes one entry strictly: an unknown field is an error, as at the top level

@@ -3,6 +3,8 @@ package registry_test
 import (
 	"context"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,7 +26,7 @@ func TestParseDemoRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := testenv.MustExtractor(t)
-	r, err := registry.Parse("registry.yaml", data, x, vocab(t))
+	r, _, err := registry.Parse("registry.yaml", data, x, vocab(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func TestParseDemoRegistry(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	const sp = "service_providers:\n  - {id: s1, name: S, valid: {from: 2024-01-01}, attributes: [mail], purposes: [essential.service.authentication]}\n"
-	const ctl = "controllers:\n  - {oid: 1.2.246.562.10.44444444449, name: C}\n"
+	const ctl = "controllers:\n  - {oid: 1.2.246.562.10.44444444440, name: C}\n"
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"unknown purpose", "service_providers:\n  - {id: s1, purposes: [essential.service.teleportation]}\n", `registry.yaml:2: purposes: unknown purpose key "essential.service.teleportation"`},
 		{"malformed OID", "controllers:\n  - {oid: 1.2.246.562.24.1, name: X}\n", `registry.yaml:2: oid: "1.2.246.562.24.1" is not an OPH organisation OID`},
@@ -55,8 +57,8 @@ func TestParseErrors(t *testing.T) {
 		{"not a date", "service_providers:\n  - {id: s1, valid: {from: 1.1.2025}}\n", `valid.from: "1.1.2025" is not a date`},
 		{"duplicate SP", sp + "  - {id: s1}\n", "registry.yaml:3: id: duplicate service provider s1"},
 		{"duplicate exception", sp + "exceptions:\n  - {id: E1, term: data-minimisation, sp: s1, reason: r, expires: 2027-01-01}\n  - {id: E1, term: data-minimisation, sp: s1, reason: r, expires: 2027-01-01}\n", "registry.yaml:5: id: duplicate exception E1"},
-		{"duplicate controller", ctl + "  - {oid: 1.2.246.562.10.44444444449, name: D}\n", "registry.yaml:3: oid: duplicate controller"},
-		{"agreement to unknown SP", ctl + "agreements:\n  - {controller: 1.2.246.562.10.44444444449, sp: nowhere, valid: {}}\n", `registry.yaml:4: sp: "nowhere" is not a service provider`},
+		{"duplicate controller", ctl + "  - {oid: 1.2.246.562.10.44444444440, name: D}\n", "registry.yaml:3: oid: duplicate controller"},
+		{"agreement to unknown SP", ctl + "agreements:\n  - {controller: 1.2.246.562.10.44444444440, sp: nowhere, valid: {}}\n", `registry.yaml:4: sp: "nowhere" is not a service provider`},
 		{"agreement of unknown controller", sp + "agreements:\n  - {controller: 1.2.246.562.10.00000000001, sp: s1}\n", `controller: "1.2.246.562.10.00000000001" is not a controller`},
 		{"unknown term", sp + "exceptions:\n  - {id: E1, term: be-nice, sp: s1, reason: r, expires: 2027-01-01}\n", `term: unknown term "be-nice"`},
 		{"unknown rule", sp + "exceptions:\n  - {id: E1, term: data-minimisation, rule: be-nice, sp: s1, reason: r, expires: 2027-01-01}\n", `rule: term data-minimisation has no rule "be-nice"`},
@@ -67,7 +69,7 @@ func TestParseErrors(t *testing.T) {
 		{"not YAML", "controllers: [", "registry.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := registry.Parse("registry.yaml", []byte(tc.yaml), testenv.MustExtractor(t), vocab(t))
+			_, _, err := registry.Parse("registry.yaml", []byte(tc.yaml), testenv.MustExtractor(t), vocab(t))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
@@ -77,7 +79,7 @@ func TestParseErrors(t *testing.T) {
 
 func TestParseReportsEveryError(t *testing.T) {
 	yaml := "controllers:\n  - {oid: bad1}\n  - {oid: bad2}\n"
-	_, err := registry.Parse("r.yaml", []byte(yaml), testenv.MustExtractor(t), vocab(t))
+	_, _, err := registry.Parse("r.yaml", []byte(yaml), testenv.MustExtractor(t), vocab(t))
 	if err == nil || !strings.Contains(err.Error(), "r.yaml:2") || !strings.Contains(err.Error(), "r.yaml:3") {
 		t.Fatalf("err = %v, want both lines", err)
 	}
@@ -95,7 +97,7 @@ func TestBadReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := registry.Parse("registry-bad-references.yaml", data, testenv.MustExtractor(t), vocab(t))
+	reg, _, err := registry.Parse("registry-bad-references.yaml", data, testenv.MustExtractor(t), vocab(t))
 	if err == nil || reg != nil {
 		t.Fatal("a registry of bad references loaded")
 	}
@@ -110,6 +112,86 @@ func TestBadReferences(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no %q…%q in:\n%v", prefix, f[2], err)
+		}
+	}
+}
+
+// A registry approves an attribute under any name it has gone by, and warns, with file
+// and line, of a name the catalog does not know.
+func TestParseNamesAndWarnings(t *testing.T) {
+	const yaml = `names:
+  etunimi: urn:oid:2.5.4.42
+service_providers:
+  - id: s1
+    name: S
+    attributes:
+      - ecaGroup
+      - mpass_cid
+      - etunimi
+      - favouriteColour
+agreements: []
+`
+	r, warnings, err := registry.Parse("r.yaml", []byte(yaml), testenv.MustExtractor(t), vocab(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"urn:educloudalliance.org:group", "urn:mpass.id:legacyCryptId", "urn:oid:2.5.4.42", "favouriteColour"}
+	slices.Sort(want)
+	if got := r.ServiceProviders[0].Attributes; !slices.Equal(got, want) {
+		t.Errorf("attributes = %v, want %v", got, want)
+	}
+	if r.Names["etunimi"] != "urn:oid:2.5.4.42" {
+		t.Errorf("names = %v", r.Names)
+	}
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], `r.yaml:10: attributes: "favouriteColour" is not in the attribute catalog`) {
+		t.Errorf("warnings = %q", warnings)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"names:\n  x: urn:nowhere\n", `r.yaml:2: names: x: "urn:nowhere" is not an attribute of the catalog`},
+		{"names:\n  email: givenName\n", "r.yaml:2: names: email: already means urn:oid:0.9.2342.19200300.100.1.3"},
+		{"names: [a, b]\n", "r.yaml:1: names: must be a mapping"},
+	} {
+		if _, _, err := registry.Parse("r.yaml", []byte(tc.yaml), testenv.MustExtractor(t), vocab(t)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestParseNamesFile(t *testing.T) {
+	cat := testenv.MustExtractor(t).Catalog()
+	names, err := registry.ParseNames("names.yaml", []byte("# another deployment\nkutsumanimi: urn:mpass.id:nickname\nrooli: mpassRole\n"), cat)
+	if err != nil || names["kutsumanimi"] != "urn:mpass.id:nickname" || names["rooli"] != "urn:mpass.id:role" {
+		t.Fatalf("names = %v, %v", names, err)
+	}
+	if _, err := registry.ParseNames("names.yaml", []byte("a: urn:mpass.id:nickname\nb: nothing\n"), cat); err == nil || !strings.Contains(err.Error(), "names.yaml:2: names: b:") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// Every name of every catalog attribute approves the attribute's canonical name, and
+// none of them is warned of.
+func TestRegistryKnowsEveryCatalogName(t *testing.T) {
+	attrs, err := testenv.MustEngine(t).Attributes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range attrs {
+		for _, name := range append([]string{a.Name, a.Friendly}, a.Names...) {
+			y := "service_providers:\n  - id: s1\n    name: S\n    attributes: [" + strconv.Quote(name) + "]\n" +
+				"exceptions:\n  - {id: E1, term: data-minimisation, rule: unapproved-attribute, sp: s1, attribute: " + strconv.Quote(name) + ", reason: r, expires: 2027-01-01}\n"
+			r, warnings, err := registry.Parse("r.yaml", []byte(y), testenv.MustExtractor(t), vocab(t))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if got := r.ServiceProviders[0].Attributes; len(got) != 1 || got[0] != a.Name {
+				t.Errorf("%s approves %v, want %s", name, got, a.Name)
+			}
+			if r.Exceptions[0].Attribute != a.Name {
+				t.Errorf("%s: exception attribute %s, want %s", name, r.Exceptions[0].Attribute, a.Name)
+			}
+			if len(warnings) > 0 {
+				t.Errorf("%s: %q", name, warnings)
+			}
 		}
 	}
 }

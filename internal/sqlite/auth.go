@@ -48,8 +48,8 @@ func (db *DB) CreateToken(ctx context.Context, role, name string, controllers []
 		return "", nil, mpass.Errorf(mpass.EINVALID, "role %q: dpo, auditor or ingest", role)
 	}
 	for _, c := range controllers {
-		if !mpass.ValidControllerOID(c) {
-			return "", nil, mpass.Errorf(mpass.EINVALID, "controller %q is not an OPH organisation OID", c)
+		if err := mpass.CheckControllerOID(c); err != nil {
+			return "", nil, mpass.Errorf(mpass.EINVALID, "controller %v", err)
 		}
 	}
 	if controllers == nil {

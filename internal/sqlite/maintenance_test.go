@@ -26,7 +26,7 @@ func demoRegistry(t *testing.T) string {
 func releases(from, n int, day string) string {
 	var b strings.Builder
 	for i := from; i < from+n; i++ {
-		fmt.Fprintf(&b, `{"kind":"release","id":"r-%d","time":"%sT08:00:00Z","sp":"https://oppimisalusta.example.fi/sp","controller":"1.2.246.562.10.44444444449","subject":"s%d","attributes":{"mail":["a@b.fi"]}}`+"\n", i, day, i)
+		fmt.Fprintf(&b, `{"kind":"release","id":"r-%d","time":"%sT08:00:00Z","sp":"https://oppimisalusta.example.fi/sp","controller":"1.2.246.562.10.44444444440","subject":"s%d","attributes":{"mail":["a@b.fi"]}}`+"\n", i, day, i)
 	}
 	return b.String()
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
@@ -51,6 +53,9 @@ func (db *DB) CreateRegistry(ctx context.Context, r *mpass.Registry) error {
 		}
 		exec(`INSERT INTO consents (version, seq, subject, sp, purpose, given_by, given, withdrawn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			i, c.Subject, c.SP, c.Purpose, c.GivenBy, nanos(c.Given), withdrawn)
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Names)) {
+		exec(`INSERT INTO attribute_names (version, name, canonical) VALUES (?, ?, ?)`, name, r.Names[name])
 	}
 	for _, e := range r.Exceptions {
 		exec(`INSERT INTO exceptions (version, id, term, rule, sp, controller, attribute, reason, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -178,6 +183,17 @@ func (db *DB) FindRegistry(ctx context.Context, version int) (*mpass.Registry, e
 			return err
 		}
 		r.Exceptions = append(r.Exceptions, e)
+		return nil
+	})
+	q(`SELECT name, canonical FROM attribute_names WHERE version = ? ORDER BY name`, func(rows *sql.Rows) error {
+		var name, canonical string
+		if err := rows.Scan(&name, &canonical); err != nil {
+			return err
+		}
+		if r.Names == nil {
+			r.Names = map[string]string{}
+		}
+		r.Names[name] = canonical
 		return nil
 	})
 	return r, err

@@ -32,10 +32,10 @@ func TestRegistryRoundTrip(t *testing.T) {
 	withdrawn := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	in := &mpass.Registry{
 		Digest:      "sha256:x",
-		Controllers: []mpass.Controller{{OID: "1.2.246.562.10.44444444449", Name: "Esimerkkilä", Schools: []mpass.School{{Code: "03082", Name: "Koulu"}}}},
+		Controllers: []mpass.Controller{{OID: "1.2.246.562.10.44444444440", Name: "Esimerkkilä", Schools: []mpass.School{{Code: "03082", Name: "Koulu"}}}},
 		ServiceProviders: []mpass.ServiceProvider{{ID: "s1", Name: "S", Commercial: true, Valid: mpass.DateRange{From: "2024-01-01"},
 			Attributes: []string{"urn:mpass.id:uid"}, Purposes: []string{"essential.service.authentication"}}},
-		Agreements: []mpass.Agreement{{Controller: "1.2.246.562.10.44444444449", SP: "s1", Valid: mpass.DateRange{From: "2024-01-01", To: "2026-12-31"},
+		Agreements: []mpass.Agreement{{Controller: "1.2.246.562.10.44444444440", SP: "s1", Valid: mpass.DateRange{From: "2024-01-01", To: "2026-12-31"},
 			Attributes: []string{"mail"}, Purposes: []string{}}},
 		Consents: []mpass.Consent{{Subject: "p1", SP: "s1", Purpose: "marketing", GivenBy: "guardian",
 			Given: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), Withdrawn: &withdrawn}},

@@ -53,11 +53,15 @@ func MustEngine(tb testing.TB) *policy.Engine {
 // MustExtractor returns an extractor with Key and the built-in attribute catalog.
 func MustExtractor(tb testing.TB) *facts.Extractor {
 	tb.Helper()
-	aliases, err := MustEngine(tb).Aliases(context.Background())
+	attrs, err := MustEngine(tb).Attributes(context.Background())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return facts.NewExtractor([]byte(Key), facts.NewCatalog(aliases))
+	cat, err := facts.NewCatalog(attrs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return facts.NewExtractor([]byte(Key), cat)
 }
 
 // MustLoadRegistry parses YAML and stores it as a new registry version.
@@ -68,7 +72,7 @@ func MustLoadRegistry(tb testing.TB, db *sqlite.DB, yaml string) *mpass.Registry
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reg, err := registry.Parse("registry.yaml", []byte(yaml), MustExtractor(tb), registry.Vocabulary{Purposes: purposes, Rules: rules})
+	reg, _, err := registry.Parse("registry.yaml", []byte(yaml), MustExtractor(tb), registry.Vocabulary{Purposes: purposes, Rules: rules})
 	if err != nil {
 		tb.Fatal(err)
 	}

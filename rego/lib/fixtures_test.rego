@@ -5,7 +5,7 @@ shop := "https://sp.example-shop.fi/shibboleth"
 
 lms := "https://lms.example.fi/sp"
 
-city := "1.2.246.562.10.44444444449"
+city := "1.2.246.562.10.44444444440"
 
 other_city := "1.2.246.562.10.00000000001"
 

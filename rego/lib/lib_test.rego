@@ -44,10 +44,16 @@ test_purpose_taxonomy_is_closed_under_parents if {
 	}
 }
 
-test_catalog_aliases_are_unique if {
-	aliases := [a | some _, attr in data.mpass.catalog.attributes; some a in attr.aliases]
-	count(aliases) == count({a | some a in aliases})
+# Every name an attribute has gone by means one attribute: no name (canonical, friendly
+# or other, compared without regard to case) belongs to two entries.
+test_catalog_names_are_unique if {
+	names := [n |
+		some canonical, attr in data.mpass.catalog.attributes
+		some n in {lower(x) | some x in array.concat([canonical, attr.friendly], attr.names)}
+	]
+	count(names) == count({n | some n in names})
 	every _, attr in data.mpass.catalog.attributes {
 		attr.age in {"none", "indicative", "revealing"}
+		object.get(attr, "role", "structured") in {"structured", "name"}
 	}
 }

@@ -66,7 +66,10 @@ findings contains f if {
 
 # METADATA
 # title: Age-indicative attribute released
-# description: The class field of a role (its third field) starts with a grade digit.
+# description: |
+#   The class field of a role (its third field) starts with a grade digit, in any role
+#   attribute: urn:mpass.id:role, urn:mpass.id:role_v1.1 or the ECA structuredRole. It is
+#   approved where the role attribute that carries it is.
 # custom:
 #   term: no-age-inference
 #   rule: age-indicative-attribute
@@ -75,9 +78,10 @@ findings contains f if {
 #   references: [MPASSid data model 1.4, "GDPR Art. 5(1)(c)"]
 findings contains f if {
 	input.kind == "release"
-	some role in input.attributes[catalog.role].roles
+	some name, a in input.attributes
+	some role in a.roles
 	role.class_grade
-	f := lib.finding(rego.metadata.rule(), indicative_result(catalog.role), catalog.role, "the class field of the role starts with a grade level")
+	f := lib.finding(rego.metadata.rule(), indicative_result(name), name, sprintf("the class field of %s starts with a grade level", [name]))
 }
 
 indicative_result(name) := "pass" if lib.approved(name)

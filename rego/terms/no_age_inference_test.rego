@@ -108,3 +108,31 @@ test_uses_are_not_judged if {
 	fs := no_age_inference.findings with input as {"kind": "use", "attributes": {"urn:oid:1.2.246.21": {}}}
 	count(fs) == 0
 }
+
+# Every role attribute tells the class grade: urn:mpass.id:role_v1.1 and the ECA
+# structuredRole as urn:mpass.id:role does; approved where the role attribute is.
+test_class_grade_of_legacy_roles if {
+	every name in ["urn:mpass.id:role_v1.1", "urn:educloudalliance.org:structuredRole"] {
+		some f in findings({name: {"values": true, "roles": [{"class_grade": true, "name": "Oppilas"}]}}, "2026-10-05T07:58:12Z")
+		f.rule == "age-indicative-attribute"
+		f.attribute == name
+		f.result == "fail"
+	}
+}
+
+test_class_grade_of_an_approved_role_is_a_disclosure if {
+	reg := json.patch(fixtures.registry, [{"op": "add", "path": ["service_providers", fixtures.shop, "attributes", "-"], "value": "urn:mpass.id:role_v1.1"}])
+	fs := no_age_inference.findings with input as fixtures.release(fixtures.shop, "2026-10-05T07:58:12Z", {"urn:mpass.id:role_v1.1": {"values": true, "roles": [{"class_grade": true}]}})
+		with data.registry as reg
+	some f in fs
+	f.rule == "age-indicative-attribute"
+	f.result == "pass"
+}
+
+# The legacy crypt id's keyed hash, OIDC sub and the learner number are identifiers,
+# not age-revealing (TERMS.md).
+test_identifiers_are_not_age_revealing if {
+	every name in ["urn:mpass.id:legacyCryptIde", "sub", "urn:oid:1.3.6.1.4.1.16161.1.1.27", "urn:educloudalliance.org:authnID"] {
+		count(findings({name: {"values": true}}, "2026-10-05T07:58:12Z")) == 0
+	}
+}

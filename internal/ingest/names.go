@@ -1,0 +1,38 @@
+package ingest
+
+import (
+	"context"
+
+	"github.com/opetushallitus/mpass-audit/internal/facts"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// WithNames returns x reading with the name map of the newest registry version (if any
+// is loaded) and with extra (`ingest --names FILE.yaml`), so that another deployment's
+// attribute ids mean the same attribute in records as in the registry (RECORDS.md
+// "Every name an attribute has gone by"). A name mapped to two attributes is an error.
+func WithNames(ctx context.Context, registries mpass.RegistryService, x *facts.Extractor, extra map[string]string) (*facts.Extractor, error) {
+	names := map[string]string{}
+	reg, err := registries.LatestRegistry(ctx)
+	switch {
+	case mpass.ErrorCode(err) == mpass.ENOTFOUND:
+	case err != nil:
+		return nil, err
+	default:
+		for k, v := range reg.Names {
+			names[k] = v
+		}
+	}
+	cat := x.Catalog()
+	for k, v := range extra {
+		if was, ok := names[k]; ok && was != cat.Canonical(v) {
+			return nil, mpass.Errorf(mpass.EINVALID, "name %s: the registry maps it to %s, the name map to %s", k, was, cat.Canonical(v))
+		}
+		names[k] = v
+	}
+	nx, err := x.WithNames(names)
+	if err != nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "name map: %v", err)
+	}
+	return nx, nil
+}
