@@ -89,8 +89,15 @@ func (c *Catalog) Canonical(name string) string {
 
 // Known reports whether the catalog has name under any of its names.
 func (c *Catalog) Known(name string) bool {
-	_, ok := c.attrs[c.Canonical(name)]
-	return ok
+	_, known := c.Resolve(name)
+	return known
+}
+
+// Resolve is Canonical, and whether the catalog knows the name.
+func (c *Catalog) Resolve(name string) (canonical string, known bool) {
+	canonical = c.Canonical(name)
+	_, known = c.attrs[canonical]
+	return canonical, known
 }
 
 // Attribute returns the catalog entry of a canonical name.

@@ -38,6 +38,11 @@ func fuzzReader(f *testing.F, format string, seeds ...string) {
 			if r.ID == "" || r.SP == "" || r.Subject == "" || r.Time.IsZero() {
 				t.Fatalf("incomplete record %+v", r)
 			}
+			for name := range r.Attributes { // in no reader does value text become a name
+				if why := badAttributeName(name); why != "" {
+					t.Fatalf("stored attribute name %q %s", name, why)
+				}
+			}
 		}
 	})
 }
@@ -57,6 +62,7 @@ func FuzzJSONL(f *testing.F) {
 		`{"kind":"use","time":"2026-10-09T12:00:00Z","sp":"s","subject":"x","purpose":"marketing","attributes":["mail"]}`,
 		"{\"kind\":\"release\"\n[[[[[[[[[[\n\xff\xfe",
 		`{"kind":"release","time":"2026-10-05T07:58:12Z","sp":"s","subject":"x","attributes":{"urn:mpass.id:educationProviderInfo":"`+city+`;X"}}`,
+		`{"kind":"release","id":"k","time":"2026-10-05T07:58:12Z","sp":"s","subject":"x","controller":"`+city+`","attributes":{"131052-308T":null,"a b":["x"],"mpass_cid":["y"]}}`,
 	)
 }
 

@@ -392,31 +392,30 @@ func checkLine(source string, l line) (parsed, bool) {
 func blank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 // canonical gives attributes their catalog names, merging the values of names that
-// mean the same attribute (nil values when none of them had any); ok is false for an
-// empty name. Most lines use canonical names only and are returned as they are.
-func (n *normalizer) canonical(values map[string][]string) (map[string][]string, bool) {
+// mean the same attribute (nil values when none of them had any). A name the catalog
+// does not know is kept as it is, if it is a well-formed name (WellFormedName): in no
+// reader does value text become an attribute name. why says what is wrong, never
+// quoting the name. Most lines use canonical names only and are returned as they are.
+func (n *normalizer) canonical(values map[string][]string) (_ map[string][]string, why string) {
 	cat := n.x.Catalog()
 	same := true
 	for name, vs := range values {
-		if c := cat.Canonical(name); c != name {
-			same = false
-			break
+		c, known := cat.Resolve(name)
+		if !known && !WellFormedName(c) {
+			return nil, reasonNotAName
 		}
+		same = same && c == name
 		if vs != nil && len(vs) == 0 {
 			values[name] = nil // as the merge below makes of an empty list
 		}
 	}
 	if same {
-		_, empty := values[""]
-		return values, !empty
+		return values, ""
 	}
 	canonical := make(map[string][]string, len(values))
 	hasValues := map[string]bool{}
 	for name, vs := range values {
 		c := cat.Canonical(name)
-		if c == "" {
-			return nil, false
-		}
 		canonical[c] = append(canonical[c], vs...)
 		hasValues[c] = hasValues[c] || vs != nil
 	}
@@ -425,8 +424,12 @@ func (n *normalizer) canonical(values map[string][]string) (map[string][]string,
 			canonical[name] = nil
 		}
 	}
-	return canonical, true
+	return canonical, ""
 }
+
+// reasonNotAName rejects a record with an attribute name that is no name: it may be
+// value text, so it is neither stored nor quoted.
+const reasonNotAName = "an attribute name must be a URN, or start with a letter and hold only letters, digits, _ - . : and no identity code (the name is not stored)"
 
 func (n *normalizer) record(source string, l line, f fields) parsed {
 	r := &mpass.Record{Kind: mpass.Kind(f.kind), ID: strings.TrimSpace(f.id), Source: source + ":" + strconv.Itoa(l.n)}
@@ -454,9 +457,9 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 			return reject(source, l, "controller", err.Error())
 		}
 	}
-	canonical, ok := n.canonical(f.values)
-	if !ok {
-		return reject(source, l, "attributes", "an attribute name is empty")
+	canonical, why := n.canonical(f.values)
+	if why != "" {
+		return reject(source, l, "attributes", why)
 	}
 	r.Attributes = make(map[string]mpass.AttributeFacts, len(canonical))
 	for name, vs := range canonical {
