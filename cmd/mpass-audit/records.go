@@ -111,6 +111,9 @@ is itself an organisation OID.`,
 				return err
 			}
 			if x, err = ingest.WithNames(ctx, db, x, names); err != nil {
+				if namesFile != "" {
+					return fmt.Errorf("--names %s: %w", namesFile, err)
+				}
 				return err
 			}
 			opts.Progress = func(c sqlite.IngestCounts) {

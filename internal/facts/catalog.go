@@ -119,21 +119,35 @@ func (c *Catalog) WithNames(names map[string]string) (*Catalog, error) {
 		return c, nil
 	}
 	n := &Catalog{exact: maps.Clone(c.exact), fold: maps.Clone(c.fold), roles: c.roles, structured: c.structured, attrs: c.attrs}
+	folds := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		if err := c.CheckName(name, names[name]); err != nil {
 			return nil, err
 		}
 		target := c.Canonical(names[name])
 		n.exact[name] = target
-		n.fold[strings.ToLower(name)] = target
+		l := strings.ToLower(name)
+		if other, ok := folds[l]; ok && other != target {
+			delete(n.fold, l) // FOO and foo of two attributes: each matched exactly only
+			continue
+		}
+		folds[l] = target
+		if other, ok := n.fold[l]; !ok || other == target {
+			n.fold[l] = target
+		}
+	}
+	for l, target := range folds {
+		if n.fold[l] != target {
+			delete(n.fold, l)
+		}
 	}
 	return n, nil
 }
 
 // CheckName tells whether name may be mapped to target in a name map.
 func (c *Catalog) CheckName(name, target string) error {
-	if strings.TrimSpace(name) == "" || name != strings.TrimSpace(name) {
-		return fmt.Errorf("name %q: empty or padded with spaces", name)
+	if err := NameProblem(name); err != nil {
+		return fmt.Errorf("a mapped name: %w", err) // not quoted: it may be value text
 	}
 	t := c.Canonical(target)
 	if _, ok := c.attrs[t]; !ok {

@@ -46,6 +46,14 @@ func TestCatalogWithNames(t *testing.T) {
 	if m.Canonical("etunimi") != "urn:oid:2.5.4.42" || m.Canonical("sahkoposti") != facts.Mail || !m.Known("etunimi") {
 		t.Error("mapped names not resolved")
 	}
+	// names of two attributes that differ only in case are matched exactly only
+	m, err = c.WithNames(map[string]string{"FOO": "urn:oid:2.5.4.42", "foo": "mail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Canonical("FOO") != "urn:oid:2.5.4.42" || m.Canonical("foo") != facts.Mail || m.Canonical("Foo") != "Foo" {
+		t.Errorf("FOO, foo, Foo = %s, %s, %s", m.Canonical("FOO"), m.Canonical("foo"), m.Canonical("Foo"))
+	}
 	if c.Canonical("etunimi") != "etunimi" {
 		t.Error("WithNames changed the catalog it was called on")
 	}
@@ -55,7 +63,9 @@ func TestCatalogWithNames(t *testing.T) {
 	}{
 		{map[string]string{"x": "urn:nowhere"}, "not an attribute of the catalog"},
 		{map[string]string{"email": "urn:oid:2.5.4.42"}, "already means " + facts.Mail},
-		{map[string]string{" x": facts.Mail}, "padded"},
+		{map[string]string{" x": facts.Mail}, "must start with a letter"},
+		{map[string]string{"131052-308T": facts.Mail}, "must start with a letter"},
+		{map[string]string{"x131052-308T;y=z": facts.Mail}, "must start with a letter"},
 	} {
 		if _, err := c.WithNames(tc.names); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want %q", tc.names, err, tc.want)

@@ -8,6 +8,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"hash"
 	"slices"
 	"strings"
@@ -24,6 +26,9 @@ const (
 	ClassLevel            = "urn:mpass.id:classLevel"
 	EducationProviderInfo = "urn:mpass.id:educationProviderInfo"
 	EducationProviderID   = "urn:mpass.id:educationProviderId"
+	LearnerID             = "urn:oid:1.3.6.1.4.1.16161.1.1.27"
+	SchoolInfo            = "urn:mpass.id:schoolInfo"
+	OriginalIssuer        = "urn:mpass.id:originalIssuer"
 )
 
 // Extractor turns raw ids and values into pseudonyms and facts with one secret key.
@@ -132,7 +137,7 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 				}
 			case mpass.RoleName:
 				if n := strings.TrimSpace(v); n != "" {
-					f.Roles = append(f.Roles, mpass.Role{Name: n})
+					f.Roles = append(f.Roles, mpass.Role{Name: knownRoleName(n)})
 				}
 			}
 		}
@@ -142,10 +147,12 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 }
 
 // storedRole keeps of a role what the terms judge: whether the class starts with a
-// grade digit, the role name and code. The school and the class itself are not kept:
-// the auditor needs neither, and a class name is age-indicative data of its own.
+// grade digit, and the role name and code where they are words of the data model's
+// vocabulary (knownRoleName, a code 1–6). The school, the class itself and any other
+// text are not kept: a class name is age-indicative data of its own, and a role field
+// may hold anything an upstream system put there, a person's name or identity code too.
 func storedRole(r mpass.Role) mpass.Role {
-	return mpass.Role{ClassGrade: r.ClassGrade, Name: r.Name, Code: r.Code}
+	return mpass.Role{ClassGrade: r.ClassGrade, Name: knownRoleName(r.Name), Code: knownRoleCode(r.Code)}
 }
 
 // RoleStatus is what a release's attributes say of the subject's role.
@@ -192,4 +199,58 @@ func (c *Catalog) Controller(values map[string][]string) (string, error) {
 		}
 	}
 	return "", first
+}
+
+// ophArc starts every OPH OID.
+const ophArc = "1.2.246.562."
+
+// CheckOIDs checks the OPH OIDs a release's values carry (canonical names): learner
+// numbers (7-3-1 check digit), and the organisation OIDs of roles (provider, school and
+// office fields), education provider info and id, school info and the original issuer
+// (Luhn). A field that does not start as an OPH OID (a municipality's name in a legacy
+// role) is not one. A wrong check digit is a typo or corruption: the error names the
+// attribute and the digit it should have, and never quotes a learner number.
+func (c *Catalog) CheckOIDs(values map[string][]string) error {
+	for _, v := range values[LearnerID] {
+		v = strings.TrimSpace(v)
+		if !strings.HasPrefix(v, ophArc) {
+			continue
+		}
+		var oe *mpass.OIDError
+		if err := mpass.CheckPersonOID(v); errors.As(err, &oe) {
+			if oe.Want >= 0 {
+				return fmt.Errorf("%s: a learner number has a wrong check digit: it should end in %d", LearnerID, oe.Want)
+			}
+			return fmt.Errorf("%s: a value starts as an OPH OID but is no learner number (1.2.246.562.24. and 11 digits)", LearnerID)
+		}
+	}
+	org := func(name, oid string) error {
+		if oid = strings.TrimSpace(oid); !strings.HasPrefix(oid, ophArc) {
+			return nil
+		}
+		if err := mpass.CheckControllerOID(oid); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	for _, name := range c.structured {
+		for _, v := range values[name] {
+			for i, f := range strings.Split(v, ";") {
+				if i == 0 || i == 5 || i == 6 { // provider, school and office OIDs
+					if err := org(name, f); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	for _, name := range [...]string{EducationProviderInfo, EducationProviderID, SchoolInfo, OriginalIssuer} {
+		for _, v := range values[name] {
+			first, _, _ := strings.Cut(v, ";")
+			if err := org(name, first); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -319,3 +319,27 @@ func TestRandomUserIDsHoldNoIdentityCode(t *testing.T) {
 		}
 	}
 }
+
+// A role keeps only words of the vocabulary: any other text of its fields (a name, an
+// identity code) is not kept, though the role still counts as seen.
+func TestRolesKeepNoText(t *testing.T) {
+	x := testExtractor()
+	for name, value := range map[string]string{
+		facts.Role:                      "1.2.246.562.10.12345678903;99901;7B;Aino Virtanen 131052-308T;PLANT;;",
+		"urn:educloudalliance.org:role": "Aino Virtanen 131052-308T",
+	} {
+		f := x.Attribute(name, []string{value})
+		if len(f.Roles) != 1 {
+			t.Fatalf("%s: roles %+v", name, f.Roles)
+		}
+		if r := f.Roles[0]; r.Name != "" || r.Code != "" || r.Controller != "" || r.School != "" || r.Class != "" {
+			t.Errorf("%s: kept %+v", name, r)
+		}
+		if facts.RoleStatus(map[string]mpass.AttributeFacts{name: f}) != mpass.RoleNonLearner {
+			t.Errorf("%s: an unknown role is not a role seen", name)
+		}
+	}
+	if r := x.Attribute(facts.Role, []string{";;;Elev;1;;"}).Roles[0]; r.Name != "elev" || r.Code != "1" {
+		t.Errorf("vocabulary lost: %+v", r)
+	}
+}

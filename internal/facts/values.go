@@ -58,6 +58,36 @@ var learnerRoleNames = map[string]bool{
 	"learner": true, "inlärare": true, "elev": true, "studerande": true,
 }
 
+// roleNames are the role names of the data model's six role codes (1 learner, 2
+// teacher, 3 staff, 4 school secretary, 5 substitute teacher, 6 principal) in Finnish,
+// Swedish and English, lower-cased: the only role names the auditor keeps.
+var roleNames = map[string]bool{
+	"opettaja": true, "lärare": true, "teacher": true,
+	"henkilökunta": true, "henkilöstö": true, "personal": true, "staff": true,
+	"koulusihteeri": true, "skolsekreterare": true, "school secretary": true,
+	"sijaisopettaja": true, "vikarie": true, "vikarierande lärare": true, "substitute teacher": true,
+	"rehtori": true, "rektor": true, "principal": true,
+}
+
+// knownRoleName is a role name lower-cased where it is a word of the vocabulary
+// (a learner role name or one of roleNames), else "": the role was seen, its text is
+// not kept.
+func knownRoleName(name string) string {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if learnerRoleNames[n] || roleNames[n] {
+		return n
+	}
+	return ""
+}
+
+// knownRoleCode is a role code of the data model (1–6), else "".
+func knownRoleCode(code string) string {
+	if c := strings.TrimSpace(code); len(c) == 1 && '1' <= c[0] && c[0] <= '6' {
+		return c
+	}
+	return ""
+}
+
 // IsLearnerRole reports whether a role makes its holder a learner: role code 1 or a
 // learner role name, case-insensitive.
 func IsLearnerRole(r mpass.Role) bool {

@@ -43,7 +43,7 @@ func (p *csvParser) parse(source string, l line) parsed {
 	}
 	get := func(name int) string { return row[p.columns[name]] }
 	f := fields{kind: get(0), id: get(1), time: get(2), sp: get(3), controller: get(4), subject: get(5), purpose: get(6)}
-	values, why := csvAttributes(get(7), f.kind == "use")
+	values, why := csvAttributes(get(7), f.kind == "use", p.x.Catalog().Known)
 	if why != "" {
 		return reject(source, l, "attributes", why)
 	}
@@ -71,8 +71,8 @@ func (p *csvParser) parse(source string, l line) parsed {
 //     that value, so no piece of a value is ever read as a name.
 //   - A use lists names only: name;name, or name= (no value after the '='). A use with
 //     a value is rejected: "mail=x;y" could be the name y or a piece of the value.
-//   - A well-formed name (see WellFormedName) starts with an ASCII letter and holds only
-//     ASCII letters, digits, '_', '-', '.' and ':', at most maxNameLen of them; after
+//   - A well-formed name (see facts.NameProblem) starts with an ASCII letter and holds only
+//     ASCII letters, digits, '_', '-', '.' and ':', at most facts.MaxNameLen of them; after
 //     "urn:oid:" come only digits and dots (a dotted OID); and it holds no personal
 //     identity code (facts.ContainsIdentityCode). Every SAML name (a URN, an urn:oid:),
 //     FriendlyName, resolver id and OIDC claim is one; an identity code, a date, a
@@ -82,11 +82,13 @@ func (p *csvParser) parse(source string, l line) parsed {
 //     segment (a doubled or trailing ';') is skipped, and anything that is not a
 //     well-formed name rejects the line; so does an empty name before '=' ("=value").
 //   - After a value has begun, a ';' followed by a name with spaces around it and then
-//     '=' ("x=1; mail=y") could start an attribute or continue the value: rejected.
+//     '=' ("x=1; mail=y") could start an attribute or continue the value: rejected. So
+//     is a ';' followed by a well-formed name the attribute catalog (and name map) does
+//     not know, then '=': "x=abc;ZGVhZGJlZWY=" could be base64 text of the value.
 //
 // Rejection reasons say how to write the field and never quote it: the text may be a
 // value. Values are substrings of text unless they held an escape.
-func csvAttributes(text string, use bool) (map[string][]string, string) {
+func csvAttributes(text string, use bool, known func(name string) bool) (map[string][]string, string) {
 	if isBlankField(text) {
 		return nil, ""
 	}
@@ -154,6 +156,9 @@ func csvAttributes(text string, use bool) (map[string][]string, string) {
 			k := j + 1
 			e, digits := scanName(text, k)
 			if e > k && e < len(text) && text[e] == '=' && nameProblem(text[k:e], digits) == "" {
+				if !known(text[k:e]) {
+					return nil, reasonUnknownAfterValue
+				}
 				end, next = j, k
 				break
 			}
@@ -192,27 +197,14 @@ const (
 	reasonEscape    = "a backslash in a value must come before ; = or \\ (write \\; \\= \\\\ for a literal ; = \\)"
 	reasonTrailing  = "a value ends in a lone backslash (write \\\\ for a literal \\)"
 	reasonUseValue  = "a use names attributes only (write name;name, without values)"
+	// base64 "…;ZGVhZGJlZWY=" is a value's piece or an attribute: only a name the catalog
+	// (or the name map) knows starts an attribute after a value
+	reasonUnknownAfterValue = "after a value, ';' and a name the attribute catalog does not know, then '=': it could be part of the value (write \\; and \\= inside a value, or map the name with names:)"
 )
-
-// maxNameLen is the longest attribute name the CSV grammar takes; the longest in the
-// catalog is some 40 characters.
-const maxNameLen = 256
-
-// nameBytes are the bytes a CSV attribute name may hold: ASCII letters, digits, _ - . :
-var nameBytes = func() (t [256]bool) {
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	t['_'], t['-'], t['.'], t[':'] = true, true, true, true
-	return t
-}()
 
 // scanName returns the end of the run of name bytes from i and how many digits it holds.
 func scanName(text string, i int) (end, digits int) {
-	for end = i; end < len(text) && nameBytes[text[end]]; end++ {
+	for end = i; end < len(text) && facts.IsNameByte(text[end]); end++ {
 		if c := text[end]; '0' <= c && c <= '9' {
 			digits++
 		}
@@ -220,51 +212,26 @@ func scanName(text string, i int) (end, digits int) {
 	return end, digits
 }
 
-// WellFormedName reports whether name is a well-formed attribute name of the CSV grammar:
-// it starts with an ASCII letter and holds only ASCII letters, digits, '_', '-', '.' and
-// ':' (at most maxNameLen of them); after a "urn:oid:" prefix (in any case) come only a
-// dotted OID's digits and dots; and it holds no personal identity code
-// (facts.ContainsIdentityCode). Every SAML name, FriendlyName, resolver id and OIDC claim
-// of MPASSid is one; an identity code, a date, a number, an e-mail address is not.
-func WellFormedName(name string) bool {
-	e, digits := scanName(name, 0)
-	return e == len(name) && nameProblem(name, digits) == ""
-}
-
-// nameProblem is why a run of name bytes holding digits digits is no attribute name, or
-// "" when it is one.
+// nameProblem is why a run of name bytes holding digits digits is no attribute name
+// (facts.NameProblem, with how to write the field), or "" when it is one.
 func nameProblem(name string, digits int) string {
-	switch {
-	case name == "":
+	if digits < 9 && name != "" && len(name) <= facts.MaxNameLen && ('a' <= name[0] && name[0] <= 'z' || 'A' <= name[0] && name[0] <= 'Z') &&
+		!(len(name) >= 8 && strings.EqualFold(name[:8], "urn:oid:")) {
+		return "" // the common case, without a second pass over the name
+	}
+	switch facts.NameProblem(name) {
+	case nil:
+		return ""
+	case facts.ErrNameEmpty:
 		return reasonEmptyName
-	case len(name) > maxNameLen:
+	case facts.ErrNameLong:
 		return reasonLongName
-	case !('a' <= name[0] && name[0] <= 'z' || 'A' <= name[0] && name[0] <= 'Z'):
-		return reasonName
-	}
-	if len(name) >= 8 && strings.EqualFold(name[:8], "urn:oid:") && !dottedOID(name[8:]) {
+	case facts.ErrNameOID:
 		return reasonOIDName
-	}
-	if digits >= 9 && facts.ContainsIdentityCode(name) { // a code has nine digits
+	case facts.ErrNameCode:
 		return reasonCodeName
 	}
-	return ""
-}
-
-// dottedOID reports whether s is digits in dot-separated arcs, none of them empty.
-func dottedOID(s string) bool {
-	arc := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case '0' <= c && c <= '9':
-			arc++
-		case c == '.' && arc > 0:
-			arc = 0
-		default:
-			return false
-		}
-	}
-	return arc > 0
+	return reasonName
 }
 
 // spacedName reports whether text at i is spaces, a well-formed name, spaces, then '=',

@@ -97,6 +97,10 @@ func TestCSVAttributesGrammar(t *testing.T) {
 		{name: "a code in a value", attributes: "urn:mpass.id:nickname=" + code + ";urn:mpass.id:uid=x",
 			want:  map[string][]string{"urn:mpass.id:nickname": {code}, "urn:mpass.id:uid": {"x"}},
 			codes: []string{"urn:mpass.id:nickname"}},
+		{name: "base64 padding after ;: an unknown name after a value is ambiguous", attributes: "urn:mpass.id:legacyCryptIde=abc;ZGVhZGJlZWY=",
+			reason: "a name the attribute catalog does not know"},
+		{name: "an unknown name first is a name", attributes: "customAttribute=1;urn:mpass.id:uid=x",
+			want: map[string][]string{"customAttribute": {"1"}, "urn:mpass.id:uid": {"x"}}},
 		{name: "empty values", attributes: "urn:mpass.id:nickname=;urn:mpass.id:uid=",
 			want: map[string][]string{"urn:mpass.id:nickname": {""}, "urn:mpass.id:uid": {""}}},
 		{name: "= inside a value", attributes: "urn:mpass.id:nickname=a=b;urn:mpass.id:uid=QUJD==",
@@ -226,7 +230,7 @@ func TestWellFormedName(t *testing.T) {
 		"a;b": false, "a=b": false, `a\b`: false, "ä": false, "mail@x": false, "a\t": false,
 		"a" + strings.Repeat("b", 255): true, "a" + strings.Repeat("b", 256): false,
 	} {
-		if got := ingest.WellFormedName(name); got != want {
+		if got := facts.WellFormedName(name); got != want {
 			t.Errorf("WellFormedName(%q) = %v, want %v", name, got, want)
 		}
 		if got := badAttributeName(name) == ""; want && !got {

@@ -393,7 +393,7 @@ func blank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 // canonical gives attributes their catalog names, merging the values of names that
 // mean the same attribute (nil values when none of them had any). A name the catalog
-// does not know is kept as it is, if it is a well-formed name (WellFormedName): in no
+// does not know is kept as it is, if it is a well-formed name (facts.WellFormedName): in no
 // reader does value text become an attribute name. why says what is wrong, never
 // quoting the name. Most lines use canonical names only and are returned as they are.
 func (n *normalizer) canonical(values map[string][]string) (_ map[string][]string, why string) {
@@ -401,7 +401,7 @@ func (n *normalizer) canonical(values map[string][]string) (_ map[string][]strin
 	same := true
 	for name, vs := range values {
 		c, known := cat.Resolve(name)
-		if !known && !WellFormedName(c) {
+		if !known && !facts.WellFormedName(c) {
 			return nil, reasonNotAName
 		}
 		same = same && c == name
@@ -438,16 +438,22 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 	case "":
 		return reject(source, l, "kind", "required (release or use)")
 	default:
-		return reject(source, l, "kind", fmt.Sprintf("unknown kind %q (release or use)", truncate(f.kind)))
+		return reject(source, l, "kind", "unknown kind (release or use)")
 	}
 	for _, req := range []struct{ name, value string }{{"time", f.time}, {"sp", f.sp}, {"subject", f.subject}} {
 		if strings.TrimSpace(req.value) == "" {
 			return reject(source, l, req.name, "required and non-empty")
 		}
 	}
-	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(f.time))
+	for _, x := range [...]struct{ name, value string }{{"id", f.id}, {"sp", f.sp}, {"purpose", f.purpose}} {
+		if facts.ContainsIdentityCode(x.value) { // an identifier of the record, never a pupil's
+			return reject(source, l, x.name, "holds a personal identity code (the record is not stored)")
+		}
+	}
+	// RFC 3339 allows a lower-case t and z; Go's parser takes the upper-case ones only
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(strings.TrimSpace(f.time)))
 	if err != nil {
-		return reject(source, l, "time", fmt.Sprintf("%q is not an RFC 3339 time", truncate(f.time)))
+		return reject(source, l, "time", "not an RFC 3339 time (e.g. 2026-10-05T07:58:12Z)")
 	}
 	r.Time = t.UTC()
 	r.SP = strings.TrimSpace(f.sp)
@@ -467,6 +473,9 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 	}
 	switch r.Kind {
 	case mpass.KindRelease:
+		if err := n.x.Catalog().CheckOIDs(canonical); err != nil {
+			return reject(source, l, "attributes", err.Error())
+		}
 		if r.Controller == "" {
 			var err error
 			if r.Controller, err = n.x.Catalog().Controller(canonical); err != nil {
@@ -491,8 +500,9 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 	return parsed{record: r}
 }
 
-// truncate keeps a quoted bad value short in a message. Messages never quote attribute
-// values, only fields the auditor may keep (kind, time, controller, purpose).
+// truncate keeps a quoted bad value short in a message. Rejections of records quote no
+// field of the line (any field may hold a value, an identity code say): this is for
+// the command line's own options.
 func truncate(s string) string {
 	const max = 64
 	if len(s) <= max {

@@ -407,3 +407,40 @@ func BenchmarkJSONL(b *testing.B) {
 	}
 	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// A byte order mark before the first line is no content, in every format.
+func TestByteOrderMark(t *testing.T) {
+	line := `{"kind":"release","id":"b1","time":"2026-10-05T07:58:12Z","sp":"` + shop + `","controller":"` + city + `","subject":"s","attributes":{"mail":null}}`
+	if got := run(t, ingest.Options{Format: ingest.FormatJSONL}, "\ufeff"+line+"\n"); len(got.records) != 1 {
+		t.Errorf("JSON Lines after a BOM: %v", got.rejections)
+	}
+}
+
+// OPH OIDs inside values and identity codes in a record's own fields reject the record,
+// with the digit it should have and without quoting the field.
+func TestRecordChecks(t *testing.T) {
+	rel := func(id, attrs string) string {
+		return `{"kind":"release","id":"` + id + `","time":"2026-10-05T07:58:12Z","sp":"` + shop + `","controller":"` + city + `","subject":"s","attributes":{` + attrs + `}}`
+	}
+	for _, tc := range []struct{ name, line, field, reason string }{
+		{"learner number", rel("r1", `"learnerId":["1.2.246.562.24.43210987654"]`), "attributes", "a learner number has a wrong check digit: it should end in 3"},
+		{"learner number of another arc", rel("r1", `"learnerId":["1.2.246.562.10.12345678903"]`), "attributes", "no learner number"},
+		{"school OID of a role", rel("r1", `"mpassRole":["`+city+`;99901;7B;Oppilas;1;1.2.246.562.10.23456789018;"]`), "attributes", "should end in 7"},
+		{"education provider", rel("r1", `"mpassEducationProviderInfo":["1.2.246.562.10.12345678904;K"]`), "attributes", "should end in 3"},
+		{"identity code in the id", rel("131052-308T", `"mail":null`), "id", "holds a personal identity code"},
+		{"lower-case t and z", strings.Replace(strings.Replace(rel("r1", `"mail":null`), "T07", "t07", 1), "12Z", "12z", 1), "", ""},
+	} {
+		got := run(t, ingest.Options{Format: ingest.FormatJSONL}, tc.line)
+		if tc.field == "" {
+			if len(got.records) != 1 {
+				t.Errorf("%s: %v", tc.name, got.rejections)
+			}
+			continue
+		}
+		if len(got.rejections) != 1 || got.rejections[0].Field != tc.field || !strings.Contains(got.rejections[0].Reason, tc.reason) {
+			t.Errorf("%s: %+v, want %s: %s", tc.name, got.rejections, tc.field, tc.reason)
+		} else if strings.Contains(got.rejections[0].Reason, "43210987654") || strings.Contains(got.rejections[0].Reason, "131052-308T") {
+			t.Errorf("%s: the reason quotes the value: %s", tc.name, got.rejections[0].Reason)
+		}
+	}
+}

@@ -48,6 +48,9 @@ func (l *lineReader) next() (line []byte, number int, tooLong bool, err error) {
 		}
 		l.n++
 		line = bytes.TrimRight(l.buf, "\r\n")
+		if l.n == 1 { // a byte order mark starts many exported files; it is no content
+			line = bytes.TrimPrefix(line, []byte("\ufeff"))
+		}
 		return line, l.n, l.tooLong, nil
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
@@ -178,12 +179,12 @@ func (p *shibbolethParser) parse(source string, l line) parsed {
 	}
 	// Only successful responses released attributes. An empty status is success: IdPs
 	// leave it empty for a response without a SAML status (OIDC) and IdP 3 logs none.
-	if status := shibbolethField(f, p.status); status != "" && !strings.HasSuffix(status, ":Success") && status != "Success" {
+	if status := shibbolethField(f, p.status); status != "" && !hasSuffixFold(status, ":success") && !strings.EqualFold(status, "success") {
 		return parsed{skipped: true}
 	}
 	// A success that released nothing (a logout, an artifact resolution, a back-channel
 	// query) is no release: stored, it would count as one to every term.
-	if strings.HasSuffix(shibbolethField(f, p.profile), "/logout") {
+	if hasSuffixFold(shibbolethField(f, p.profile), "/logout") { // …/saml2/logout, …/SAML2/Logout
 		return parsed{skipped: true}
 	}
 	var names []string
@@ -198,14 +199,13 @@ func (p *shibbolethParser) parse(source string, l line) parsed {
 	for _, name := range names {
 		// a misaligned format could put a principal or a name id here: never take value
 		// text for an attribute name (nor quote it)
-		if !WellFormedName(name) {
+		if !facts.WellFormedName(name) {
 			return reject(source, l, "%attr", "an attribute id is not a name (RECORDS.md \"CSV\" says what a name is); is --log-format the log's format?")
 		}
 	}
 	ts, err := shibbolethTime(shibbolethField(f, p.time))
 	if err != nil {
-		return reject(source, l, "%T", shibbolethTimeQuote(shibbolethField(f, p.time))+
-			"is not a time (RFC 3339, an offset such as +0300, or yyyyMMdd'T'HHmmss'Z')")
+		return reject(source, l, "%T", "not a time (RFC 3339, an offset such as +0300, or yyyyMMdd'T'HHmmss'Z')")
 	}
 	subject := shibbolethField(f, p.subject)
 	if subject == "" { // before the controller, which an empty principal cannot give
@@ -279,6 +279,7 @@ var shibbolethLayouts = []string{
 
 // shibbolethTime gives a %T value as an RFC 3339 time in UTC.
 func shibbolethTime(s string) (string, error) {
+	s = strings.ToUpper(s) // RFC 3339 allows a lower-case t and z; the layouts have upper
 	var err error
 	for _, layout := range shibbolethLayouts {
 		var t time.Time
@@ -287,15 +288,6 @@ func shibbolethTime(s string) (string, error) {
 		}
 	}
 	return "", err
-}
-
-// shibbolethTimeQuote quotes a bad %T value that looks like a time gone wrong; anything
-// else (a misaligned format's principal, say) is not repeated.
-func shibbolethTimeQuote(s string) string {
-	if s == "" || len(s) > 40 || strings.Trim(s, "0123456789-:.,+TZ ") != "" {
-		return ""
-	}
-	return fmt.Sprintf("%q ", s)
 }
 
 // rotatedLog reports whether name is a log rotated by a suffix after ".log": a date or
@@ -312,4 +304,9 @@ func rotatedLog(name string) bool {
 		}
 	}
 	return rest != ""
+}
+
+// hasSuffixFold is strings.HasSuffix without regard to ASCII case.
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }

@@ -28,15 +28,13 @@ type OIDError struct {
 	Want   int
 }
 
+// Error quotes the OID only where it is digits and dots: what stood in an OID's place
+// may be anything, a person's identity code too, and errors reach logs and rejections.
 func (e *OIDError) Error() string {
-	return fmt.Sprintf("%q %s", truncateOID(e.OID), e.Reason)
-}
-
-func truncateOID(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
+	if len(e.OID) > 64 || e.OID == "" || strings.Trim(e.OID, "0123456789.") != "" {
+		return "the value " + e.Reason
 	}
-	return s
+	return fmt.Sprintf("%q %s", e.OID, e.Reason)
 }
 
 // CheckControllerOID returns nil when s is an OPH organisation OID usable as a
@@ -44,7 +42,7 @@ func truncateOID(s string) string {
 // (legacy, no check digit), or the test arc 1.2.246.562.99. with 11–12 digits. Otherwise
 // an *OIDError that gives the digit the OID should end in where only that is wrong.
 func CheckControllerOID(s string) error {
-	return checkOID(s, OrganisationArc, TestOrganisationArc, "an OPH organisation OID (1.2.246.562.10. and 11 digits)", luhn)
+	return checkOID(s, OrganisationArc, TestOrganisationArc, "an OPH organisation OID (1.2.246.562.10. and 11 digits, or 12 for a legacy one)", luhn)
 }
 
 // CheckPersonOID returns nil when s is an OPH person OID (a learner number,
