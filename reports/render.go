@@ -68,7 +68,7 @@ func (r *renderer) render(w io.Writer) error {
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
 	pdf.SetLang(r.t.Get("lang"))
-	pdf.SetTitle(r.t.Get("title")+" — "+r.d.Controller.Name+" — "+r.period(), true)
+	pdf.SetTitle(r.t.Get("title")+" — "+r.controllerName()+" — "+r.period(), true)
 	pdf.SetAuthor("mpass-audit", true)
 	pdf.SetCreator("mpass-audit", true)
 	pdf.SetProducer("mpass-audit", true)
@@ -124,7 +124,7 @@ func (r *renderer) header() {
 	r.font("", 8)
 	r.color(colMuted)
 	r.pdf.SetXY(margin, 10)
-	r.pdf.CellFormat(bodyW/2, 4, r.t.Get("title")+" · "+r.d.Controller.Name, "", 0, "L", false, 0, "")
+	r.pdf.CellFormat(bodyW/2, 4, r.t.Get("title")+" · "+r.controllerName(), "", 0, "L", false, 0, "")
 	r.pdf.CellFormat(bodyW/2, 4, r.period(), "", 1, "R", false, 0, "")
 	r.draw(colRule)
 	r.pdf.Line(margin, 15, pageW-margin, 15)
@@ -195,12 +195,12 @@ func (r *renderer) cover() {
 	pdf.Ln(14)
 	r.color(colText)
 	r.font("B", 18)
-	pdf.MultiCell(bodyW, 9, r.d.Controller.Name, "", "L", false)
+	pdf.MultiCell(bodyW, 9, r.controllerName(), "", "L", false)
 	r.font("", 12)
 	pdf.MultiCell(bodyW, 6, r.period(), "", "L", false)
 	pdf.Ln(16)
 	rows := [][2]string{
-		{r.t.Get("controller"), r.d.Controller.Name},
+		{r.t.Get("controller"), r.controllerName()},
 		{r.t.Get("oid"), r.d.Controller.OID},
 		{r.t.Get("period"), r.d.From + " – " + r.d.To},
 		{r.t.Get("run"), fmt.Sprintf("%d", r.d.Run.ID)},
@@ -249,10 +249,19 @@ func (r *renderer) verdict(s TermSummary) (string, [3]int) {
 	return strings.Join(parts, ", "), c
 }
 
+// controllerName is the controller's name in the report's language where the
+// organisation service gave one, else its registry name.
+func (r *renderer) controllerName() string {
+	return mpass.LocalName(r.d.Controller.Names, r.t.Get("lang"), r.d.Controller.Name)
+}
+
 func (r *renderer) summary() {
 	pdf := r.pdf
 	r.heading(r.t.Get("summary"), 1)
 	r.para(r.t.Get("summary_intro"))
+	if !r.d.Controller.PermissionData { // TERMS.md service-not-allowed: say it was not judged
+		r.para(r.t.Get("allowed_services_unchecked"))
+	}
 	cols := []column{{r.t.Get("term"), 74, "L"}, {r.t.Get("verdict"), 54, "L"}, {r.t.Get("change"), bodyW - 128, "L"}}
 	var rows []row
 	for _, s := range r.d.Terms {

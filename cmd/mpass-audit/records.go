@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,6 +60,177 @@ func (m *Main) registryCommand() *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(m.registryImportCommand(), m.registryShowCommand())
+	return cmd
+}
+
+// registryImportCommand builds a registry version from MPASSid's own systems
+// (RECORDS.md "The registry from MPASSid's own systems"): the management service's
+// exports, the organisation service's hierarchy and a local YAML overlay.
+func (m *Main) registryImportCommand() *cobra.Command {
+	var files struct{ services, identityProviders, sets, organisations, overlay string }
+	cmd := &cobra.Command{
+		Use:   "import --services F --identity-providers F [--sets F] [--organisations F] [--overlay F.yaml]",
+		Short: "Build a registry version from the MPASSid management service's exports and the organisation service",
+		Long: `Builds one registry version: controllers from the identity providers (names and
+schools from the organisation service's hierarchy), SPs from the services (approved for
+the data model's attributes), and the services each controller allows with the time of
+each change, kept across imports. The YAML overlay adds what no OPH system holds:
+commercial, an SP's narrower attributes and purposes, agreements, consents, exceptions
+and name maps. Prints what it imported; warnings go to stderr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			// open every file first: an unreadable one is a usage error before anything is read
+			var src registry.Sources
+			for _, f := range []struct {
+				path string
+				in   *registry.Input
+			}{
+				{files.services, &src.Services}, {files.identityProviders, &src.IdentityProviders},
+				{files.sets, &src.Sets}, {files.organisations, &src.Organisations}, {files.overlay, &src.Overlay},
+			} {
+				if f.path == "" {
+					continue
+				}
+				file, err := os.Open(f.path)
+				if err != nil {
+					return err
+				}
+				defer file.Close()
+				*f.in = registry.Input{Name: f.path, R: bufio.NewReaderSize(file, 64<<10)}
+			}
+			x, err := m.openExtractor(ctx)
+			if err != nil {
+				return err
+			}
+			engine, err := m.openEngine(ctx)
+			if err != nil {
+				return err
+			}
+			purposes, rules, err := engine.Vocabulary(ctx)
+			if err != nil {
+				return err
+			}
+			dataModel, err := engine.DataModel(ctx)
+			if err != nil {
+				return err
+			}
+			db, err := m.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			prev, err := db.LatestRegistry(ctx)
+			if mpass.ErrorCode(err) == mpass.ENOTFOUND {
+				prev = nil
+			} else if err != nil {
+				return fmt.Errorf("the registry in use: %w", err)
+			}
+			im := &registry.Importer{Extractor: x, Vocabulary: registry.Vocabulary{Purposes: purposes, Rules: rules}, DataModel: dataModel}
+			reg, warnings, err := im.Import(ctx, src, prev, db.Now().UTC())
+			for _, w := range warnings {
+				fmt.Fprintln(m.Stderr, "warning: "+w)
+			}
+			if err != nil {
+				return err
+			}
+			if err := db.CreateRegistry(ctx, reg); err != nil {
+				return fmt.Errorf("store the registry: %w", err)
+			}
+			printImport(m.Stdout, reg)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&files.services, "services", "", `FILE: the management service's services export {"services":[…]}`)
+	f.StringVar(&files.identityProviders, "identity-providers", "", `FILE: its identity-provider export {"identityProviders":[…]}, with permissions`)
+	f.StringVar(&files.sets, "sets", "", `FILE: its service sets {"integrationGroups":[…]}`)
+	f.StringVar(&files.organisations, "organisations", "", `FILE: the organisation service's hierarchy {"organisaatiot":[…]} (api/hierarkia/hae)`)
+	f.StringVar(&files.overlay, "overlay", "", "FILE.yaml: a registry YAML of what no OPH system holds (commercial, DPAs, agreements, consents, exceptions, names)")
+	cmd.MarkFlagRequired("services")
+	cmd.MarkFlagRequired("identity-providers")
+	return cmd
+}
+
+// printImport says what an import stored: one line of counts, then the controllers
+// the service-not-allowed rule cannot judge, one a line.
+func printImport(w io.Writer, reg *mpass.Registry) {
+	schools, open := 0, 0
+	var blind []mpass.Controller
+	for _, c := range reg.Controllers {
+		schools += len(c.Schools)
+		if !c.PermissionData {
+			blind = append(blind, c)
+		}
+	}
+	for _, p := range reg.Permissions {
+		if p.To == nil {
+			open++
+		}
+	}
+	fmt.Fprintf(w, "registry version %d: %d controllers, %d schools, %d service providers, %d sets, %d identity providers, %d permissions (%d open, %d closed), %d agreements, %d consents, %d exceptions\n",
+		reg.Version, len(reg.Controllers), schools, len(reg.ServiceProviders), len(registrySets(reg)), len(reg.IdentityProviders),
+		len(reg.Permissions), open, len(reg.Permissions)-open, len(reg.Agreements), len(reg.Consents), len(reg.Exceptions))
+	fmt.Fprintf(w, "controllers without permission data: %d", len(blind))
+	if len(blind) > 0 {
+		fmt.Fprint(w, " (service-not-allowed cannot be checked for them)")
+	}
+	fmt.Fprintln(w)
+	for _, c := range blind {
+		fmt.Fprintf(w, "  %s  %s\n", c.OID, c.Name)
+	}
+}
+
+// registrySets are the ids of the service sets a registry knows: those its SPs belong
+// to and those its permissions were given through, sorted.
+func registrySets(reg *mpass.Registry) []string {
+	var sets []string
+	for _, sp := range reg.ServiceProviders {
+		sets = append(sets, sp.Sets...)
+	}
+	for _, p := range reg.Permissions {
+		if p.Set != "" {
+			sets = append(sets, p.Set)
+		}
+	}
+	slices.Sort(sets)
+	return slices.Compact(sets)
+}
+
+// registryShowCommand prints the registry version in use.
+func (m *Main) registryShowCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "show [--format table|json]",
+		Short: "Print the registry version in use: controllers, schools, SPs, allowed services, agreements, consents, exceptions, sources",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "table" && format != "json" {
+				return mpass.Errorf(mpass.EINVALID, "--format %q: want table or json", format)
+			}
+			// only reads: a mistyped --db must not leave an empty database behind
+			if _, err := os.Stat(m.DBPath); errors.Is(err, fs.ErrNotExist) {
+				return mpass.Errorf(mpass.EINVALID, "database %s does not exist: load or import a registry first", m.DBPath)
+			} else if err != nil {
+				return err
+			}
+			db, err := m.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			reg, err := db.LatestRegistry(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(m.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(reg)
+			}
+			return writeRegistryTable(m.Stdout, reg)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
 }
 

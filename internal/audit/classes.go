@@ -57,21 +57,60 @@ func (c *dayClasses) class(day int64) int {
 }
 
 // controllerClasses numbers, per controller and SP, the registry entries that name the
-// controller there: agreements and exceptions. Controllers with the same entries get
-// the same decisions (see main.rego's decision_time).
+// controller there: agreements, exceptions and whether its allowed services were loaded.
+// Controllers with the same entries get the same decisions (see main.rego's
+// decision_time); the permissions' instants are not in the class but in each record's
+// key, as whether a permission covers the record (controllerClass.allows).
 type controllerClasses struct {
 	mu      sync.RWMutex
 	reg     *mpass.Registry
 	db      *sqlite.DB
-	classes map[[2]int64]int
+	classes map[[2]int64]controllerClass
 	ids     map[string]int // entries' digest → class; class 0 is "no entries"
+	// permissions by controller OID and SP id; withData: controllers with permission data
+	permissions map[[2]string][]window
+	withData    map[string]bool
+}
+
+// controllerClass is a controller's class at one SP and its permissions there.
+type controllerClass struct {
+	class   int
+	windows []window
+}
+
+// window is one permission's time in UTC nanoseconds: from ≤ t < to (to 0: open).
+type window struct{ from, to int64 }
+
+// allows reports whether a permission covers the instant t, as lib.allowed_service does.
+func (c controllerClass) allows(t int64) bool {
+	for _, w := range c.windows {
+		if w.from <= t && (w.to == 0 || t < w.to) {
+			return true
+		}
+	}
+	return false
 }
 
 func newControllerClasses(reg *mpass.Registry, db *sqlite.DB) *controllerClasses {
-	return &controllerClasses{reg: reg, db: db, classes: map[[2]int64]int{}, ids: map[string]int{"": 0}}
+	c := &controllerClasses{reg: reg, db: db, classes: map[[2]int64]controllerClass{}, ids: map[string]int{"": 0},
+		permissions: map[[2]string][]window{}, withData: map[string]bool{}}
+	for _, ctl := range reg.Controllers {
+		if ctl.PermissionData {
+			c.withData[ctl.OID] = true
+		}
+	}
+	for _, p := range reg.Permissions {
+		w := window{from: p.From.UnixNano()}
+		if p.To != nil {
+			w.to = p.To.UnixNano()
+		}
+		k := [2]string{p.Controller, p.SP}
+		c.permissions[k] = append(c.permissions[k], w)
+	}
+	return c
 }
 
-func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (int, error) {
+func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (controllerClass, error) {
 	k := [2]int64{controller, sp}
 	c.mu.RLock()
 	class, ok := c.classes[k]
@@ -83,11 +122,11 @@ func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (in
 	var err error
 	if controller != 0 {
 		if ctl, err = c.db.Name(ctx, controller); err != nil {
-			return 0, err
+			return controllerClass{}, err
 		}
 	}
 	if spName, err = c.db.Name(ctx, sp); err != nil {
-		return 0, err
+		return controllerClass{}, err
 	}
 	var entries []any
 	for _, a := range c.reg.Agreements {
@@ -100,6 +139,9 @@ func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (in
 			entries = append(entries, e)
 		}
 	}
+	if c.withData[ctl] {
+		entries = append(entries, "permission data")
+	}
 	digest := ""
 	if len(entries) > 0 {
 		b, _ := json.Marshal(entries)
@@ -108,11 +150,12 @@ func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (in
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	class, ok = c.ids[digest]
+	id, ok := c.ids[digest]
 	if !ok {
-		class = len(c.ids)
-		c.ids[digest] = class
+		id = len(c.ids)
+		c.ids[digest] = id
 	}
+	class = controllerClass{class: id, windows: c.permissions[[2]string{ctl, spName}]}
 	c.classes[k] = class
 	return class, nil
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/audit"
 	"github.com/opetushallitus/mpass-audit/internal/gen"
@@ -26,7 +28,30 @@ func TestReusedDecisionsEqualPerRecordEvaluation(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := testenv.MustOpenDB(t)
-	testenv.MustLoadRegistry(t, db, registry.String())
+	reg := testenv.MustLoadRegistry(t, db, registry.String())
+	// allowed services: every other controller has permission data, each of its SPs
+	// allowed from an instant inside the month, some until a later one, some never
+	for i, c := range reg.Controllers {
+		if i%2 == 1 {
+			continue
+		}
+		reg.Controllers[i].PermissionData = true
+		for j, sp := range reg.ServiceProviders {
+			if (i+j)%3 == 0 {
+				continue // never allowed
+			}
+			from := time.Date(2026, 10, 1+(i*7+j)%28, (i+j)%24, (i*j)%60, 17, 0, time.UTC)
+			p := mpass.Permission{Controller: c.OID, SP: sp.ID, From: from}
+			if (i+j)%5 == 0 {
+				to := from.Add(time.Duration(1+j%9) * 24 * time.Hour)
+				p.To = &to
+			}
+			reg.Permissions = append(reg.Permissions, p)
+		}
+	}
+	if err := db.CreateRegistry(context.Background(), reg); err != nil {
+		t.Fatal(err)
+	}
 	testenv.MustIngest(t, db, "jsonl", records.String())
 
 	type result struct {
@@ -57,6 +82,9 @@ func TestReusedDecisionsEqualPerRecordEvaluation(t *testing.T) {
 	exact, fast := audited(true), audited(false)
 	if len(exact.findings) < 500 {
 		t.Fatalf("only %d findings: the workload proves little", len(exact.findings))
+	}
+	if n := strings.Count(strings.Join(exact.findings, "\n"), " service-not-allowed "); n < 100 {
+		t.Fatalf("only %d service-not-allowed findings: the permissions prove little", n)
 	}
 	if exact.run.Summary != fast.run.Summary {
 		t.Errorf("summary: exact %+v, fast %+v", exact.run.Summary, fast.run.Summary)

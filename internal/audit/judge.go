@@ -287,6 +287,7 @@ type shapeKey struct {
 	dayClass, year     int32
 	use                bool
 	learner, roleKnow  bool
+	allowed            bool // a permission of the controller covers the SP at the record's instant
 }
 
 // shapeCache holds the decision of each record shape, shared by the workers (each has
@@ -366,10 +367,10 @@ type worker struct {
 	size     int
 	stats    map[[2]int64]*counts // controller, SP
 	findings []mpass.Finding
-	shapes   map[shapeKey]*shape // this worker's view of the shared cache
-	classes  map[[2]int64]int    // controller, SP → controller class
-	day      dayFacts            // of the day last judged
-	judged   int64               // records, for progress lines
+	shapes   map[shapeKey]*shape          // this worker's view of the shared cache
+	classes  map[[2]int64]controllerClass // controller, SP → controller class
+	day      dayFacts                     // of the day last judged
+	judged   int64                        // records, for progress lines
 }
 
 // dayFacts are a day's class between registry dates and its year.
@@ -381,7 +382,7 @@ type dayFacts struct {
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
 	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{},
-		shapes: map[shapeKey]*shape{}, classes: map[[2]int64]int{}}
+		shapes: map[shapeKey]*shape{}, classes: map[[2]int64]controllerClass{}}
 }
 
 // counts is what a worker counts of one controller at one SP: records per shape id and
@@ -444,8 +445,8 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 		if day != w.day.day || !w.day.set { // records come mostly in time order
 			w.day = dayFacts{day: day, class: int32(w.dayClasses.class(day)), year: int32(yearOf(day)), set: true}
 		}
-		key = shapeKey{use: r.Kind == mpass.KindUse, sp: r.SP, purpose: r.Purpose, shape: r.Shape, controllerClass: int32(class),
-			dayClass: w.day.class, year: w.day.year, learner: r.Learner, roleKnow: r.RoleKnown}
+		key = shapeKey{use: r.Kind == mpass.KindUse, sp: r.SP, purpose: r.Purpose, shape: r.Shape, controllerClass: int32(class.class),
+			dayClass: w.day.class, year: w.day.year, learner: r.Learner, roleKnow: r.RoleKnown, allowed: class.allows(r.Time)}
 		if sh = w.shapes[key]; sh == nil {
 			if sh = w.cache.get(key); sh != nil {
 				w.shapes[key] = sh

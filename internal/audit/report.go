@@ -62,7 +62,7 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 		return nil, err
 	}
 	d := &reports.Data{
-		Controller: mpass.Controller{OID: controller, Name: cmp.Or(reg.ControllerName(controller), controller)},
+		Controller: reg.Controller(controller),
 		From:       from, To: to, Run: run,
 		Registry: reports.RegistryInfo{Version: reg.Version, Digest: reg.Digest},
 	}

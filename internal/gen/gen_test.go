@@ -3,6 +3,7 @@ package gen_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/opetushallitus/mpass-audit/internal/audit"
@@ -41,7 +42,15 @@ func TestSameSeedSameBytes(t *testing.T) {
 func TestWorkloadBreaksEveryRule(t *testing.T) {
 	records, registry := write(t, gen.Config{Records: 20000, Seed: 1})
 	db := testenv.MustOpenDB(t)
-	testenv.MustLoadRegistry(t, db, string(registry))
+	reg := testenv.MustLoadRegistry(t, db, string(registry))
+	withData, permissions := gen.New(gen.Config{Records: 20000, Seed: 1}).AllowedServices()
+	for i := range reg.Controllers {
+		reg.Controllers[i].PermissionData = slices.Contains(withData, reg.Controllers[i].OID)
+	}
+	reg.Permissions = permissions
+	if err := db.CreateRegistry(context.Background(), reg); err != nil {
+		t.Fatal(err)
+	}
 	if res := testenv.MustIngest(t, db, "jsonl", string(records)); res.Rejected != 0 || res.Stored != 20000 {
 		t.Fatalf("ingest %+v %v", res.IngestCounts, res.Rejections[:min(3, len(res.Rejections))])
 	}

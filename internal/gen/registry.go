@@ -6,6 +6,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
 // WriteRegistry writes the registry YAML that matches the workload.
@@ -53,4 +56,29 @@ func (g *Generator) WriteRegistry(w io.Writer) error {
 		p("  - {id: EX-GEN-%03d, term: data-minimisation, rule: unapproved-attribute, sp: %s, attribute: urn:mpass.id:schoolCode, reason: \"Legacy school code, being removed\", expires: 2027-06-30}\n", i, g.sps[i].id)
 	}
 	return bw.Flush()
+}
+
+// AllowedServices are the services every tenth controller allows, as the management
+// service's permissions would say: most SPs since 2020, some only from the middle of the
+// period (a permission given mid-month), some never. The other controllers have no
+// permission data. withData lists the controllers that have it.
+func (g *Generator) AllowedServices() (withData []string, permissions []mpass.Permission) {
+	since := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	mid := g.cfg.Start.AddDate(0, 0, g.cfg.Days/2).Add(10*time.Hour + 30*time.Minute)
+	for i, c := range g.controllers {
+		if i%10 != 0 {
+			continue
+		}
+		withData = append(withData, c.oid)
+		for j, s := range g.sps {
+			switch {
+			case j%17 == 3: // never allowed
+			case j%13 == 5:
+				permissions = append(permissions, mpass.Permission{Controller: c.oid, SP: s.id, From: mid, Source: "permissions"})
+			default:
+				permissions = append(permissions, mpass.Permission{Controller: c.oid, SP: s.id, From: since, Source: "permissions"})
+			}
+		}
+	}
+	return withData, permissions
 }

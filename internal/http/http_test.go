@@ -353,3 +353,51 @@ func first(s string) string {
 	}
 	return s
 }
+
+// login logs b in with a token through the login form.
+func login(t *testing.T, b *client, token string) {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(b.do("GET", "/login", nil).Body.String())
+	if m == nil {
+		t.Fatal("no CSRF field in the login page")
+	}
+	if w := b.do("POST", "/login", url.Values{"token": {token}, "csrf": {m[1]}}); w.Code != 303 || b.cookies["mpass_session"] == nil {
+		t.Fatalf("login: %d", w.Code)
+	}
+}
+
+// A DPO's page shows its controller's allowed services and since when, or says that
+// they could not be checked; never another controller's.
+func TestDPOPageShowsAllowedServices(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	reg, err := e.db.LatestRegistry(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range reg.Controllers {
+		if reg.Controllers[i].OID == city {
+			reg.Controllers[i].PermissionData = true
+			reg.Controllers[i].Names = map[string]string{"fi": "Esimerkkilän kaupunki", "sv": "Exempelby stad"}
+		}
+	}
+	reg.Permissions = []mpass.Permission{{Controller: city, SP: "https://sp.example-shop.fi/shibboleth", Set: "6000101",
+		From: time.Date(2026, 10, 15, 6, 41, 7, 0, time.UTC), Source: "permissions"}}
+	if err := e.db.CreateRegistry(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	b := &client{t: t, srv: e.srv, cookies: map[string]*http.Cookie{}}
+	login(t, b, e.tokens["dpo-city"])
+	page := b.do("GET", "/?lang=sv", nil).Body.String()
+	for _, want := range []string{"Tillåtna tjänster (1)", "Example Shop", "2026-10-15", "tjänstehelhet 6000101", "Exempelby stad"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("city's page lacks %q", want)
+		}
+	}
+	other := &client{t: t, srv: e.srv, cookies: map[string]*http.Cookie{}}
+	login(t, other, e.tokens["dpo-town"])
+	page = other.do("GET", "/?lang=en", nil).Body.String()
+	if !strings.Contains(page, "could not be checked") || strings.Contains(page, "Example Shop") {
+		t.Errorf("town's page: want unchecked, and nothing of the city's")
+	}
+}

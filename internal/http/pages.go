@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -106,9 +108,40 @@ func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 	http.StripPrefix("/assets/", http.FileServerFS(sub)).ServeHTTP(w, r)
 }
 
-// controllerView is a controller on the home page.
+// controllerView is a controller on the home page, with the services it allows (a
+// DPO's own controllers only: an auditor's page would list every controller's).
 type controllerView struct {
 	OID, Name string
+	Checked   bool          // its allowed services were imported
+	Allowed   []allowedView // when Checked and shown
+	Show      bool
+}
+
+// allowedView is one service a controller allows, since when and until when.
+type allowedView struct {
+	SP, Name, Set string
+	Since, Until  time.Time
+}
+
+// allowedServices are a controller's permissions, newest first.
+func allowedServices(reg *mpass.Registry, oid string) []allowedView {
+	names := map[string]string{}
+	for _, sp := range reg.ServiceProviders {
+		names[sp.ID] = sp.Name
+	}
+	var out []allowedView
+	for _, p := range reg.Permissions {
+		if p.Controller != oid {
+			continue
+		}
+		v := allowedView{SP: p.SP, Name: cmp.Or(names[p.SP], p.SP), Set: p.Set, Since: p.From}
+		if p.To != nil {
+			v.Until = *p.To
+		}
+		out = append(out, v)
+	}
+	slices.SortStableFunc(out, func(a, b allowedView) int { return cmp.Or(b.Since.Compare(a.Since), strings.Compare(a.Name, b.Name)) })
+	return out
 }
 
 // handleHome lists the caller's controllers, the runs it may see, and the forms to
@@ -126,17 +159,22 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	l := lang(w, r)
 	if reg != nil {
 		for _, c := range reg.Controllers {
 			if t.Sees(c.OID) {
-				controllers = append(controllers, controllerView{c.OID, c.Name})
+				v := controllerView{OID: c.OID, Name: mpass.LocalName(c.Names, l, c.Name), Checked: c.PermissionData, Show: t.Role == mpass.RoleDPO}
+				if v.Show && v.Checked {
+					v.Allowed = allowedServices(reg, c.OID)
+				}
+				controllers = append(controllers, v)
 			}
 		}
 	}
 	if t.Role == mpass.RoleDPO { // its controllers even where the registry lacks them
 		for _, oid := range t.Controllers {
 			if !slices.ContainsFunc(controllers, func(c controllerView) bool { return c.OID == oid }) {
-				controllers = append(controllers, controllerView{oid, oid})
+				controllers = append(controllers, controllerView{OID: oid, Name: oid, Show: true})
 			}
 		}
 	}

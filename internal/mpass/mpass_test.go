@@ -116,3 +116,19 @@ func TestErrorCode(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestSchoolByCodeOrOID(t *testing.T) {
+	c := mpass.Controller{Schools: []mpass.School{{Code: "99901", OID: "1.2.246.562.10.23456789017", Name: "K"}, {OID: "1.2.246.562.10.34567890123", Name: "L"}}}
+	for ref, want := range map[string]string{"99901": "K", "1.2.246.562.10.23456789017": "K", "1.2.246.562.10.34567890123": "L", "99902": "", "": ""} {
+		s, ok := c.School(ref)
+		if s.Name != want || ok != (want != "") {
+			t.Errorf("School(%q) = %+v %v, want %q", ref, s, ok, want)
+		}
+	}
+	if got := mpass.LocalName(map[string]string{"sv": "Kuvitteela stad"}, "sv", "Kuvitteelan kaupunki"); got != "Kuvitteela stad" {
+		t.Errorf("LocalName sv = %q", got)
+	}
+	if got := mpass.LocalName(map[string]string{"sv": "Kuvitteela stad"}, "en", "Kuvitteelan kaupunki"); got != "Kuvitteelan kaupunki" {
+		t.Errorf("LocalName en = %q", got)
+	}
+}

@@ -19,19 +19,89 @@ type Registry struct {
 	// Names is the registry's name map: another deployment's attribute names → canonical
 	// names (RECORDS.md "Every name an attribute has gone by"). Ingest reads with it.
 	Names map[string]string `json:"names,omitempty"`
+	// Sources are the files a version was built from, each with its digest: the YAML of
+	// `registry load`, or the exports and overlay of `registry import`.
+	Sources []Source `json:"sources,omitempty"`
+	// Permissions are the services each controller allows (the management service's
+	// permissions since its version 2.0), each with the time it was given and, where a
+	// later import no longer had it, the time that import was made. A controller with
+	// PermissionData false has none loaded and is not judged by service-not-allowed.
+	Permissions []Permission `json:"permissions,omitempty"`
+	// IdentityProviders are the controllers' MPASSid integrations: their authentication
+	// flows map Shibboleth log lines to controllers.
+	IdentityProviders []IdentityProvider `json:"identity_providers,omitempty"`
+}
+
+// Source is one file a registry version was built from.
+type Source struct {
+	Kind   string `json:"kind"` // registry, services, identity-providers, sets, organisations, overlay
+	Name   string `json:"name"`
+	Digest string `json:"digest"` // "sha256:<hex>" of the file's bytes
 }
 
 // Controller is an education provider, the controller of its pupils' data.
 type Controller struct {
-	OID     string   `json:"oid"`
-	Name    string   `json:"name"`
-	Schools []School `json:"schools,omitempty"`
+	OID  string `json:"oid"`
+	Name string `json:"name"`
+	// Names are its names by language (fi, sv, en) from the organisation service.
+	Names   map[string]string `json:"names,omitempty"`
+	Schools []School          `json:"schools,omitempty"`
+	// PermissionData: the management service's allowed services were loaded for it.
+	PermissionData bool `json:"permission_data,omitempty"`
 }
 
-// School belongs to a controller.
+// School belongs to a controller. It is one school whether a record names it by its
+// 5-digit school code (oppilaitosnumero) or by its OID.
 type School struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
+	Code   string            `json:"code,omitempty"`
+	OID    string            `json:"oid,omitempty"`
+	Name   string            `json:"name"`
+	Names  map[string]string `json:"names,omitempty"`  // fi, sv, en
+	Parent string            `json:"parent,omitempty"` // the OID of the organisation above it
+}
+
+// School finds a school of the controller by its school code or its OID: releases name
+// a school by either (RECORDS.md), and both mean the one school.
+func (c *Controller) School(ref string) (School, bool) {
+	for _, s := range c.Schools {
+		if ref != "" && (s.Code == ref || s.OID == ref) {
+			return s, true
+		}
+	}
+	return School{}, false
+}
+
+// LocalName is the name in lang where one is known, else the default name.
+func LocalName(names map[string]string, lang, name string) string {
+	if n := names[lang]; n != "" {
+		return n
+	}
+	return name
+}
+
+// Permission is one service a controller allows, from From (the management service's
+// lastUpdatedOn) until To (nil: still allowed). Set is the service set it was given
+// through, if any; Source says where it came from (permissions, allowedServiceProviders).
+type Permission struct {
+	Controller string     `json:"controller"`
+	SP         string     `json:"sp"`
+	Set        string     `json:"set,omitempty"`
+	From       time.Time  `json:"from"`
+	To         *time.Time `json:"to,omitempty"`
+	Source     string     `json:"source,omitempty"`
+}
+
+// Allows reports whether the permission covers an instant: From ≤ t < To.
+func (p Permission) Allows(t time.Time) bool {
+	return !t.Before(p.From) && (p.To == nil || t.Before(*p.To))
+}
+
+// IdentityProvider is a controller's MPASSid integration (an upstream identity provider).
+type IdentityProvider struct {
+	Controller string `json:"controller"`
+	Flow       string `json:"flow,omitempty"`   // the proxy's authentication flow (flowName)
+	IdpID      string `json:"idp_id,omitempty"` // idpId
+	Type       string `json:"type,omitempty"`   // azure, opinsys, wilma, adfs, gsuite, ...
 }
 
 // DateRange is an inclusive range of days ("2006-01-02"); an empty bound is open.
@@ -54,6 +124,13 @@ type ServiceProvider struct {
 	Valid      DateRange `json:"valid"`
 	Attributes []string  `json:"attributes"`
 	Purposes   []string  `json:"purposes"`
+	// From the management service's services export (registry import):
+	Protocol        string   `json:"protocol,omitempty"`         // saml or oidc
+	VendorOID       string   `json:"vendor_oid,omitempty"`       // the vendor's organisation OID
+	BusinessID      string   `json:"business_id,omitempty"`      // the vendor's y-tunnus
+	DeploymentPhase *int     `json:"deployment_phase,omitempty"` // 0 test, 1 production, 2 pre-production
+	TestLearnerID   bool     `json:"allow_test_learner_id,omitempty"`
+	Sets            []string `json:"sets,omitempty"` // ids of the service sets it belongs to
 }
 
 // Agreement is a controller–SP data-processing agreement that adds attributes or purposes.
@@ -85,6 +162,20 @@ type Exception struct {
 	Attribute  string `json:"attribute,omitempty"`
 	Reason     string `json:"reason"`
 	Expires    string `json:"expires"` // day, inclusive
+}
+
+// Controller is the registry entry of a controller; for one the registry lacks, an entry
+// with its OID as its name.
+func (r *Registry) Controller(oid string) Controller {
+	for _, c := range r.Controllers {
+		if c.OID == oid {
+			if c.Name == "" {
+				c.Name = oid
+			}
+			return c
+		}
+	}
+	return Controller{OID: oid, Name: oid}
 }
 
 // ControllerName is the registry name of a controller, or "" where it is unknown.

@@ -100,7 +100,29 @@ func RegistryData(r *mpass.Registry) map[string]any {
 			"attribute": e.Attribute, "reason": e.Reason, "expires": e.Expires,
 		})
 	}
-	return map[string]any{"service_providers": sps, "agreements": agreements, "exceptions": exceptions}
+	// permissions: controller → SP → [{from, to}] in UTC nanoseconds (to absent: still
+	// allowed); permission_data: the controllers whose allowed services were loaded
+	permissions, withData := map[string]any{}, map[string]any{}
+	for _, c := range r.Controllers {
+		if c.PermissionData {
+			withData[c.OID] = true
+		}
+	}
+	for _, p := range r.Permissions {
+		bySP, _ := permissions[p.Controller].(map[string]any)
+		if bySP == nil {
+			bySP = map[string]any{}
+			permissions[p.Controller] = bySP
+		}
+		window := map[string]any{"from": p.From.UnixNano()}
+		if p.To != nil {
+			window["to"] = p.To.UnixNano()
+		}
+		list, _ := bySP[p.SP].([]any)
+		bySP[p.SP] = append(list, window)
+	}
+	return map[string]any{"service_providers": sps, "agreements": agreements, "exceptions": exceptions,
+		"permissions": permissions, "permission_data": withData}
 }
 
 func rangeData(r mpass.DateRange) map[string]any {

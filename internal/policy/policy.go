@@ -251,6 +251,21 @@ func (e *Engine) Attributes(ctx context.Context) ([]mpass.CatalogAttribute, erro
 	return out, nil
 }
 
+// DataModel is the attributes of MPASSid's data model by protocol (saml, oidc), the
+// canonical names an imported SP is approved for (data.mpass.catalog.data_model).
+func (e *Engine) DataModel(ctx context.Context) (map[string][]string, error) {
+	v, err := e.evalData(ctx, "data.mpass.catalog.data_model")
+	if err != nil {
+		return nil, err
+	}
+	m, _ := v.(map[string]any)
+	out := make(map[string][]string, len(m))
+	for protocol, names := range m {
+		out[protocol] = strings_(names)
+	}
+	return out, nil
+}
+
 // FriendlyNames maps canonical attribute names to the short names a reader knows
 // (mail, givenName, mpassClassLevel).
 func (e *Engine) FriendlyNames(ctx context.Context) (map[string]string, error) {

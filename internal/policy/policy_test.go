@@ -46,7 +46,7 @@ func TestTermCatalogFromMetadata(t *testing.T) {
 		"identification-only":           {"purpose-not-covered"},
 		"no-age-inference":              {"age-revealing-attribute", "age-revealing-value", "age-indicative-attribute", "birth-year-in-email"},
 		"no-direct-marketing-to-minors": {"marketing-without-guardian-consent", "learner-email-to-commercial-sp"},
-		"data-minimisation":             {"unknown-sp", "outside-agreement", "unapproved-attribute"},
+		"data-minimisation":             {"unknown-sp", "service-not-allowed", "outside-agreement", "unapproved-attribute"},
 	}
 	terms := e.Terms()
 	if len(terms) != len(want) {

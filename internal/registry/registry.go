@@ -50,13 +50,15 @@ type controller struct {
 	} `yaml:"schools"`
 }
 
+// serviceProvider's fields other than id and name are pointers: an overlay replaces
+// what an entry gives of an imported SP, and keeps what it leaves out.
 type serviceProvider struct {
-	ID         string    `yaml:"id"`
-	Name       string    `yaml:"name"`
-	Commercial bool      `yaml:"commercial"`
-	Valid      dateRange `yaml:"valid"`
-	Attributes []string  `yaml:"attributes"`
-	Purposes   []string  `yaml:"purposes"`
+	ID         string     `yaml:"id"`
+	Name       string     `yaml:"name"`
+	Commercial *bool      `yaml:"commercial"`
+	Valid      *dateRange `yaml:"valid"`
+	Attributes *[]string  `yaml:"attributes"`
+	Purposes   *[]string  `yaml:"purposes"`
 }
 
 type agreement struct {
@@ -116,6 +118,28 @@ func (p *problems) unique(line int, seen map[string]bool, id, what string) {
 // deployment's names → canonical URNs); warnings name each attribute name that neither
 // knows, with file and line: it is kept as it is, and approves only that name.
 func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (r *mpass.Registry, warnings []string, err error) {
+	p, warnings, err := parse(name, data, nil, x, vocab)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.reg, warnings, nil
+}
+
+// parsed is a registry file as read, with what an overlay needs to know beyond it.
+type parsed struct {
+	reg *mpass.Registry
+	// given are the fields each service provider entry gives (by SP id), for an overlay
+	// to replace only those of an imported SP.
+	given map[string]spFields
+}
+
+// spFields are the optional fields a service_providers entry gives.
+type spFields struct{ commercial, valid, attributes, purposes bool }
+
+// parse reads a registry file. References of agreements and consents may name the
+// controllers and service providers of base (nil: none) as well as the file's own:
+// that is how an overlay refers to what `registry import` brought.
+func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, vocab Vocabulary) (pr *parsed, warnings []string, err error) {
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -123,7 +147,9 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (r *m
 		return nil, nil, mpass.Errorf(mpass.EINVALID, "%s: %v", name, err)
 	}
 	sum := sha256.Sum256(data)
-	r = &mpass.Registry{Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	r := &mpass.Registry{Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	r.Sources = []mpass.Source{{Kind: SourceKindRegistry, Name: name, Digest: r.Digest}}
+	pr = &parsed{reg: r, given: map[string]spFields{}}
 	p := &problems{name: name}
 	r.Names = parseNames(p, &f.Names, x.Catalog())
 	cat, err := x.Catalog().WithNames(r.Names)
@@ -152,6 +178,16 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (r *m
 	}
 
 	controllers := map[string]bool{}
+	sps := map[string]bool{}
+	if base != nil {
+		for _, c := range base.Controllers {
+			controllers[c.OID] = false // known, but not the file's own: no duplicate
+		}
+		for _, sp := range base.ServiceProviders {
+			sps[sp.ID] = false
+		}
+	}
+	known := func(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
 	for _, n := range f.Controllers {
 		var c controller
 		if !decode(p, &n, &c) {
@@ -175,19 +211,31 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (r *m
 		r.Controllers = append(r.Controllers, mc)
 	}
 
-	sps := map[string]bool{}
 	for _, n := range f.ServiceProviders {
 		var s serviceProvider
 		if !decode(p, &n, &s) {
 			continue
 		}
 		p.unique(n.Line, sps, s.ID, "service provider")
-		valid := checkRange(p, n.Line, s.Valid)
-		checkPurposes(n.Line, "purposes", s.Purposes)
-		r.ServiceProviders = append(r.ServiceProviders, mpass.ServiceProvider{
-			ID: s.ID, Name: s.Name, Commercial: s.Commercial, Valid: valid,
-			Attributes: canon(&n, "attributes", s.Attributes), Purposes: s.Purposes,
-		})
+		given := spFields{commercial: s.Commercial != nil, valid: s.Valid != nil, attributes: s.Attributes != nil, purposes: s.Purposes != nil}
+		pr.given[s.ID] = given
+		sp := mpass.ServiceProvider{ID: s.ID, Name: s.Name}
+		if given.commercial {
+			sp.Commercial = *s.Commercial
+		}
+		if given.valid {
+			sp.Valid = checkRange(p, n.Line, *s.Valid)
+		}
+		var attrs []string
+		if given.attributes {
+			attrs = *s.Attributes
+		}
+		sp.Attributes = canon(&n, "attributes", attrs)
+		if given.purposes {
+			sp.Purposes = *s.Purposes
+			checkPurposes(n.Line, "purposes", sp.Purposes)
+		}
+		r.ServiceProviders = append(r.ServiceProviders, sp)
 	}
 
 	for _, n := range f.Agreements {
@@ -195,10 +243,10 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (r *m
 		if !decode(p, &n, &a) {
 			continue
 		}
-		if !controllers[a.Controller] {
+		if !known(controllers, a.Controller) {
 			p.add(n.Line, "controller", "%q is not a controller of this registry", a.Controller)
 		}
-		if !sps[a.SP] {
+		if !known(sps, a.SP) {
 			p.add(n.Line, "sp", "%q is not a service provider of this registry", a.SP)
 		}
 		valid := checkRange(p, n.Line, a.Valid)
@@ -216,7 +264,7 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (r *m
 		if strings.TrimSpace(c.Subject) == "" {
 			p.add(n.Line, "subject", "required")
 		}
-		if !sps[c.SP] {
+		if !known(sps, c.SP) {
 			p.add(n.Line, "sp", "%q is not a service provider of this registry", c.SP)
 		}
 		checkPurposes(n.Line, "purpose", []string{c.Purpose})
@@ -278,7 +326,7 @@ func Parse(name string, data []byte, x *facts.Extractor, vocab Vocabulary) (r *m
 	if len(p.errs) > 0 {
 		return nil, nil, &mpass.Error{Code: mpass.EINVALID, Message: errors.Join(p.errs...).Error()}
 	}
-	return r, warnings, nil
+	return pr, warnings, nil
 }
 
 // parseNames reads a name map: a YAML mapping of names to the canonical URN (or any

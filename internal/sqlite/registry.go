@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -33,14 +34,32 @@ func (db *DB) CreateRegistry(ctx context.Context, r *mpass.Registry) error {
 		}
 	}
 	for _, c := range r.Controllers {
-		exec(`INSERT INTO controllers (version, oid, name) VALUES (?, ?, ?)`, c.OID, c.Name)
+		exec(`INSERT INTO controllers (version, oid, name, names, permission_data) VALUES (?, ?, ?, ?, ?)`, c.OID, c.Name, jsonMap(c.Names), c.PermissionData)
 		for _, s := range c.Schools {
-			exec(`INSERT INTO schools (version, controller, code, name) VALUES (?, ?, ?, ?)`, c.OID, s.Code, s.Name)
+			// a school known by its OID alone is keyed by the OID
+			exec(`INSERT INTO schools (version, controller, code, name, school_oid, names, parent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				c.OID, cmp.Or(s.Code, s.OID), s.Name, s.OID, jsonMap(s.Names), s.Parent)
 		}
 	}
 	for _, sp := range r.ServiceProviders {
-		exec(`INSERT INTO service_providers (version, id, name, commercial, valid_from, valid_to, attributes, purposes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			sp.ID, sp.Name, sp.Commercial, sp.Valid.From, sp.Valid.To, jsonList(sp.Attributes), jsonList(sp.Purposes))
+		detail, _ := json.Marshal(spDetail{sp.Protocol, sp.VendorOID, sp.BusinessID, sp.DeploymentPhase, sp.TestLearnerID, sp.Sets})
+		exec(`INSERT INTO service_providers (version, id, name, commercial, valid_from, valid_to, attributes, purposes, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sp.ID, sp.Name, sp.Commercial, sp.Valid.From, sp.Valid.To, jsonList(sp.Attributes), jsonList(sp.Purposes), string(detail))
+	}
+	for i, src := range r.Sources {
+		exec(`INSERT INTO registry_sources (version, seq, kind, name, digest) VALUES (?, ?, ?, ?, ?)`, i, src.Kind, src.Name, src.Digest)
+	}
+	for i, p := range r.Permissions {
+		var to any
+		if p.To != nil {
+			to = nanos(*p.To)
+		}
+		exec(`INSERT INTO permissions (version, seq, controller, sp, set_id, valid_from, valid_to, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			i, p.Controller, p.SP, p.Set, nanos(p.From), to, p.Source)
+	}
+	for i, idp := range r.IdentityProviders {
+		exec(`INSERT INTO identity_providers (version, seq, controller, flow, idp_id, type) VALUES (?, ?, ?, ?, ?, ?)`,
+			i, idp.Controller, idp.Flow, idp.IdpID, idp.Type)
 	}
 	for i, a := range r.Agreements {
 		exec(`INSERT INTO agreements (version, seq, controller, sp, valid_from, valid_to, attributes, purposes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -69,6 +88,33 @@ func (db *DB) CreateRegistry(ctx context.Context, r *mpass.Registry) error {
 	}
 	r.Version = v
 	return nil
+}
+
+// spDetail is what the management service tells of an SP, stored as one JSON column.
+type spDetail struct {
+	Protocol        string   `json:"protocol,omitempty"`
+	VendorOID       string   `json:"vendor_oid,omitempty"`
+	BusinessID      string   `json:"business_id,omitempty"`
+	DeploymentPhase *int     `json:"deployment_phase,omitempty"`
+	TestLearnerID   bool     `json:"allow_test_learner_id,omitempty"`
+	Sets            []string `json:"sets,omitempty"`
+}
+
+func jsonMap(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// fromJSONMap reads a jsonMap column; an empty object is nil.
+func fromJSONMap(s string) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil || len(m) == 0 {
+		return nil, err
+	}
+	return m, nil
 }
 
 func jsonList(s []string) string {
@@ -114,30 +160,47 @@ func (db *DB) FindRegistry(ctx context.Context, version int) (*mpass.Registry, e
 		err = scanRows(rows, func() error { return each(rows) })
 	}
 	schools := map[string][]mpass.School{}
-	q(`SELECT controller, code, name FROM schools WHERE version = ? ORDER BY controller, code`, func(rows *sql.Rows) error {
-		var oid string
+	q(`SELECT controller, code, name, school_oid, names, parent FROM schools WHERE version = ? ORDER BY controller, code`, func(rows *sql.Rows) error {
+		var oid, names string
 		var s mpass.School
-		if err := rows.Scan(&oid, &s.Code, &s.Name); err != nil {
+		if err := rows.Scan(&oid, &s.Code, &s.Name, &s.OID, &names, &s.Parent); err != nil {
+			return err
+		}
+		if s.Code == s.OID {
+			s.Code = "" // keyed by its OID: it has no school code
+		}
+		var err error
+		if s.Names, err = fromJSONMap(names); err != nil {
 			return err
 		}
 		schools[oid] = append(schools[oid], s)
 		return nil
 	})
-	q(`SELECT oid, name FROM controllers WHERE version = ? ORDER BY oid`, func(rows *sql.Rows) error {
+	q(`SELECT oid, name, names, permission_data FROM controllers WHERE version = ? ORDER BY oid`, func(rows *sql.Rows) error {
 		var c mpass.Controller
-		if err := rows.Scan(&c.OID, &c.Name); err != nil {
+		var names string
+		if err := rows.Scan(&c.OID, &c.Name, &names, &c.PermissionData); err != nil {
+			return err
+		}
+		var err error
+		if c.Names, err = fromJSONMap(names); err != nil {
 			return err
 		}
 		c.Schools = schools[c.OID]
 		r.Controllers = append(r.Controllers, c)
 		return nil
 	})
-	q(`SELECT id, name, commercial, valid_from, valid_to, attributes, purposes FROM service_providers WHERE version = ? ORDER BY id`, func(rows *sql.Rows) error {
+	q(`SELECT id, name, commercial, valid_from, valid_to, attributes, purposes, detail FROM service_providers WHERE version = ? ORDER BY id`, func(rows *sql.Rows) error {
 		var sp mpass.ServiceProvider
-		var attrs, purposes string
-		if err := rows.Scan(&sp.ID, &sp.Name, &sp.Commercial, &sp.Valid.From, &sp.Valid.To, &attrs, &purposes); err != nil {
+		var attrs, purposes, detail string
+		if err := rows.Scan(&sp.ID, &sp.Name, &sp.Commercial, &sp.Valid.From, &sp.Valid.To, &attrs, &purposes, &detail); err != nil {
 			return err
 		}
+		var d spDetail
+		if err := json.Unmarshal([]byte(detail), &d); err != nil {
+			return err
+		}
+		sp.Protocol, sp.VendorOID, sp.BusinessID, sp.DeploymentPhase, sp.TestLearnerID, sp.Sets = d.Protocol, d.VendorOID, d.BusinessID, d.DeploymentPhase, d.TestLearnerID, d.Sets
 		if err := json.Unmarshal([]byte(attrs), &sp.Attributes); err != nil {
 			return err
 		}
@@ -183,6 +246,37 @@ func (db *DB) FindRegistry(ctx context.Context, version int) (*mpass.Registry, e
 			return err
 		}
 		r.Exceptions = append(r.Exceptions, e)
+		return nil
+	})
+	q(`SELECT kind, name, digest FROM registry_sources WHERE version = ? ORDER BY seq`, func(rows *sql.Rows) error {
+		var src mpass.Source
+		if err := rows.Scan(&src.Kind, &src.Name, &src.Digest); err != nil {
+			return err
+		}
+		r.Sources = append(r.Sources, src)
+		return nil
+	})
+	q(`SELECT controller, sp, set_id, valid_from, valid_to, source FROM permissions WHERE version = ? ORDER BY seq`, func(rows *sql.Rows) error {
+		var p mpass.Permission
+		var from int64
+		var to sql.NullInt64
+		if err := rows.Scan(&p.Controller, &p.SP, &p.Set, &from, &to, &p.Source); err != nil {
+			return err
+		}
+		p.From = fromNanos(from)
+		if to.Valid {
+			t := fromNanos(to.Int64)
+			p.To = &t
+		}
+		r.Permissions = append(r.Permissions, p)
+		return nil
+	})
+	q(`SELECT controller, flow, idp_id, type FROM identity_providers WHERE version = ? ORDER BY seq`, func(rows *sql.Rows) error {
+		var idp mpass.IdentityProvider
+		if err := rows.Scan(&idp.Controller, &idp.Flow, &idp.IdpID, &idp.Type); err != nil {
+			return err
+		}
+		r.IdentityProviders = append(r.IdentityProviders, idp)
 		return nil
 	})
 	q(`SELECT name, canonical FROM attribute_names WHERE version = ? ORDER BY name`, func(rows *sql.Rows) error {

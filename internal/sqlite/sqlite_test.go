@@ -41,6 +41,18 @@ func TestRegistryRoundTrip(t *testing.T) {
 			Given: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), Withdrawn: &withdrawn}},
 		Exceptions: []mpass.Exception{{ID: "E1", Term: "data-minimisation", SP: "s1", Reason: "r", Expires: "2027-01-01"}},
 	}
+	// what registry import adds
+	phase := 1
+	in.Controllers = append([]mpass.Controller{{OID: "1.2.246.562.10.12345678903", Name: "Kuvitteelan kaupunki",
+		Names: map[string]string{"fi": "Kuvitteelan kaupunki", "sv": "Kuvitteela stad"}, PermissionData: true,
+		Schools: []mpass.School{{OID: "1.2.246.562.10.34567890123", Name: "Lukio"},
+			{Code: "99901", OID: "1.2.246.562.10.23456789017", Name: "K", Names: map[string]string{"fi": "K"}, Parent: "1.2.246.562.10.12345678903"}}}}, in.Controllers...)
+	in.ServiceProviders[0].Protocol, in.ServiceProviders[0].VendorOID, in.ServiceProviders[0].BusinessID = "oidc", "1.2.246.562.10.56789012343", "9876545-7"
+	in.ServiceProviders[0].DeploymentPhase, in.ServiceProviders[0].TestLearnerID, in.ServiceProviders[0].Sets = &phase, true, []string{"6000101"}
+	in.Sources = []mpass.Source{{Kind: "services", Name: "s.json", Digest: "sha256:a"}, {Kind: "overlay", Name: "o.yaml", Digest: "sha256:b"}}
+	in.Permissions = []mpass.Permission{{Controller: "1.2.246.562.10.12345678903", SP: "s1", Set: "6000101", From: time.Date(2024, 8, 12, 6, 41, 7, 0, time.UTC), Source: "permissions"},
+		{Controller: "1.2.246.562.10.12345678903", SP: "s2", From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: &withdrawn, Source: "allowedServiceProviders"}}
+	in.IdentityProviders = []mpass.IdentityProvider{{Controller: "1.2.246.562.10.12345678903", Flow: "ShibKuvitteela", IdpID: "azure_kuvitteela", Type: "azure"}}
 	if err := db.CreateRegistry(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}

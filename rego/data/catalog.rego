@@ -73,3 +73,21 @@ attributes := {
 
 # The e-mail attribute, the one checked for a birth year and for learner contact data.
 mail := "urn:oid:0.9.2342.19200300.100.1.3"
+
+# The attributes of MPASSid's data model 1.4, which every service receives (MPASSid has
+# no per-service attribute lists): what `registry import` approves an imported SP for,
+# by protocol. An OIDC client also receives `sub`, its pairwise identifier.
+data_model := {
+	"saml": [
+		"urn:oid:2.5.4.4", "urn:oid:2.5.4.42", "urn:mpass.id:nickname", "urn:mpass.id:uid",
+		"urn:oid:1.3.6.1.4.1.16161.1.1.27", "urn:mpass.id:schoolInfo", "urn:mpass.id:classLevel",
+		"urn:mpass.id:learningMaterialsCharge", "urn:mpass.id:role", "urn:mpass.id:educationProviderInfo",
+		"urn:mpass.id:originalIssuer",
+	],
+	"oidc": [
+		"sub", "urn:oid:2.5.4.4", "urn:oid:2.5.4.42", "urn:mpass.id:nickname", "urn:mpass.id:uid",
+		"urn:oid:1.3.6.1.4.1.16161.1.1.27", "urn:mpass.id:schoolInfo", "urn:mpass.id:classLevel",
+		"urn:mpass.id:learningMaterialsCharge", "urn:mpass.id:role", "urn:mpass.id:educationProviderInfo",
+		"urn:mpass.id:originalIssuer",
+	],
+}

@@ -83,3 +83,18 @@ finding(meta, result, attribute, message) := {
 	"attribute": attribute,
 	"message": message,
 }
+
+# permission_data: the controller's allowed services were loaded (from the management
+# service); a controller without them is not judged by service-not-allowed.
+permission_data if data.registry.permission_data[input.controller]
+
+# allowed_service: a permission of the controller covered the SP at the record's instant
+# (from ≤ time < to; a set's permission was expanded to its members at import).
+allowed_service if {
+	now := time.parse_rfc3339_ns(input.time)
+	some p in data.registry.permissions[input.controller][input.sp]
+	p.from <= now
+	not ended_by(p, now)
+}
+
+ended_by(p, now) if p.to <= now

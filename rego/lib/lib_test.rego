@@ -57,3 +57,11 @@ test_catalog_names_are_unique if {
 		object.get(attr, "role", "structured") in {"structured", "name"}
 	}
 }
+
+test_data_model_names_are_catalog_attributes if {
+	every _, names in data.mpass.catalog.data_model {
+		every name in names {
+			data.mpass.catalog.attributes[name]
+		}
+	}
+}

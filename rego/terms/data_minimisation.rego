@@ -27,6 +27,28 @@ findings contains f if {
 }
 
 # METADATA
+# title: Release to a service the controller had not allowed
+# description: |
+#   Since the management service's version 2.0 (January 2024) a controller chooses which
+#   services its pupils may reach, and the management service keeps every change. A
+#   release to a service the controller had not allowed at the release's time (directly,
+#   through a service set, or in Opinsys' allowedServiceProviders) fails. A controller
+#   whose allowed services were not loaded is not judged by this rule.
+# custom:
+#   term: data-minimisation
+#   rule: service-not-allowed
+#   severity: high
+#   clause: MPASSid management service 2.0, the education provider's allowed services; MPASSid joining agreement (liittymissopimus)
+#   references: [MPASSid joining agreement, "GDPR Art. 5(1)(c)", "GDPR Art. 25(2)"]
+findings contains f if {
+	input.kind == "release"
+	lib.known_sp
+	lib.permission_data
+	not lib.allowed_service
+	f := lib.finding(rego.metadata.rule(), "fail", "", "the controller had not allowed this service at the time of the release")
+}
+
+# METADATA
 # title: Release outside the SP's agreement validity
 # description: The release happened before the SP's agreement started or after it ended.
 # custom:

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestServiceNotAllowedEndToEnd: import → ingest → audit over both export sets of
+// testdata/mpassid. A release to a service the controller had not allowed fails
+// service-not-allowed; one allowed directly, through a set or by Opinsys'
+// allowedServiceProviders does not; a permission given mid-month splits that month's
+// releases; a controller without permission data is not judged.
+func TestServiceNotAllowedEndToEnd(t *testing.T) {
+	const (
+		pahittade = "1.2.246.562.10.88000000013" // set 6000201 since 2025-01-20; peli since 2026-10-15T09:00Z
+		keksitty  = "1.2.246.562.10.88000000021" // Opinsys: koetehtävät and kirjasto
+		tietamat  = "1.2.246.562.10.88000000039" // no permission data
+		kaikki    = "1.2.246.562.10.88000000047" // an empty list: every service
+		lukudipl  = "c2a9f1e0d3b84c7a9e6f5d4c3b2a1908"
+		kirjasto  = "https://kirjasto.keksitty.example/sp"
+		peli      = "https://peli.keksitty.example/shibboleth"
+		koetehtav = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	)
+	release := func(id, at, sp, controller string) string {
+		return `{"kind":"release","id":"` + id + `","time":"` + at + `","sp":"` + sp + `","controller":"` + controller +
+			`","subject":"MPASSOID.` + id + `","attributes":{"urn:mpass.id:uid":null}}`
+	}
+	records := strings.Join([]string{
+		release("set-member", "2026-10-03T08:00:00Z", lukudipl, pahittade),
+		release("set-member-2", "2026-10-03T08:01:00Z", kirjasto, pahittade),
+		release("before-grant", "2026-10-15T08:59:59Z", peli, pahittade),
+		release("at-grant", "2026-10-15T09:00:00Z", peli, pahittade),
+		release("after-grant", "2026-10-28T12:00:00Z", peli, pahittade),
+		release("never-allowed", "2026-10-03T08:02:00Z", koetehtav, pahittade),
+		release("opinsys-allowed", "2026-10-03T08:03:00Z", koetehtav, keksitty),
+		release("opinsys-not", "2026-10-03T08:04:00Z", peli, keksitty),
+		release("no-data", "2026-10-03T08:05:00Z", peli, tietamat),
+		release("all-services", "2026-10-03T08:06:00Z", peli, kaikki),
+	}, "\n") + "\n"
+	dir := t.TempDir()
+	in := filepath.Join(dir, "records.jsonl")
+	if err := os.WriteFile(in, []byte(records), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notAllowed := func(importArgs ...string) []string {
+		if code, _, errs := run(t, dir, importEnv, "", append([]string{"registry", "import"}, importArgs...)...); code != 0 {
+			t.Fatalf("import: %s", errs)
+		}
+		if code, out, errs := run(t, dir, importEnv, "", "ingest", in); code != 0 || !strings.Contains(out, "stored 10,") && !strings.Contains(out, "duplicate 10,") {
+			t.Fatalf("ingest: %s %s", out, errs)
+		}
+		code, out, errs := run(t, dir, importEnv, "", "audit", "--format", "json")
+		if code != 0 {
+			t.Fatalf("audit: %s", errs)
+		}
+		var report struct {
+			Results []struct {
+				Rule, Severity string
+				Properties     struct{ Record string }
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &report); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range report.Results {
+			if r.Rule == "service-not-allowed" {
+				if r.Severity != "high" {
+					t.Errorf("%s: severity %s", r.Properties.Record, r.Severity)
+				}
+				ids = append(ids, r.Properties.Record)
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	got := notAllowed("--services", filepath.Join(import2Dir, "services.json"), "--identity-providers", filepath.Join(import2Dir, "identityproviders.json"),
+		"--sets", filepath.Join(import2Dir, "integration-sets.json"), "--organisations", filepath.Join(import2Dir, "organisaatio-hierarkia.json"),
+		"--overlay", filepath.Join(import2Dir, "overlay.yaml"))
+	if want := []string{"before-grant", "never-allowed", "opinsys-not"}; !slices.Equal(got, want) {
+		t.Errorf("service-not-allowed for %v, want %v", got, want)
+	}
+
+	// the samples: controller Kuvitteela allows the set of the three services of its
+	// vendor, so no release of dm14 fails the rule; the test controller has no data
+	dir = t.TempDir()
+	in = filepath.Join(dir, "records.jsonl")
+	b, err := os.ReadFile(filepath.Join(corpus, "releases-dm14.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run(t, dir, importEnv, "", "registry", "import",
+		"--services", filepath.Join(importDir, "hallintapalvelu-services.json"), "--identity-providers", filepath.Join(importDir, "hallintapalvelu-identityproviders.json"),
+		"--sets", filepath.Join(importDir, "hallintapalvelu-integration-sets.json"), "--organisations", filepath.Join(importDir, "organisaatio-hierarkia.json"))
+	if code != 0 {
+		t.Fatalf("import of the samples: %s", errs)
+	}
+	run(t, dir, importEnv, "", "ingest", in)
+	code, out, errs := run(t, dir, importEnv, "", "audit", "--format", "json")
+	if code != 0 || strings.Contains(out, "service-not-allowed") || !strings.Contains(out, "age-revealing-attribute") {
+		t.Errorf("samples: exit %d, service-not-allowed or no legacyCryptId finding: %s", code, errs)
+	}
+}
