@@ -108,3 +108,29 @@ func TestServiceNotAllowedEndToEnd(t *testing.T) {
 		t.Errorf("samples: exit %d, service-not-allowed or no legacyCryptId finding: %s", code, errs)
 	}
 }
+
+// With the identity providers imported, a Shibboleth log's flow field finds its
+// controller without --flow (the flows' names and idpIds of registry import).
+func TestFlowsFromTheRegistry(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := run(t, dir, importEnv, "", "registry", "import",
+		"--services", filepath.Join(importDir, "hallintapalvelu-services.json"), "--identity-providers", filepath.Join(importDir, "hallintapalvelu-identityproviders.json")); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	log := filepath.Join(dir, "flows.log")
+	if err := os.WriteFile(log, []byte(
+		"2026-10-07T10:58:12+0300|u1|https://sso.oppimateriaali.example/shibboleth|mpassUsername,mpassRole|ShibKuvitteela|_flow1\n"+
+			"2026-10-07T10:58:13+0300|u2|https://sso.oppimateriaali.example/shibboleth|mpassUsername|opinsys_kuvitteela|_flow2\n"+
+			"2026-10-07T10:58:14+0300|u3|https://sso.oppimateriaali.example/shibboleth|mpassUsername|Unknown|_flow3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, dir, importEnv, "", "ingest", "--log-format", "%T|%u|%SP|%attr|%flow|%i", "--flow-field", "%flow", log)
+	if code != 1 || !strings.Contains(out, "stored 2, duplicate 0, rejected 1") || !strings.Contains(errs, "flows.log:3: controller") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = run(t, dir, importEnv, "", "audit", "--controller", "1.2.246.562.10.12345678903", "--format", "json")
+	var report struct{ Summary map[string]int }
+	if err := json.Unmarshal([]byte(out), &report); code != 0 || err != nil || report.Summary["pass"] == 0 {
+		t.Errorf("audit of the controller the flows gave: exit %d, %v, summary %v", code, err, report.Summary)
+	}
+}

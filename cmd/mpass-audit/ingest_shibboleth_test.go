@@ -130,7 +130,7 @@ func TestIngestShibbolethFlags(t *testing.T) {
 		{"scope check digit", []string{"ingest", "--scope", "koulu.example.fi=1.2.246.562.10.44444444449", v4Log}, 2, "", "should end in 0"},
 		{"scope not SCOPE=OID", []string{"ingest", "--scope", "=" + kuvitteela, v4Log}, 2, "", "want SCOPE=OID"},
 		{"flows without a flow field", []string{"ingest", "--flow", "A=" + kuvitteela, v4Log}, 2, "", "--flow-field"},
-		{"a flow field without flows", []string{"ingest", "--flow-field", "%ac", v4Log}, 2, "", "--flow-field %ac: give --flow NAME=OID"},
+		{"a flow field without flows", []string{"ingest", "--flow-field", "%ac", v4Log}, 2, "", "--flow-field %ac: give --flow NAME=OID for its values, or import the identity providers"},
 		{"a flow field not in the format", []string{"ingest", "--flow-field", "%flow", "--flow", "A=" + kuvitteela, v4Log}, 2, "", `log format "idp4" has no %flow (the flow field)`},
 		{"a subject field not in the format", []string{"ingest", "--log-format", "idp3", "--subject-field", "%uid", v3Log}, 2, "", `log format "idp3" has no %uid`},
 		{"an unknown log format", []string{"ingest", "--log-format", "idp6", v4Log}, 2, "", `log format "idp6" is neither idp3, idp4 nor a format string`},

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -291,6 +292,11 @@ is itself an organisation OID.`,
 				}
 				return err
 			}
+			if opts.FlowField != "" && len(flows) == 0 {
+				if err := m.registryFlows(ctx, db, &opts); err != nil {
+					return err
+				}
+			}
 			opts.Progress = func(c sqlite.IngestCounts) {
 				m.Logger.Info("ingest batch stored", "stored", c.Stored, "duplicate", c.Duplicate, "rejected", c.Rejected)
 			}
@@ -331,6 +337,26 @@ is itself an organisation OID.`,
 	return cmd
 }
 
+// registryFlows maps a Shibboleth log's flows to controllers with the identity
+// providers of the registry in use (`registry import`), where no --flow is given.
+func (m *Main) registryFlows(ctx context.Context, db *sqlite.DB, opts *ingest.Options) error {
+	reg, err := db.LatestRegistry(ctx)
+	if err != nil && mpass.ErrorCode(err) != mpass.ENOTFOUND {
+		return err
+	}
+	if reg != nil {
+		var ambiguous []string
+		opts.Flows, ambiguous = ingest.RegistryFlows(reg)
+		for _, name := range ambiguous {
+			fmt.Fprintf(m.Stderr, "warning: flow %s belongs to identity providers of two controllers in the registry: not mapped\n", name)
+		}
+	}
+	if len(opts.Flows) == 0 {
+		return mpass.Errorf(mpass.EINVALID, "--flow-field %s: give --flow NAME=OID for its values, or import the identity providers (registry import)", opts.FlowField)
+	}
+	return nil
+}
+
 // shibbolethFlags puts --flow and --scope into opts and checks every Shibboleth flag,
 // so that a bad OID or field is a usage error before anything is read or stored.
 func shibbolethFlags(opts *ingest.Options, flows, scopes []string) error {
@@ -353,10 +379,8 @@ func shibbolethFlags(opts *ingest.Options, flows, scopes []string) error {
 		}
 		opts.Flows[name] = oid
 	}
-	// Nothing but --flow maps flows yet (the registry's identity providers will).
-	if opts.FlowField != "" && len(opts.Flows) == 0 {
-		return mpass.Errorf(mpass.EINVALID, "--flow-field %s: give --flow NAME=OID for its values", opts.FlowField)
-	}
+	// --flow-field without --flow: the registry's identity providers map the flows
+	// (registryFlows, once the database is open)
 	opts.Scopes = map[string]string{}
 	for _, s := range scopes {
 		scope, oid, ok := strings.Cut(s, "=")

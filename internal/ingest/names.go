@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"slices"
 
 	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -35,4 +36,31 @@ func WithNames(ctx context.Context, registries mpass.RegistryService, x *facts.E
 		return nil, mpass.Errorf(mpass.EINVALID, "name map: %v", err)
 	}
 	return nx, nil
+}
+
+// RegistryFlows maps the authentication flows (flowName) and upstream identity provider
+// ids (idpId) of a registry's imported identity providers to their controllers, for
+// Shibboleth lines whose flow field names one (RECORDS.md, Shibboleth: "mapped to a
+// controller by the registry's identity-provider flows"). A name of two controllers is
+// left out and returned in ambiguous: it cannot tell them apart.
+func RegistryFlows(reg *mpass.Registry) (flows map[string]string, ambiguous []string) {
+	flows = map[string]string{}
+	bad := map[string]bool{}
+	for _, idp := range reg.IdentityProviders {
+		for _, name := range []string{idp.Flow, idp.IdpID} {
+			if name == "" {
+				continue
+			}
+			if was, ok := flows[name]; ok && was != idp.Controller {
+				bad[name] = true
+			}
+			flows[name] = idp.Controller
+		}
+	}
+	for name := range bad {
+		delete(flows, name)
+		ambiguous = append(ambiguous, name)
+	}
+	slices.Sort(ambiguous)
+	return flows, ambiguous
 }
