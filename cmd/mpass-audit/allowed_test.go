@@ -40,6 +40,8 @@ func TestServiceNotAllowedEndToEnd(t *testing.T) {
 		release("opinsys-not", "2026-10-03T08:04:00Z", peli, keksitty),
 		release("no-data", "2026-10-03T08:05:00Z", peli, tietamat),
 		release("all-services", "2026-10-03T08:06:00Z", peli, kaikki),
+		// imported SPs are approved for the data model only: an e-mail address is not in it
+		strings.Replace(release("with-mail", "2026-10-03T08:07:00Z", lukudipl, pahittade), `"urn:mpass.id:uid":null`, `"urn:mpass.id:uid":null,"mail":null,"given_name":null`, 1),
 	}, "\n") + "\n"
 	dir := t.TempDir()
 	in := filepath.Join(dir, "records.jsonl")
@@ -50,7 +52,7 @@ func TestServiceNotAllowedEndToEnd(t *testing.T) {
 		if code, _, errs := run(t, dir, importEnv, "", append([]string{"registry", "import"}, importArgs...)...); code != 0 {
 			t.Fatalf("import: %s", errs)
 		}
-		if code, out, errs := run(t, dir, importEnv, "", "ingest", in); code != 0 || !strings.Contains(out, "stored 10,") && !strings.Contains(out, "duplicate 10,") {
+		if code, out, errs := run(t, dir, importEnv, "", "ingest", in); code != 0 || !strings.Contains(out, "stored 11,") && !strings.Contains(out, "duplicate 11,") {
 			t.Fatalf("ingest: %s %s", out, errs)
 		}
 		code, out, errs := run(t, dir, importEnv, "", "audit", "--format", "json")
@@ -60,14 +62,18 @@ func TestServiceNotAllowedEndToEnd(t *testing.T) {
 		var report struct {
 			Results []struct {
 				Rule, Severity string
-				Properties     struct{ Record string }
+				Properties     struct{ Record, Attribute string }
 			}
 		}
 		if err := json.Unmarshal([]byte(out), &report); err != nil {
 			t.Fatal(err)
 		}
 		var ids []string
+		unapproved := map[string]bool{}
 		for _, r := range report.Results {
+			if r.Rule == "unapproved-attribute" {
+				unapproved[r.Properties.Record+" "+r.Properties.Attribute] = true
+			}
 			if r.Rule == "service-not-allowed" {
 				if r.Severity != "high" {
 					t.Errorf("%s: severity %s", r.Properties.Record, r.Severity)
@@ -76,6 +82,9 @@ func TestServiceNotAllowedEndToEnd(t *testing.T) {
 			}
 		}
 		slices.Sort(ids)
+		if !unapproved["with-mail urn:oid:0.9.2342.19200300.100.1.3"] || unapproved["with-mail urn:oid:2.5.4.42"] || len(unapproved) != 1 {
+			t.Errorf("unapproved attributes %v, want the e-mail of with-mail alone", unapproved)
+		}
 		return ids
 	}
 	got := notAllowed("--services", filepath.Join(import2Dir, "services.json"), "--identity-providers", filepath.Join(import2Dir, "identityproviders.json"),

@@ -68,7 +68,11 @@ func writeRegistryTable(w io.Writer, reg *mpass.Registry) error {
 				if p.To != nil {
 					until = p.To.UTC().Format(time.RFC3339)
 				}
-				row("      "+p.SP, cmp.Or(p.Set, "-"), since(p.From), until, p.Source)
+				set := "-"
+				if p.Set != "" {
+					set = p.Set + " " + reg.SetName(p.Set)
+				}
+				row("      "+p.SP, set, since(p.From), until, p.Source)
 			}
 			tw.Flush()
 		}

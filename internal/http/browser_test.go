@@ -33,6 +33,7 @@ func chromium(t *testing.T) string {
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
 	e := newEnv(t)
+	allowCity(t, e)
 	if err := e.srv.Open("127.0.0.1:0", "", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +85,14 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("table")))
 	home := text("main")
 	shot("home")
+	if !strings.Contains(home, "Sallitut palvelut (1)") || !strings.Contains(home, "Example Shop") {
+		t.Errorf("the home page does not show the city's allowed services: %s", home)
+	}
+	for _, l := range []string{"sv", "en"} {
+		do(chromedp.Navigate(base+"/?lang="+l), chromedp.WaitVisible(chromedp.CSS("table")))
+		shot("home-" + l)
+	}
+	do(chromedp.Navigate(base+"/?lang=fi"), chromedp.WaitVisible(chromedp.CSS("table")))
 	do(chromedp.Click(chromedp.CSS(`a[href="/runs/`+itoa(e.runs["all"])+`"]`)), chromedp.WaitVisible(chromedp.CSS("table.findings")))
 	run := text("main")
 	shot("run")

@@ -370,6 +370,27 @@ func login(t *testing.T, b *client, token string) {
 // they could not be checked; never another controller's.
 func TestDPOPageShowsAllowedServices(t *testing.T) {
 	e := newEnv(t)
+	allowCity(t, e)
+	b := &client{t: t, srv: e.srv, cookies: map[string]*http.Cookie{}}
+	login(t, b, e.tokens["dpo-city"])
+	page := b.do("GET", "/?lang=sv", nil).Body.String()
+	for _, want := range []string{"Tillåtna tjänster (1)", "Example Shop", "2026-10-15", "tjänstehelhet 6000101", "Exempelby stad"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("city's page lacks %q", want)
+		}
+	}
+	other := &client{t: t, srv: e.srv, cookies: map[string]*http.Cookie{}}
+	login(t, other, e.tokens["dpo-town"])
+	page = other.do("GET", "/?lang=en", nil).Body.String()
+	if !strings.Contains(page, "could not be checked") || strings.Contains(page, "Example Shop") {
+		t.Errorf("town's page: want unchecked, and nothing of the city's")
+	}
+}
+
+// allowCity gives the city permission data, as registry import would: it allows the
+// shop through a set from 2026-10-15, and has a Swedish name.
+func allowCity(t *testing.T, e *env) {
+	t.Helper()
 	ctx := context.Background()
 	reg, err := e.db.LatestRegistry(ctx)
 	if err != nil {
@@ -385,19 +406,5 @@ func TestDPOPageShowsAllowedServices(t *testing.T) {
 		From: time.Date(2026, 10, 15, 6, 41, 7, 0, time.UTC), Source: "permissions"}}
 	if err := e.db.CreateRegistry(ctx, reg); err != nil {
 		t.Fatal(err)
-	}
-	b := &client{t: t, srv: e.srv, cookies: map[string]*http.Cookie{}}
-	login(t, b, e.tokens["dpo-city"])
-	page := b.do("GET", "/?lang=sv", nil).Body.String()
-	for _, want := range []string{"Tillåtna tjänster (1)", "Example Shop", "2026-10-15", "tjänstehelhet 6000101", "Exempelby stad"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("city's page lacks %q", want)
-		}
-	}
-	other := &client{t: t, srv: e.srv, cookies: map[string]*http.Cookie{}}
-	login(t, other, e.tokens["dpo-town"])
-	page = other.do("GET", "/?lang=en", nil).Body.String()
-	if !strings.Contains(page, "could not be checked") || strings.Contains(page, "Example Shop") {
-		t.Errorf("town's page: want unchecked, and nothing of the city's")
 	}
 }

@@ -134,7 +134,10 @@ func allowedServices(reg *mpass.Registry, oid string) []allowedView {
 		if p.Controller != oid {
 			continue
 		}
-		v := allowedView{SP: p.SP, Name: cmp.Or(names[p.SP], p.SP), Set: p.Set, Since: p.From}
+		v := allowedView{SP: p.SP, Name: cmp.Or(names[p.SP], p.SP), Since: p.From}
+		if p.Set != "" {
+			v.Set = reg.SetName(p.Set)
+		}
 		if p.To != nil {
 			v.Until = *p.To
 		}

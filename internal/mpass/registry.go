@@ -30,6 +30,25 @@ type Registry struct {
 	// IdentityProviders are the controllers' MPASSid integrations: their authentication
 	// flows map Shibboleth log lines to controllers.
 	IdentityProviders []IdentityProvider `json:"identity_providers,omitempty"`
+	// Sets are the management service's service sets (one vendor's services), by id.
+	Sets []ServiceSet `json:"sets,omitempty"`
+}
+
+// ServiceSet is a set of one vendor's services: a controller that allows the set allows
+// every member (ServiceProvider.Sets names the sets an SP belongs to).
+type ServiceSet struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// SetName is the name of a service set, or its id where the registry lacks it.
+func (r *Registry) SetName(id string) string {
+	for _, s := range r.Sets {
+		if s.ID == id && s.Name != "" {
+			return s.Name
+		}
+	}
+	return id
 }
 
 // Source is one file a registry version was built from.

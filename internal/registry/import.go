@@ -164,6 +164,9 @@ func (im *Importer) Import(ctx context.Context, src Sources, prev *mpass.Registr
 	reg := &mpass.Registry{Loaded: now, ServiceProviders: svc.sorted(), Agreements: []mpass.Agreement{}, Consents: []mpass.Consent{}, Exceptions: []mpass.Exception{}}
 	reg.Controllers = buildControllers(idps, orgs, src.IdentityProviders.Name, src.Organisations, warn)
 	reg.IdentityProviders = sortedIdentityProviders(idps.idps)
+	for _, id := range slices.Sorted(maps.Keys(sets)) {
+		reg.Sets = append(reg.Sets, mpass.ServiceSet{ID: id, Name: sets[id]})
+	}
 	grants := idps.grants
 	for _, c := range reg.Controllers {
 		if idps.controllers[c.OID].allServices {

@@ -57,6 +57,9 @@ func (db *DB) CreateRegistry(ctx context.Context, r *mpass.Registry) error {
 		exec(`INSERT INTO permissions (version, seq, controller, sp, set_id, valid_from, valid_to, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			i, p.Controller, p.SP, p.Set, nanos(p.From), to, p.Source)
 	}
+	for _, set := range r.Sets {
+		exec(`INSERT INTO service_sets (version, id, name) VALUES (?, ?, ?)`, set.ID, set.Name)
+	}
 	for i, idp := range r.IdentityProviders {
 		exec(`INSERT INTO identity_providers (version, seq, controller, flow, idp_id, type) VALUES (?, ?, ?, ?, ?, ?)`,
 			i, idp.Controller, idp.Flow, idp.IdpID, idp.Type)
@@ -269,6 +272,14 @@ func (db *DB) FindRegistry(ctx context.Context, version int) (*mpass.Registry, e
 			p.To = &t
 		}
 		r.Permissions = append(r.Permissions, p)
+		return nil
+	})
+	q(`SELECT id, name FROM service_sets WHERE version = ? ORDER BY id`, func(rows *sql.Rows) error {
+		var set mpass.ServiceSet
+		if err := rows.Scan(&set.ID, &set.Name); err != nil {
+			return err
+		}
+		r.Sets = append(r.Sets, set)
 		return nil
 	})
 	q(`SELECT controller, flow, idp_id, type FROM identity_providers WHERE version = ? ORDER BY seq`, func(rows *sql.Rows) error {

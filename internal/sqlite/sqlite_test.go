@@ -52,6 +52,7 @@ func TestRegistryRoundTrip(t *testing.T) {
 	in.Sources = []mpass.Source{{Kind: "services", Name: "s.json", Digest: "sha256:a"}, {Kind: "overlay", Name: "o.yaml", Digest: "sha256:b"}}
 	in.Permissions = []mpass.Permission{{Controller: "1.2.246.562.10.12345678903", SP: "s1", Set: "6000101", From: time.Date(2024, 8, 12, 6, 41, 7, 0, time.UTC), Source: "permissions"},
 		{Controller: "1.2.246.562.10.12345678903", SP: "s2", From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: &withdrawn, Source: "allowedServiceProviders"}}
+	in.Sets = []mpass.ServiceSet{{ID: "6000101", Name: "Kuvitteellinen Oppimateriaalikauppa Oy"}}
 	in.IdentityProviders = []mpass.IdentityProvider{{Controller: "1.2.246.562.10.12345678903", Flow: "ShibKuvitteela", IdpID: "azure_kuvitteela", Type: "azure"}}
 	if err := db.CreateRegistry(context.Background(), in); err != nil {
 		t.Fatal(err)

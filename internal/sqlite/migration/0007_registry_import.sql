@@ -37,3 +37,10 @@ CREATE TABLE identity_providers (
 	type       TEXT NOT NULL,
 	PRIMARY KEY (version, seq)
 );
+
+CREATE TABLE service_sets (
+	version INTEGER NOT NULL REFERENCES registry_versions (version) ON DELETE CASCADE,
+	id      TEXT NOT NULL,
+	name    TEXT NOT NULL,
+	PRIMARY KEY (version, id)
+);
