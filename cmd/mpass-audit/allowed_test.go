@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
 // TestServiceNotAllowedEndToEnd: import → ingest → audit over both export sets of
@@ -141,5 +145,69 @@ func TestFlowsFromTheRegistry(t *testing.T) {
 	var report struct{ Summary map[string]int }
 	if err := json.Unmarshal([]byte(out), &report); code != 0 || err != nil || report.Summary["pass"] == 0 {
 		t.Errorf("audit of the controller the flows gave: exit %d, %v, summary %v", code, err, report.Summary)
+	}
+}
+
+// The history of permissions survives what says nothing of it: a later export without
+// a controller's permissions, and a `registry load` between two imports. Old months are
+// judged as before.
+func TestPermissionHistorySurvives(t *testing.T) {
+	const pahittade = "1.2.246.562.10.88000000013"
+	dir := t.TempDir()
+	base := []string{"registry", "import", "--services", filepath.Join(import2Dir, "services.json"), "--sets", filepath.Join(import2Dir, "integration-sets.json")}
+	full := append(slices.Clone(base), "--identity-providers", filepath.Join(import2Dir, "identityproviders.json"))
+	b, err := os.ReadFile(filepath.Join(import2Dir, "identityproviders.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Påhittade's identity provider without its permissions list (its only one in the file)
+	i := strings.Index(string(b), `"permissions": [`)
+	j := strings.Index(string(b)[i:], "\n      ]") + i + len("\n      ]")
+	noData := filepath.Join(dir, "idps-no-permissions.json")
+	if err := os.WriteFile(noData, []byte(string(b)[:i]+`"x-note": null`+string(b)[j:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	permissionsOf := func() []mpass.Permission {
+		var out []mpass.Permission
+		reg := showJSON(t, dir)
+		for _, p := range reg.Permissions {
+			if p.Controller == pahittade {
+				out = append(out, p)
+			}
+		}
+		for _, c := range reg.Controllers {
+			if c.OID == pahittade && !c.PermissionData {
+				t.Error("Påhittade is no longer judged")
+			}
+		}
+		return out
+	}
+	// and without its permission to the Pelipaja: that one is closed at the import
+	noPeli := filepath.Join(dir, "idps-no-peli.json")
+	peli := `{"to": {"id": 5000203, "integrations": []}, "lastUpdatedOn": "2026-10-15T12:00:00"},`
+	if !strings.Contains(string(b), peli) {
+		t.Fatal("import2 changed: no permission to the Pelipaja")
+	}
+	if err := os.WriteFile(noPeli, []byte(strings.Replace(string(b), peli, "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lessPeli := append(slices.Clone(base), "--identity-providers", noPeli)
+	for _, step := range [][]string{full, lessPeli, {"registry", "load", filepath.Join(corpus, "registry.yaml")}, lessPeli} {
+		if code, _, errs := run(t, dir, importEnv, "", step...); code != 0 {
+			t.Fatalf("%v: %s", step, errs)
+		}
+	}
+	before := permissionsOf()
+	closed := slices.ContainsFunc(before, func(p mpass.Permission) bool {
+		return p.SP == "https://peli.keksitty.example/shibboleth" && p.To != nil && p.From.Equal(time.Date(2026, 10, 15, 9, 0, 0, 0, time.UTC))
+	})
+	if len(before) != 3 || !closed {
+		t.Fatalf("after import, import without the Pelipaja, load, import: permissions %+v; want the Pelipaja's closed", before)
+	}
+	if code, _, errs := run(t, dir, importEnv, "", append(slices.Clone(base), "--identity-providers", noData)...); code != 0 || !strings.Contains(errs, "no permission data for it") {
+		t.Fatalf("import without Påhittade's permissions: exit %d %s", code, errs)
+	}
+	if after := permissionsOf(); !reflect.DeepEqual(before, after) {
+		t.Errorf("permissions changed:\nbefore %+v\nafter  %+v", before, after)
 	}
 }

@@ -121,10 +121,8 @@ and name maps. Prints what it imported; warnings go to stderr.`,
 			if err != nil {
 				return err
 			}
-			prev, err := db.LatestRegistry(ctx)
-			if mpass.ErrorCode(err) == mpass.ENOTFOUND {
-				prev = nil
-			} else if err != nil {
+			prev, err := lastImport(ctx, db)
+			if err != nil {
 				return fmt.Errorf("the registry in use: %w", err)
 			}
 			im := &registry.Importer{Extractor: x, Vocabulary: registry.Vocabulary{Purposes: purposes, Rules: rules}, DataModel: dataModel}
@@ -335,6 +333,24 @@ is itself an organisation OID.`,
 	f.StringVar(&namesFile, "names", "", "FILE.yaml: another deployment's attribute names, name: canonical-URN (beside the registry's names:)")
 	f.IntVar(&opts.BatchSize, "batch", ingest.DefaultBatchSize, "lines per transaction")
 	return cmd
+}
+
+// lastImport is the newest registry version that `registry import` made, or nil: the
+// history of permissions goes on from it, even where a `registry load` came between.
+func lastImport(ctx context.Context, db *sqlite.DB) (*mpass.Registry, error) {
+	reg, err := db.LatestRegistry(ctx)
+	for ; err == nil; reg, err = db.FindRegistry(ctx, reg.Version-1) {
+		if slices.ContainsFunc(reg.Sources, func(s mpass.Source) bool { return s.Kind == registry.SourceKindServices }) {
+			return reg, nil
+		}
+		if reg.Version <= 1 {
+			return nil, nil
+		}
+	}
+	if mpass.ErrorCode(err) == mpass.ENOTFOUND {
+		return nil, nil
+	}
+	return nil, err
 }
 
 // registryFlows maps a Shibboleth log's flows to controllers with the identity

@@ -134,7 +134,10 @@ func allowedServices(reg *mpass.Registry, oid string) []allowedView {
 		if p.Controller != oid {
 			continue
 		}
-		v := allowedView{SP: p.SP, Name: cmp.Or(names[p.SP], p.SP), Since: p.From}
+		v := allowedView{SP: p.SP, Name: cmp.Or(names[p.SP], p.SP)}
+		if p.From.Unix() > 0 { // the epoch: since before any record (no time in the export)
+			v.Since = p.From
+		}
 		if p.Set != "" {
 			v.Set = reg.SetName(p.Set)
 		}

@@ -167,16 +167,6 @@ func (im *Importer) Import(ctx context.Context, src Sources, prev *mpass.Registr
 	for _, id := range slices.Sorted(maps.Keys(sets)) {
 		reg.Sets = append(reg.Sets, mpass.ServiceSet{ID: id, Name: sets[id]})
 	}
-	grants := idps.grants
-	for _, c := range reg.Controllers {
-		if idps.controllers[c.OID].allServices {
-			for _, sp := range reg.ServiceProviders {
-				grants = append(grants, grant{controller: c.OID, sp: sp.ID, source: SourceAllServices, from: Epoch(), timeless: true})
-			}
-		}
-	}
-	reg.Permissions = mergeHistory(prev, grants, now)
-
 	if src.Overlay.R != nil {
 		data, err := io.ReadAll(src.Overlay.R)
 		if err != nil {
@@ -197,6 +187,20 @@ func (im *Importer) Import(ctx context.Context, src Sources, prev *mpass.Registr
 		// no warnings: those that follow from a broken file would only hide its errors
 		return nil, nil, invalid(problems)
 	}
+
+	// permissions, once the overlay has added its SPs: "all services" covers them too
+	grants := idps.grants
+	withData := map[string]bool{}
+	for _, c := range reg.Controllers {
+		withData[c.OID] = c.PermissionData
+		if d := idps.controllers[c.OID]; d != nil && d.allServices {
+			for _, sp := range reg.ServiceProviders {
+				grants = append(grants, grant{controller: c.OID, sp: sp.ID, source: SourceAllServices, from: Epoch(), timeless: true})
+			}
+		}
+	}
+	reg.Permissions = mergeHistory(prev, grants, withData, now)
+	reg.Controllers = keepJudged(prev, reg.Controllers, withData, warn)
 
 	h := sha256.New()
 	reg.Sources = nil
@@ -274,7 +278,7 @@ type permissionKey struct{ controller, sp, set, source string }
 //
 // Grants of one key (two identity providers of one controller) are one permission,
 // from the earliest. The result is sorted by controller, SP, set, source and From.
-func mergeHistory(prev *mpass.Registry, grants []grant, now time.Time) []mpass.Permission {
+func mergeHistory(prev *mpass.Registry, grants []grant, withData map[string]bool, now time.Time) []mpass.Permission {
 	cur := map[permissionKey]grant{}
 	for _, g := range grants {
 		k := permissionKey{g.controller, g.sp, g.set, g.source}
@@ -294,6 +298,10 @@ func mergeHistory(prev *mpass.Registry, grants []grant, now time.Time) []mpass.P
 		}
 		for _, p := range prev.Permissions {
 			k := permissionKey{p.Controller, p.SP, p.Set, p.Source}
+			if !withData[p.Controller] { // this import says nothing of them: they stand
+				out = append(out, p)
+				continue
+			}
 			if p.To != nil {
 				out = append(out, p)
 				if p.To.After(lastClose[k]) {
@@ -352,4 +360,29 @@ func comparePermissions(a, b mpass.Permission) int {
 		return -1
 	}
 	return a.To.Compare(*b.To)
+}
+
+// keepJudged keeps judging a controller whose permissions an earlier import loaded but
+// this one lacks (its identity provider has no permissions now, or is gone): its
+// permissions stand as they were (mergeHistory), so old months replay the same, and it
+// keeps PermissionData; one that is gone is kept whole, with a warning.
+func keepJudged(prev *mpass.Registry, controllers []mpass.Controller, withData map[string]bool, warn func(string, ...any)) []mpass.Controller {
+	if prev == nil {
+		return controllers
+	}
+	for _, pc := range prev.Controllers {
+		if !pc.PermissionData || withData[pc.OID] {
+			continue
+		}
+		i := slices.IndexFunc(controllers, func(c mpass.Controller) bool { return c.OID == pc.OID })
+		if i >= 0 {
+			controllers[i].PermissionData = true
+			warn("controller %s: this import has no permission data for it: the permissions of registry version %d stand", pc.OID, prev.Version)
+			continue
+		}
+		controllers = append(controllers, pc)
+		warn("controller %s is in no identity provider of this import: kept as registry version %d had it, with its permissions", pc.OID, prev.Version)
+	}
+	slices.SortFunc(controllers, func(a, b mpass.Controller) int { return strings.Compare(a.OID, b.OID) })
+	return controllers
 }

@@ -119,6 +119,17 @@ func TestImportErrors(t *testing.T) {
 		name, file, text string
 		want             []string
 	}{
+		// duplicate keys: encoding/json would silently keep the last
+		{"a key twice in an element", "identityproviders.json", idp(`,"permissions":[{"to":{"id":9},"lastUpdatedOn":"2024-08-12T09:41:07"}],"permissions":[]`),
+			[]string{`identityproviders.json: $.identityProviders[0]: "permissions" twice`}},
+		{"a key twice deep inside", "services.json", svc(`{"id":1,"configurationEntity":{"sp":{"type":"saml","metadata":{"entityId":"a","entityId":"b"}}}}`),
+			[]string{`services.json: $.services[0].configurationEntity.sp.metadata: "entityId" twice`}},
+		{"the array twice", "services.json", `{"services":[],"services":[]}`,
+			[]string{`services.json: $.services: "services" twice`}},
+		{"an element over 8 MiB", "services.json", svc(`{"id":1,"configurationEntity":{"sp":{"type":"saml","metadata":{"entityId":"a","signingCertificates":["` + strings.Repeat("A", 12<<20) + `"]}}}}`),
+			[]string{"services.json: $.services[0]: an element of the export is larger than 8 MiB"}},
+		{"a skipped member over 8 MiB", "services.json", `{"padding":"` + strings.Repeat("A", 12<<20) + `","services":[]}`,
+			[]string{"services.json: $.padding: an element of the export is larger than 8 MiB"}},
 		// services
 		{"no entityId", "services.json", svc(saml(1, "a"), saml(2, "b"), saml(3, "c"), `{"id":4,"configurationEntity":{"sp":{"type":"saml","metadata":{}}}}`),
 			[]string{"services.json: $.services[3].configurationEntity.sp.metadata.entityId: required"}},

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,42 @@ import (
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
+
+// maxElement bounds one element of an export (and one skipped top-level member): a
+// service or an identity provider is a few kilobytes, certificates included, and a
+// larger one would be held whole in memory.
+const maxElement = 8 << 20
+
+// errTooLarge ends a file whose element is over maxElement.
+var errTooLarge = errors.New("an element of the export is larger than 8 MiB")
+
+// guard is the reader under an export's decoder: it refuses to read more than
+// maxElement (and the decoder's read-ahead) past the start of the element being read.
+type guard struct {
+	r       io.Reader
+	read    int64
+	max     int64
+	path    string // of the element being read
+	tripped bool
+}
+
+func (g *guard) Read(p []byte) (int, error) {
+	if g.read > g.max {
+		g.tripped = true
+		return 0, errTooLarge
+	}
+	if room := g.max - g.read + 1; int64(len(p)) > room { // never far past the limit
+		p = p[:room]
+	}
+	n, err := g.r.Read(p)
+	g.read += int64(n)
+	return n, err
+}
+
+// limit lets the decoder read one more element, at path, from its present offset.
+func (g *guard) limit(dec *json.Decoder, path string) {
+	g.max, g.path = dec.InputOffset()+maxElement, path
+}
 
 // maxFileErrors bounds the errors kept of one file: an export of the wrong shape would
 // otherwise give one per element, and a reader needs the first few to fix it.
@@ -48,8 +85,16 @@ func (fe *fileErrors) lines() []string {
 // is no JSON object, or has no such member, is an error that names what it holds
 // instead; so are bytes after the object. Syntax and read errors end the file, and are
 // returned; what each finds wrong it adds to fe itself.
-func streamArray(ctx context.Context, r io.Reader, fe *fileErrors, key, shape string, each func(path string, dec *json.Decoder) error) error {
-	dec := json.NewDecoder(r)
+func streamArray(ctx context.Context, r io.Reader, fe *fileErrors, key, shape string, each func(path string, dec *json.Decoder) error) (err error) {
+	g := &guard{r: r}
+	dec := json.NewDecoder(g)
+	g.limit(dec, "$")
+	defer func() { // the decoder's error may surface later, at another path: name the element
+		if g.tripped {
+			fe.add(g.path, "%v: not an export of the management service", errTooLarge)
+			err = errStop
+		}
+	}()
 	tok, err := dec.Token()
 	if err != nil {
 		return syntaxError(fe, "$", dec, err)
@@ -61,13 +106,19 @@ func streamArray(ctx context.Context, r io.Reader, fe *fileErrors, key, shape st
 	found := false
 	var others []string
 	for dec.More() {
+		g.limit(dec, "$")
 		tok, err := dec.Token()
 		if err != nil {
 			return syntaxError(fe, "$", dec, err)
 		}
 		name, _ := tok.(string)
 		path := "$." + name
+		if name == key && found { // encoding/json would read both: the last would not win
+			fe.add(path, "%q twice: one JSON object has one value per key", key)
+			return errStop
+		}
 		if name != key {
+			g.limit(dec, path)
 			others = append(others, strconv.Quote(name))
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
@@ -91,6 +142,7 @@ func streamArray(ctx context.Context, r io.Reader, fe *fileErrors, key, shape st
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			g.limit(dec, fmt.Sprintf("%s[%d]", path, i))
 			if err := each(fmt.Sprintf("%s[%d]", path, i), dec); err != nil {
 				return err
 			}
@@ -123,7 +175,17 @@ func streamArray(ctx context.Context, r io.Reader, fe *fileErrors, key, shape st
 // read all the same, so the caller goes on with the next one. A syntax or read error
 // is returned: nothing after it can be read.
 func decodeElement(dec *json.Decoder, fe *fileErrors, path string, v any) (ok bool, err error) {
-	err = dec.Decode(v)
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return false, syntaxError(fe, path, dec, err)
+	}
+	// encoding/json takes the last of a repeated key: `"permissions":[…],"permissions":[]`
+	// would silently allow every service
+	if p, key := duplicateKey(raw, path); p != "" {
+		fe.add(p, "%q twice: one JSON object has one value per key", key)
+		return false, nil
+	}
+	err = json.Unmarshal(raw, v)
 	var te *json.UnmarshalTypeError
 	switch {
 	case err == nil:
@@ -147,6 +209,7 @@ func syntaxError(fe *fileErrors, path string, dec *json.Decoder, err error) erro
 	switch {
 	case errors.As(err, &se):
 		fe.add(path, "not valid JSON at byte %d: %v", se.Offset, err)
+	case errors.Is(err, errTooLarge): // streamArray names the element
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		fe.add(path, "the file ends before its JSON does (byte %d)", dec.InputOffset())
 	default:
@@ -235,4 +298,50 @@ func smallInt(raw json.RawMessage) (n *int, ok bool) {
 // invalid is an *mpass.Error of every line of a failed import.
 func invalid(lines []string) error {
 	return &mpass.Error{Code: mpass.EINVALID, Message: strings.Join(lines, "\n")}
+}
+
+// duplicateKey finds the first key that an object of a JSON value (valid, as a decoder
+// read it) repeats: its path and the key, or "" where there is none.
+func duplicateKey(raw json.RawMessage, path string) (string, string) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	p, key, _ := dupWalk(dec, path)
+	return p, key
+}
+
+// dupWalk walks one value of dec; paths name array elements by index.
+func dupWalk(dec *json.Decoder, path string) (string, string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", "", err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return "", "", nil
+	}
+	switch d {
+	case '{':
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return "", "", err
+			}
+			k, _ := tok.(string)
+			if seen[k] {
+				return path, k, nil
+			}
+			seen[k] = true
+			if p, key, err := dupWalk(dec, path+"."+k); p != "" || err != nil {
+				return p, key, err
+			}
+		}
+	case '[':
+		for i := 0; dec.More(); i++ {
+			if p, key, err := dupWalk(dec, fmt.Sprintf("%s[%d]", path, i)); p != "" || err != nil {
+				return p, key, err
+			}
+		}
+	}
+	_, err = dec.Token() // } or ]
+	return "", "", err
 }
