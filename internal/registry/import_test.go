@@ -130,6 +130,8 @@ func TestImportErrors(t *testing.T) {
 			[]string{"services.json: $.services[0]: an element of the export is larger than 8 MiB"}},
 		{"a skipped member over 8 MiB", "services.json", `{"padding":"` + strings.Repeat("A", 12<<20) + `","services":[]}`,
 			[]string{"services.json: $.padding: an element of the export is larger than 8 MiB"}},
+		{"a type error inside an array names its index", "identityproviders.json", idp(`,"permissions":[{"to":{"id":9},"lastUpdatedOn":"2024-08-12T09:41:07"},{"to":{"id":9},"lastUpdatedOn":20240101}]`),
+			[]string{"identityproviders.json: $.identityProviders[0].permissions[1].lastUpdatedOn: want a string, found number"}},
 		// services
 		{"no entityId", "services.json", svc(saml(1, "a"), saml(2, "b"), saml(3, "c"), `{"id":4,"configurationEntity":{"sp":{"type":"saml","metadata":{}}}}`),
 			[]string{"services.json: $.services[3].configurationEntity.sp.metadata.entityId: required"}},
@@ -193,7 +195,7 @@ func TestImportErrors(t *testing.T) {
 		{"a single organisation", "organisaatiot.json", `{"oid":"` + ctlA + `","nimi":{"fi":"A"},"tyypit":[]}`,
 			[]string{`organisaatiot.json: $: not an organisation service hierarchy (api/hierarkia/hae): want {"organisaatiot":[…]}, found members "oid", "nimi", "tyypit"`}},
 		{"names not strings", "organisaatiot.json", `{"organisaatiot":[{"oid":"` + ctlA + `","nimi":{"fi":1}}]}`,
-			[]string{"organisaatiot.json: $.organisaatiot[0].nimi: want a string, found number"}},
+			[]string{"organisaatiot.json: $.organisaatiot[0].nimi.fi: want a string, found number"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg, _, err := importer(t).Import(context.Background(), sources(map[string]string{tc.file: tc.text}), nil, now)

@@ -191,9 +191,11 @@ func decodeElement(dec *json.Decoder, fe *fileErrors, path string, v any) (ok bo
 	case err == nil:
 		return true, nil
 	case errors.As(err, &te):
-		p := path
-		if te.Field != "" {
-			p += "." + te.Field
+		p := pathAt(raw, te.Offset, path) // with the indices te.Field lacks
+		if p == "" {
+			if p = path; te.Field != "" {
+				p += "." + te.Field
+			}
 		}
 		fe.add(p, "want %s, found %s", goKind(te.Type), te.Value)
 		return false, nil
@@ -344,4 +346,62 @@ func dupWalk(dec *json.Decoder, path string) (string, string, error) {
 	}
 	_, err = dec.Token() // } or ]
 	return "", "", err
+}
+
+// pathAt is the JSON path, array indices included, of the value of raw that ends at
+// byte offset end (where encoding/json reports a type error), or "" if none does.
+func pathAt(raw json.RawMessage, end int64, base string) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	type level struct {
+		array bool
+		index int
+		key   string
+	}
+	var stack []level
+	path := func() string {
+		var b strings.Builder
+		b.WriteString(base)
+		for _, l := range stack {
+			if l.array {
+				fmt.Fprintf(&b, "[%d]", l.index-1)
+			} else {
+				b.WriteString("." + l.key)
+			}
+		}
+		return b.String()
+	}
+	expectKey := func() bool { return len(stack) > 0 && !stack[len(stack)-1].array && stack[len(stack)-1].key == "" }
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && !stack[len(stack)-1].array {
+				stack[len(stack)-1].key = ""
+			}
+			continue
+		}
+		if expectKey() {
+			stack[len(stack)-1].key, _ = tok.(string)
+			continue
+		}
+		if len(stack) > 0 && stack[len(stack)-1].array {
+			stack[len(stack)-1].index++
+		}
+		if d, ok := tok.(json.Delim); ok { // { or [: the value goes on inside
+			if dec.InputOffset() >= end {
+				return path()
+			}
+			stack = append(stack, level{array: d == '['})
+			continue
+		}
+		if dec.InputOffset() >= end {
+			return path()
+		}
+		if len(stack) > 0 && !stack[len(stack)-1].array {
+			stack[len(stack)-1].key = ""
+		}
+	}
 }

@@ -244,7 +244,11 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 			continue
 		}
 		if !known(controllers, a.Controller) {
-			p.add(n.Line, "controller", "%q is not a controller of this registry", a.Controller)
+			if err := mpass.CheckControllerOID(a.Controller); err != nil {
+				p.add(n.Line, "controller", "%v", err)
+			} else {
+				p.add(n.Line, "controller", "%q is not a controller of this registry", a.Controller)
+			}
 		}
 		if !known(sps, a.SP) {
 			p.add(n.Line, "sp", "%q is not a service provider of this registry", a.SP)

@@ -135,7 +135,7 @@ func (db *DB) LatestRegistry(ctx context.Context) (*mpass.Registry, error) {
 	if err != nil {
 		return nil, err
 	} else if v == 0 {
-		return nil, mpass.Errorf(mpass.ENOTFOUND, "no registry loaded: run `mpass-audit registry load FILE.yaml` first")
+		return nil, mpass.Errorf(mpass.ENOTFOUND, "no registry loaded: run `mpass-audit registry import …` (MPASSid's exports) or `mpass-audit registry load FILE.yaml` first")
 	}
 	return db.FindRegistry(ctx, v)
 }
