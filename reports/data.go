@@ -22,7 +22,10 @@ type Data struct {
 	Exceptions []mpass.Exception
 	Weekly     Weekly
 	Releases   int64
-	Uses       int64
+	// Schools are the period's releases per school they name: a school named by its
+	// code in some and by its OID in others is one school.
+	Schools []SchoolSummary
+	Uses    int64
 	// FindingsDigest is the SHA-256 of the report's findings set (see integrity_text).
 	FindingsDigest string
 	FindingCount   int
@@ -86,4 +89,13 @@ type Weekly struct {
 type Series struct {
 	SP     string
 	Counts []int64
+}
+
+// SchoolSummary is one school's releases in the period: the registry's school (names
+// from the organisation service) or, where the registry lacks it, the code or OID the
+// releases named.
+type SchoolSummary struct {
+	School   mpass.School
+	Known    bool
+	Releases int64
 }

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -89,6 +90,7 @@ func (r *renderer) render(w io.Writer) error {
 	r.cover()
 	r.summary()
 	r.serviceProviders()
+	r.schools()
 	r.terms()
 	r.exceptions()
 	r.appendix()
@@ -353,6 +355,26 @@ func (r *renderer) legend(labels []string, colors [][3]int) {
 		x += w + 4
 	}
 	pdf.SetXY(margin, y+7)
+}
+
+// schools lists the period's releases per school, in the organisation service's name
+// of the report's language; a school named by code and by OID is one row.
+func (r *renderer) schools() {
+	if len(r.d.Schools) == 0 {
+		return
+	}
+	r.heading(r.t.Get("schools"), 1)
+	r.para(r.t.Get("schools_intro"))
+	cols := []column{{r.t.Get("school"), bodyW - 126, "L"}, {r.t.Get("school_code"), 28, "L"}, {"OID", 62, "L"}, {r.t.Get("releases"), 36, "R"}}
+	var rows []row
+	for _, s := range r.d.Schools {
+		name := mpass.LocalName(s.School.Names, r.t.Get("lang"), s.School.Name)
+		if !s.Known {
+			name += "\n(" + r.t.Get("school_unknown") + ")"
+		}
+		rows = append(rows, row{cells: []string{name, cmp.Or(s.School.Code, "–"), cmp.Or(s.School.OID, "–"), thousands(s.Releases)}})
+	}
+	r.table(cols, rows)
 }
 
 func (r *renderer) serviceProviders() {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +205,24 @@ func TestTextsHaveTheSameKeys(t *testing.T) {
 		if len(langs) != len(reports.Langs) {
 			t.Errorf("%s only in %v", k, langs)
 		}
+	}
+}
+
+// A school named by its code in some releases and by its OID in others is one school,
+// under the registry's name, with the releases of both.
+func TestSchoolByCodeAndOIDCountedOnce(t *testing.T) {
+	a, run := demo(t)
+	d, err := a.ReportData(context.Background(), run, city, "2026-10-01", "2026-10-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range d.Schools {
+		got = append(got, fmt.Sprintf("%s %s %s %v %d", s.School.Name, s.School.Code, s.School.OID, s.Known, s.Releases))
+	}
+	// r-0001 names the school by OID (and code), r-0002 and r-0005 by code alone
+	want := []string{"Esimerkkilän yhtenäiskoulu 03082 1.2.246.562.10.66666666665 true 3", "Mansikkalan koulu 03083  true 2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("schools:\n%q\nwant\n%q", got, want)
 	}
 }

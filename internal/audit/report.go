@@ -152,6 +152,9 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 	d.FindingsDigest = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	d.FindingCount = len(digestLines)
 
+	if d.Schools, err = a.schoolSummaries(ctx, d.Controller, from, to); err != nil {
+		return nil, err
+	}
 	if err := a.spSummaries(ctx, d, run, reg, controller, from, to, spResults); err != nil {
 		return nil, err
 	}
@@ -319,4 +322,42 @@ func sortedKeys(m map[string]int64) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// schoolSummaries counts the period's releases per school, a school being one whether
+// releases name it by its code or by its OID (mpass.Controller.School); most releases
+// first. Releases that name no school are not listed.
+func (a *Auditor) schoolSummaries(ctx context.Context, c mpass.Controller, from, to string) ([]reports.SchoolSummary, error) {
+	counts, err := a.DB.SchoolCounts(ctx, c.OID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]*reports.SchoolSummary{}
+	for ref, n := range counts {
+		if ref == "" {
+			continue
+		}
+		s, known := c.School(ref)
+		if !known {
+			s = mpass.School{Name: ref}
+			if strings.HasPrefix(ref, "1.2.246.562.") {
+				s.OID = ref
+			} else {
+				s.Code = ref
+			}
+		}
+		key := cmp.Or(s.OID, s.Code)
+		if byKey[key] == nil {
+			byKey[key] = &reports.SchoolSummary{School: s, Known: known}
+		}
+		byKey[key].Releases += n
+	}
+	out := make([]reports.SchoolSummary, 0, len(byKey))
+	for _, s := range byKey {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b reports.SchoolSummary) int {
+		return cmp.Or(cmp.Compare(b.Releases, a.Releases), strings.Compare(a.School.Name, b.School.Name), strings.Compare(a.School.OID+a.School.Code, b.School.OID+b.School.Code))
+	})
+	return out, nil
 }

@@ -29,6 +29,7 @@ const (
 	LearnerID             = "urn:oid:1.3.6.1.4.1.16161.1.1.27"
 	SchoolInfo            = "urn:mpass.id:schoolInfo"
 	OriginalIssuer        = "urn:mpass.id:originalIssuer"
+	SchoolCode            = "urn:mpass.id:schoolCode"
 )
 
 // Extractor turns raw ids and values into pseudonyms and facts with one secret key.
@@ -253,4 +254,43 @@ func (c *Catalog) CheckOIDs(values map[string][]string) error {
 		}
 	}
 	return nil
+}
+
+// School is the school a release names (canonical names), for per-school counts: the
+// school OID or the 5-digit school code (oppilaitosnumero) of its first role, else the
+// first field of its school info, else its school code. A school is one school by
+// either (mpass.Controller.School resolves both). Only an organisation OID with a sound
+// check digit or five digits is kept — never other text of those fields. "" where the
+// release names none.
+func (c *Catalog) School(values map[string][]string) string {
+	for _, v := range values[Role] {
+		f := strings.Split(v, ";")
+		if len(f) > 5 && schoolRef(f[5]) != "" {
+			return schoolRef(f[5])
+		}
+		if len(f) > 1 && schoolRef(f[1]) != "" {
+			return schoolRef(f[1])
+		}
+	}
+	for _, name := range [...]string{SchoolInfo, SchoolCode} {
+		for _, v := range values[name] {
+			first, _, _ := strings.Cut(v, ";")
+			if ref := schoolRef(first); ref != "" {
+				return ref
+			}
+		}
+	}
+	return ""
+}
+
+// schoolRef is a school code (five digits) or an organisation OID, trimmed, else "".
+func schoolRef(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) == 5 && strings.Trim(s, "0123456789") == "" {
+		return s
+	}
+	if strings.HasPrefix(s, ophArc) && mpass.ValidControllerOID(s) {
+		return s
+	}
+	return ""
 }

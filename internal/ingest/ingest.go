@@ -485,6 +485,7 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 			}
 		}
 		r.Role = facts.RoleStatus(r.Attributes)
+		r.School = n.x.Catalog().School(canonical)
 	case mpass.KindUse:
 		if r.Purpose = strings.TrimSpace(f.purpose); r.Purpose == "" {
 			return reject(source, l, "purpose", "required and non-empty for a use")

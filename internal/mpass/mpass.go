@@ -32,6 +32,10 @@ type Record struct {
 	Attributes map[string]AttributeFacts
 	// Role is what the release's role attributes say of the subject (release only).
 	Role RoleStatus
+	// School is the school the release names: its 5-digit code or its OID (release
+	// only; "" where none). Kept beside the facts, not in them, so that decisions are
+	// shared across schools.
+	School string
 	// Source is where the record came from ("file:line"), for messages only.
 	Source string
 	// SubjectRole is what all of the subject's releases to the SP say (set at audit).

@@ -46,6 +46,7 @@ type controller struct {
 	Name    string `yaml:"name"`
 	Schools []struct {
 		Code string `yaml:"code"`
+		OID  string `yaml:"oid"` // optional: releases name a school by either
 		Name string `yaml:"name"`
 	} `yaml:"schools"`
 }
@@ -206,7 +207,12 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 				p.add(n.Line, "schools", "school code %q is empty or repeated", s.Code)
 			}
 			codes[s.Code] = true
-			mc.Schools = append(mc.Schools, mpass.School{Code: s.Code, Name: s.Name})
+			if s.OID != "" {
+				if err := mpass.CheckControllerOID(s.OID); err != nil {
+					p.add(n.Line, "schools", "%v", err)
+				}
+			}
+			mc.Schools = append(mc.Schools, mpass.School{Code: s.Code, OID: s.OID, Name: s.Name})
 		}
 		r.Controllers = append(r.Controllers, mc)
 	}

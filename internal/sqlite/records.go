@@ -40,7 +40,7 @@ type Row struct {
 
 // rowIDs are the ids of a row's names and shape; 0 where not known (yet).
 type rowIDs struct {
-	sp, controller, purpose, shape int64
+	sp, controller, purpose, school, shape int64
 }
 
 // Encode encodes a record (see the function Encode) and looks up the ids of its
@@ -65,6 +65,9 @@ func (db *DB) Encode(r *mpass.Record) (Row, error) {
 	row := Row{Record: &rec, fingerprints: fingerprints}
 	db.names.mu.RLock()
 	row.ids.sp, row.ids.controller, row.ids.purpose = db.names.ids[r.SP], db.names.ids[r.Controller], db.names.ids[r.Purpose]
+	if r.School != "" {
+		row.ids.school = db.names.ids[r.School]
+	}
 	db.names.mu.RUnlock()
 	db.shapes.mu.RLock()
 	row.ids.shape = db.shapes.ids[string(facts)] // no copy of the facts for a lookup
@@ -133,7 +136,7 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
 		return c, err
 	}
-	releases := &multiInsert{table: "releases", cols: "id, time, sp, controller, subject, role, shape, fingerprints"}
+	releases := &multiInsert{table: "releases", cols: "id, time, sp, controller, subject, role, shape, fingerprints, school"}
 	uses := &multiInsert{table: "uses", cols: "id, time, sp, controller, subject, purpose, shape"}
 	for i := range rows {
 		r, row := rows[i].Record, &rows[i]
@@ -144,7 +147,11 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 		var err error
 		switch r.Kind {
 		case mpass.KindRelease:
-			err = releases.add(ctx, tx, r.ID, nanos(r.Time), sp, controller, r.Subject, int64(r.Role), shape, row.fingerprints)
+			school := nameID(r.School, row.ids.school)
+			if school == nil {
+				school = int64(0)
+			}
+			err = releases.add(ctx, tx, r.ID, nanos(r.Time), sp, controller, r.Subject, int64(r.Role), shape, row.fingerprints, school)
 		case mpass.KindUse:
 			err = uses.add(ctx, tx, r.ID, nanos(r.Time), sp, controller, r.Subject, nameID(r.Purpose, row.ids.purpose), shape)
 		}
@@ -375,7 +382,7 @@ func (db *DB) resolve(ctx context.Context, rows []Row) error {
 		for _, n := range [...]struct {
 			name string
 			id   int64
-		}{{r.SP, row.ids.sp}, {r.Controller, row.ids.controller}, {r.Purpose, row.ids.purpose}} {
+		}{{r.SP, row.ids.sp}, {r.Controller, row.ids.controller}, {r.Purpose, row.ids.purpose}, {r.School, row.ids.school}} {
 			if n.name != "" && n.id == 0 {
 				names[n.name] = true
 			}
@@ -659,4 +666,39 @@ func (db *DB) CountRecords(ctx context.Context) (releases, uses int64, err error
 	}
 	err = db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM uses`).Scan(&uses)
 	return
+}
+
+// SchoolCounts counts a controller's releases per school they name in a period (days,
+// inclusive): the school's code or OID as stored ("" for releases that name none).
+// The controller's index narrows the rows; the school is read from each.
+func (db *DB) SchoolCounts(ctx context.Context, controller, from, to string) (map[string]int64, error) {
+	lo, err := dayStart(from)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := dayEnd(to)
+	if err != nil {
+		return nil, err
+	}
+	ctl, err := db.names.lookup(ctx, db.db, controller)
+	if err != nil || ctl == 0 {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT COALESCE(n.name, ''), c FROM
+		(SELECT school, COUNT(*) AS c FROM releases WHERE controller = ? AND time >= ? AND time < ? GROUP BY school) r
+		LEFT JOIN names n ON n.id = r.school`, ctl, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	err = scanRows(rows, func() error {
+		var school string
+		var n int64
+		if err := rows.Scan(&school, &n); err != nil {
+			return err
+		}
+		out[school] += n
+		return nil
+	})
+	return out, err
 }
