@@ -236,11 +236,9 @@ func (c *Catalog) CheckOIDs(values map[string][]string) error {
 	}
 	for _, name := range c.structured {
 		for _, v := range values[name] {
-			for i, f := range strings.Split(v, ";") {
-				if i == 0 || i == 5 || i == 6 { // provider, school and office OIDs
-					if err := org(name, f); err != nil {
-						return err
-					}
+			for _, i := range [...]int{0, 5, 6} { // provider, school and office OIDs
+				if err := org(name, field(v, i)); err != nil {
+					return err
 				}
 			}
 		}
@@ -264,12 +262,11 @@ func (c *Catalog) CheckOIDs(values map[string][]string) error {
 // release names none.
 func (c *Catalog) School(values map[string][]string) string {
 	for _, v := range values[Role] {
-		f := strings.Split(v, ";")
-		if len(f) > 5 && schoolRef(f[5]) != "" {
-			return schoolRef(f[5])
+		if ref := schoolRef(field(v, 5)); ref != "" {
+			return ref
 		}
-		if len(f) > 1 && schoolRef(f[1]) != "" {
-			return schoolRef(f[1])
+		if ref := schoolRef(field(v, 1)); ref != "" {
+			return ref
 		}
 	}
 	for _, name := range [...]string{SchoolInfo, SchoolCode} {
@@ -293,4 +290,20 @@ func schoolRef(s string) string {
 		return s
 	}
 	return ""
+}
+
+// field is the i-th ';'-separated field of v, or "" where it has fewer: without the
+// allocation of strings.Split, as ingest asks this of every role.
+func field(v string, i int) string {
+	for ; i > 0; i-- {
+		j := strings.IndexByte(v, ';')
+		if j < 0 {
+			return ""
+		}
+		v = v[j+1:]
+	}
+	if j := strings.IndexByte(v, ';'); j >= 0 {
+		return v[:j]
+	}
+	return v
 }
