@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -117,21 +118,31 @@ and name maps. Prints what it imported; warnings go to stderr.`,
 			if err != nil {
 				return err
 			}
-			db, err := m.openDB(ctx)
-			if err != nil {
-				return err
-			}
-			prev, err := lastImport(ctx, db)
-			if err != nil {
-				return fmt.Errorf("the registry in use: %w", err)
+			// a new database is made only for a sound import: a failed one leaves no file
+			var db *sqlite.DB
+			var prev *mpass.Registry
+			now := time.Now().UTC()
+			if _, err := os.Stat(m.DBPath); err == nil {
+				if db, err = m.openDB(ctx); err != nil {
+					return err
+				}
+				if prev, err = lastImport(ctx, db); err != nil {
+					return fmt.Errorf("the registry in use: %w", err)
+				}
+				now = db.Now().UTC()
 			}
 			im := &registry.Importer{Extractor: x, Vocabulary: registry.Vocabulary{Purposes: purposes, Rules: rules}, DataModel: dataModel}
-			reg, warnings, err := im.Import(ctx, src, prev, db.Now().UTC())
+			reg, warnings, err := im.Import(ctx, src, prev, now)
 			for _, w := range warnings {
 				fmt.Fprintln(m.Stderr, "warning: "+w)
 			}
 			if err != nil {
 				return err
+			}
+			if db == nil {
+				if db, err = m.openDB(ctx); err != nil {
+					return err
+				}
 			}
 			if err := db.CreateRegistry(ctx, reg); err != nil {
 				return fmt.Errorf("store the registry: %w", err)
