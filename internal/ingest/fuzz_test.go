@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/testenv"
 )
 
@@ -19,32 +21,42 @@ func fuzzReader(f *testing.F, format string, seeds ...string) {
 	}
 	x := testenv.MustExtractor(f)
 	f.Fuzz(func(t *testing.T, text string) {
-		rec := &recorder{}
-		in := &ingest.Ingester{Store: rec, Extractor: x, Options: ingest.Options{Format: format, Controller: city, BatchSize: 3}}
-		res, err := in.Ingest(context.Background(), "fuzz", strings.NewReader(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Count(text, "\n") + 1
-		if len(rec.records)+len(rec.rejections)+res.Skipped > lines {
-			t.Fatalf("%d records + %d rejections + %d skipped from %d lines", len(rec.records), len(rec.rejections), res.Skipped, lines)
-		}
-		for _, r := range rec.rejections {
-			if r.Line < 1 || r.Line > lines || r.Reason == "" {
-				t.Fatalf("bad rejection %+v", r)
-			}
-		}
-		for _, r := range rec.records {
-			if r.ID == "" || r.SP == "" || r.Subject == "" || r.Time.IsZero() {
-				t.Fatalf("incomplete record %+v", r)
-			}
-			for name := range r.Attributes { // in no reader does value text become a name
-				if why := badAttributeName(name); why != "" {
-					t.Fatalf("stored attribute name %q %s", name, why)
-				}
-			}
-		}
+		fuzzIngest(t, x, ingest.Options{Format: format, Controller: city}, text)
 	})
+}
+
+// fuzzIngest ingests text and checks what must hold for any input of any reader: every
+// line accounted for once, every rejection with a line number, every record whole, and
+// in no reader value text as an attribute name. It returns the records for more checks.
+func fuzzIngest(t *testing.T, x *facts.Extractor, opts ingest.Options, text string) []mpass.Record {
+	t.Helper()
+	rec := &recorder{}
+	opts.BatchSize = 3
+	in := &ingest.Ingester{Store: rec, Extractor: x, Options: opts}
+	res, err := in.Ingest(context.Background(), "fuzz", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(text, "\n") + 1
+	if len(rec.records)+len(rec.rejections)+res.Skipped > lines {
+		t.Fatalf("%d records + %d rejections + %d skipped from %d lines", len(rec.records), len(rec.rejections), res.Skipped, lines)
+	}
+	for _, r := range rec.rejections {
+		if r.Line < 1 || r.Line > lines || r.Reason == "" {
+			t.Fatalf("bad rejection %+v", r)
+		}
+	}
+	for _, r := range rec.records {
+		if r.ID == "" || r.SP == "" || r.Subject == "" || r.Time.IsZero() {
+			t.Fatalf("incomplete record %+v", r)
+		}
+		for name := range r.Attributes {
+			if why := badAttributeName(name); why != "" {
+				t.Fatalf("%s: stored attribute name %q %s", r.Source, name, why)
+			}
+		}
+	}
+	return rec.records
 }
 
 // hostile is a file of testdata/hostile, a seed of the fuzz targets too.
@@ -73,6 +85,7 @@ func FuzzJSONL(f *testing.F) {
 func FuzzCSV(f *testing.F) {
 	const h = "kind,id,time,sp,controller,subject,purpose,attributes\n"
 	const rel = "release,r-1,2026-10-05T07:58:12Z,s," + city + ",x,,"
+	var seeds []string
 	for _, attributes := range []string{
 		`"urn:mpass.id:role=` + role14 + `;urn:mpass.id:schoolInfo=99901;Kuvitteelan yhtenäiskoulu;urn:mpass.id:classLevel=7"`,
 		"mpassUsername=MPASSOID.x;nickname=Kuvi;" + code,
@@ -80,45 +93,16 @@ func FuzzCSV(f *testing.F) {
 		`nickname=a\q`, `nickname=a\`, "=x", "7B=x", code + "=x", "a." + code + "=x", "uid=x; mail=y",
 		"givenName;mail;uid=x;role", "mail=;uid=", "mail=a=b;uid=QUJD==", "urn:oid:2.5.x=1", "x=1;;;Kuvi Aino=2;=3",
 	} {
-		f.Add(h + rel + attributes + "\n")
+		seeds = append(seeds, h+rel+attributes+"\n")
 	}
-	f.Add(h + "use,u,2026-10-05T07:58:12Z,s,,x,analytics,\"mail; given_name;\"\nuse,u2,2026-10-05T07:58:12Z,s,,x,analytics,mail=x;" + code + "\n")
-	for _, s := range []string{
+	seeds = append(seeds,
+		h+"use,u,2026-10-05T07:58:12Z,s,,x,analytics,\"mail; given_name;\"\nuse,u2,2026-10-05T07:58:12Z,s,,x,analytics,mail=x;"+code+"\n",
 		hostile(f, "hostile.csv"),
-		h + "release,r-1,2026-10-05T07:58:12Z,s," + city + ",x,,mail=a@b.fi;givenName=A\n",
-		h + "use,u,2026-10-05T07:58:12Z,s,,x,analytics,\"mail\n",
+		h+"release,r-1,2026-10-05T07:58:12Z,s,"+city+",x,,mail=a@b.fi;givenName=A\n",
+		h+"use,u,2026-10-05T07:58:12Z,s,,x,analytics,\"mail\n",
 		"attributes,purpose,subject,controller,sp,time,id,kind\n,,x,,s,2026-10-05T07:58:12Z,,release\n",
-	} {
-		f.Add(s)
-	}
-	x := testenv.MustExtractor(f)
-	f.Fuzz(func(t *testing.T, text string) {
-		rec := &recorder{}
-		in := &ingest.Ingester{Store: rec, Extractor: x, Options: ingest.Options{Format: ingest.FormatCSV, BatchSize: 3}}
-		res, err := in.Ingest(context.Background(), "fuzz", strings.NewReader(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Count(text, "\n") + 1
-		if len(rec.records)+len(rec.rejections)+res.Skipped > lines {
-			t.Fatalf("%d records + %d rejections + %d skipped from %d lines", len(rec.records), len(rec.rejections), res.Skipped, lines)
-		}
-		for _, r := range rec.rejections {
-			if r.Line < 1 || r.Line > lines || r.Reason == "" {
-				t.Fatalf("bad rejection %+v", r)
-			}
-		}
-		for _, r := range rec.records {
-			if r.ID == "" || r.SP == "" || r.Subject == "" || r.Time.IsZero() {
-				t.Fatalf("incomplete record %+v", r)
-			}
-			for name := range r.Attributes {
-				if why := badAttributeName(name); why != "" {
-					t.Fatalf("%s: attribute name %q %s", r.Source, name, why)
-				}
-			}
-		}
-	})
+	)
+	fuzzReader(f, ingest.FormatCSV, seeds...)
 }
 
 // FuzzShibboleth reads any text as an audit log in one of four layouts (the IdP 4 and
@@ -160,30 +144,12 @@ func FuzzShibboleth(f *testing.F) {
 	x := testenv.MustExtractor(f)
 	f.Fuzz(func(t *testing.T, text string, layout uint8) {
 		opts := layouts[int(layout)%len(layouts)]
-		opts.Format, opts.BatchSize = ingest.FormatShibboleth, 3
-		rec := &recorder{}
-		in := &ingest.Ingester{Store: rec, Extractor: x, Options: opts}
-		res, err := in.Ingest(context.Background(), "fuzz", strings.NewReader(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Count(text, "\n") + 1
-		if len(rec.records)+len(rec.rejections)+res.Skipped > lines {
-			t.Fatalf("%d records + %d rejections + %d skipped from %d lines", len(rec.records), len(rec.rejections), res.Skipped, lines)
-		}
-		for _, r := range rec.rejections {
-			if r.Line < 1 || r.Line > lines || r.Reason == "" {
-				t.Fatalf("bad rejection %+v", r)
-			}
-		}
-		for _, r := range rec.records {
-			if r.ID == "" || r.SP == "" || r.Subject == "" || r.Time.IsZero() || r.Time.Location() != time.UTC || r.Controller == "" || len(r.Attributes) == 0 {
+		opts.Format = ingest.FormatShibboleth
+		for _, r := range fuzzIngest(t, x, opts, text) {
+			if r.Time.Location() != time.UTC || r.Controller == "" || len(r.Attributes) == 0 {
 				t.Fatalf("incomplete record %+v", r)
 			}
 			for name, a := range r.Attributes {
-				if why := badAttributeName(name); why != "" {
-					t.Fatalf("%s: attribute name %q %s", r.Source, name, why)
-				}
 				if a.Values {
 					t.Fatalf("%s: %s has values; the log names attributes only", r.Source, name)
 				}

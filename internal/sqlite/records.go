@@ -599,15 +599,7 @@ type SPCount struct {
 // Counts counts a controller's releases and uses per SP and day in a period (days,
 // inclusive): the exact numbers of a report, from the index.
 func (db *DB) Counts(ctx context.Context, controller, from, to string) ([]SPCount, error) {
-	lo, err := dayStart(from)
-	if err != nil {
-		return nil, err
-	}
-	hi, err := dayEnd(to)
-	if err != nil {
-		return nil, err
-	}
-	ctl, err := db.names.lookup(ctx, db.db, controller)
+	ctl, lo, hi, err := db.controllerPeriod(ctx, controller, from, to)
 	if err != nil || ctl == 0 {
 		return nil, err
 	}
@@ -672,15 +664,7 @@ func (db *DB) CountRecords(ctx context.Context) (releases, uses int64, err error
 // inclusive): the school's code or OID as stored ("" for releases that name none).
 // The controller's index narrows the rows; the school is read from each.
 func (db *DB) SchoolCounts(ctx context.Context, controller, from, to string) (map[string]int64, error) {
-	lo, err := dayStart(from)
-	if err != nil {
-		return nil, err
-	}
-	hi, err := dayEnd(to)
-	if err != nil {
-		return nil, err
-	}
-	ctl, err := db.names.lookup(ctx, db.db, controller)
+	ctl, lo, hi, err := db.controllerPeriod(ctx, controller, from, to)
 	if err != nil || ctl == 0 {
 		return nil, err
 	}
@@ -701,4 +685,17 @@ func (db *DB) SchoolCounts(ctx context.Context, controller, from, to string) (ma
 		return nil
 	})
 	return out, err
+}
+
+// controllerPeriod is a controller's name id (0 where nothing of it is stored) and a
+// period of days, inclusive, as [lo, hi) in UTC nanoseconds.
+func (db *DB) controllerPeriod(ctx context.Context, controller, from, to string) (ctl, lo, hi int64, err error) {
+	if lo, err = dayStart(from); err != nil {
+		return 0, 0, 0, err
+	}
+	if hi, err = dayEnd(to); err != nil {
+		return 0, 0, 0, err
+	}
+	ctl, err = db.names.lookup(ctx, db.db, controller)
+	return ctl, lo, hi, err
 }
