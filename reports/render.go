@@ -365,7 +365,7 @@ func (r *renderer) schools() {
 	}
 	r.heading(r.t.Get("schools"), 1)
 	r.para(r.t.Get("schools_intro"))
-	cols := []column{{r.t.Get("school"), bodyW - 126, "L"}, {r.t.Get("school_code"), 28, "L"}, {"OID", 62, "L"}, {r.t.Get("releases"), 36, "R"}}
+	cols := []column{{r.t.Get("school"), bodyW - 134, "L"}, {r.t.Get("school_code"), 36, "L"}, {"OID", 62, "L"}, {r.t.Get("releases"), 36, "R"}}
 	var rows []row
 	for _, s := range r.d.Schools {
 		name := mpass.LocalName(s.School.Names, r.t.Get("lang"), s.School.Name)
