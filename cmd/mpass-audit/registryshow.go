@@ -49,7 +49,11 @@ func writeRegistryTable(w io.Writer, reg *mpass.Registry) error {
 		if len(c.Schools) > 0 {
 			fmt.Fprintf(w, "    schools (%d)\n", len(c.Schools))
 			for _, s := range c.Schools {
-				row("      "+cmp.Or(s.Code, "-"), cmp.Or(s.OID, "-"), cmp.Or(s.Name, "(no name)")+otherNames(s.Names, s.Name))
+				under := ""
+				if s.Parent != "" && s.Parent != c.OID { // a school under another organisation of the controller
+					under = "  (under " + s.Parent + ")"
+				}
+				row("      "+cmp.Or(s.Code, "-"), cmp.Or(s.OID, "-"), cmp.Or(s.Name, "(no name)")+otherNames(s.Names, s.Name)+under)
 			}
 			tw.Flush()
 		}
