@@ -200,6 +200,13 @@ func (r *renderer) cover() {
 	pdf.MultiCell(bodyW, 9, r.controllerName(), "", "L", false)
 	r.font("", 12)
 	pdf.MultiCell(bodyW, 6, r.period(), "", "L", false)
+	if r.d.Releases+r.d.Uses == 0 { // TERMS.md: no records, no verdict — say so first
+		pdf.Ln(6)
+		r.font("B", 12)
+		r.color(colMuted)
+		pdf.MultiCell(bodyW, 6, r.t.Get("no_records_period"), "", "L", false)
+		r.color(colText)
+	}
 	pdf.Ln(16)
 	rows := [][2]string{
 		{r.t.Get("controller"), r.controllerName()},
@@ -228,8 +235,22 @@ func (r *renderer) cover() {
 	r.color(colText)
 }
 
+// judged reports whether a term judged any record of the period: a term judges every
+// record of its kinds, so it did where the period has records of one of them.
+func (r *renderer) judged(term mpass.Term) bool {
+	for _, k := range term.Kinds {
+		if (k == mpass.KindRelease && r.d.Releases > 0) || (k == mpass.KindUse && r.d.Uses > 0) {
+			return true
+		}
+	}
+	return len(term.Kinds) == 0 && r.d.Releases+r.d.Uses > 0
+}
+
 func (r *renderer) verdict(s TermSummary) (string, [3]int) {
 	if s.Fail+s.Warn+s.Skip+s.Error == 0 {
+		if !r.judged(s.Term) { // TERMS.md: no records, no verdict — never "compliant"
+			return r.t.Get("no_records"), colMuted
+		}
 		return r.t.Get("compliant"), colPass
 	}
 	c := colSkip
@@ -563,8 +584,12 @@ func (r *renderer) terms() {
 		}
 		if len(rows) == 0 {
 			r.font("I", 9)
-			r.color(colPass)
-			r.pdf.MultiCell(bodyW, lineH, r.t.Get("no_findings"), "", "L", false)
+			text, c := r.t.Get("no_findings"), colPass
+			if !r.judged(s.Term) {
+				text, c = r.t.Get("no_records"), colMuted
+			}
+			r.color(c)
+			r.pdf.MultiCell(bodyW, lineH, text, "", "L", false)
 			r.color(colText)
 			continue
 		}

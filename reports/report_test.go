@@ -226,3 +226,53 @@ func TestSchoolByCodeAndOIDCountedOnce(t *testing.T) {
 		t.Errorf("schools:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// No records, no verdict (TERMS.md): a period without records says so on its first
+// page, and no term is called compliant; in a period with releases but no uses, the
+// term that judges uses only has no verdict either.
+func TestNoRecordsNoVerdict(t *testing.T) {
+	pdftotext := tool(t, "pdftotext")
+	a, _ := demo(t)
+	for _, tc := range []struct {
+		from, to  string
+		noRecords bool
+		want      []string
+		not       []string
+	}{
+		{"2025-10-01", "2025-10-31", true, []string{"The period has no records: no verdict.", "no records (no verdict)"}, []string{"compliant"}},
+		// 2026-10-05: releases of the city, no use
+		{"2026-10-05", "2026-10-05", false, []string{"no records (no verdict)"}, []string{"The period has no records"}},
+	} {
+		run, err := a.RunForReport(context.Background(), mpass.Scope{Controller: city, From: tc.from, To: tc.to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := a.ReportData(context.Background(), run, city, tc.from, tc.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "r.pdf")
+		var buf bytes.Buffer
+		if err := reports.Render(&buf, d, "en"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, path, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(out)
+		for _, w := range tc.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s..%s: the report lacks %q", tc.from, tc.to, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(text, w) {
+				t.Errorf("%s..%s: the report says %q", tc.from, tc.to, w)
+			}
+		}
+	}
+}

@@ -89,7 +89,11 @@ func (Table) Output(w io.Writer, r *Report) error {
 	for _, term := range terms {
 		c := byTerm[term]
 		if c == nil {
-			fmt.Fprintf(tw, "%s\t%s\t0\t0\t0\t0\t\n", term, "compliant")
+			verdict := "compliant"
+			if s.Pass+s.Fail+s.Warn+s.Skip+s.Error == 0 { // TERMS.md: no records, no verdict
+				verdict = "no records (no verdict)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t0\t0\t0\t0\t\n", term, verdict)
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t\n", term, "(all)", c.Fail, c.Warn, c.Skip, c.new)
