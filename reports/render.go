@@ -218,15 +218,19 @@ func (r *renderer) cover() {
 		{r.t.Get("policy_digest"), r.d.Run.PolicyDigest},
 	}
 	for _, row := range rows {
+		// the label wraps in its own column (the Swedish OID label is long), and the row
+		// ends below whichever of label and value is taller: nothing overprints
 		r.font("B", 9.5)
 		y := pdf.GetY()
-		pdf.CellFormat(52, 5.5, row[0], "", 0, "L", false, 0, "")
+		pdf.MultiCell(50, 5.5, row[0], "", "L", false)
+		below := pdf.GetY()
 		r.font("", 9.5)
 		if strings.HasPrefix(row[1], "sha256:") {
 			pdf.SetFont("gomono", "", 7.5)
 		}
 		pdf.SetXY(margin+52, y)
 		pdf.MultiCell(bodyW-52, 5.5, row[1], "", "L", false)
+		pdf.SetY(max(below, pdf.GetY()))
 	}
 	pdf.SetY(250)
 	r.font("I", 9.5)
