@@ -276,3 +276,32 @@ func TestNoRecordsNoVerdict(t *testing.T) {
 		}
 	}
 }
+
+// Strings of any size and alphabet reach the report from input: an emoji (outside the
+// fonts' plane, which made the PDF library panic) and a 20,000-character SP id render,
+// shown as U+FFFD and cut to a few hundred characters.
+func TestHostileStringsRender(t *testing.T) {
+	a, run := demo(t)
+	d, err := a.ReportData(context.Background(), run, city, "2026-10-01", "2026-10-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Groups) == 0 || len(d.SPs) == 0 {
+		t.Fatal("the demo report has no groups or SPs")
+	}
+	long := strings.Repeat("x", 20000)
+	d.Groups[0].Records = append(d.Groups[0].Records, "r-\U0001F600-\x07")
+	d.Groups[0].SP = long
+	d.SPs[0].ID, d.SPs[0].Name = long, "Palvelu \U0001F4DA"
+	var buf bytes.Buffer
+	if err := reports.Render(&buf, d, "fi"); err != nil {
+		t.Fatal(err)
+	}
+	pages := bytes.Count(buf.Bytes(), []byte("/Type /Page")) - bytes.Count(buf.Bytes(), []byte("/Type /Pages"))
+	if pages < 5 || pages > 15 { // the demo's report has 9
+		t.Errorf("%d pages", pages)
+	}
+	if strings.Contains(d.SPs[0].ID, strings.Repeat("x", 300)) || !strings.Contains(d.Groups[0].Records[len(d.Groups[0].Records)-1], "\uFFFD") {
+		t.Errorf("not made printable: %q…", d.SPs[0].ID[:20])
+	}
+}
