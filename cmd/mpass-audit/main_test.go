@@ -39,6 +39,7 @@ func TestExitStatuses(t *testing.T) {
 		{"audit", "", []string{"audit"}, 0, "no-age-inference", ""},
 		{"audit fails on fail", "", []string{"audit", "--fail-on", "fail", "--format", "csv"}, 1, "policy,rule,result", ""},
 		{"audit of a clean controller-period", "", []string{"audit", "--controller", "1.2.246.562.10.55555555550", "--from", "2026-01-01", "--to", "2026-01-31", "--fail-on", "warn"}, 0, "no records (no verdict)", ""},
+		{"audit of a controller that exists nowhere", "", []string{"audit", "--controller", "1.2.246.562.10.99999999990"}, 2, "", "in neither the registry nor any record"},
 		{"bad registry", "", []string{"registry", "load", "../../testdata/demo/records.jsonl"}, 2, "", "records.jsonl"},
 		{"policy test", "", []string{"policy", "test"}, 0, " passed, 0 failed", ""},
 		{"policy test junit", "", []string{"policy", "test", "--format", "junit"}, 0, "<testsuite", ""},

@@ -61,6 +61,17 @@ func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run,
 	if err != nil {
 		return nil, nil, err
 	}
+	if scope.Controller != "" && reg.ControllerName(scope.Controller) == "" {
+		// an audit of a controller that is in neither the registry nor any record would
+		// report it "audited" with nothing to judge: a typo, most likely
+		id, err := a.DB.NameID(ctx, scope.Controller)
+		if err != nil {
+			return nil, nil, err
+		}
+		if id == 0 {
+			return nil, nil, mpass.Errorf(mpass.ENOTFOUND, "controller %s is in neither the registry nor any record", scope.Controller)
+		}
+	}
 	if err := a.DB.UpdateRoles(ctx); err != nil { // catch up after a killed ingest
 		return nil, nil, err
 	}
