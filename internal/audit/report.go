@@ -340,7 +340,7 @@ func (a *Auditor) schoolSummaries(ctx context.Context, c mpass.Controller, from,
 		s, known := c.School(ref)
 		if !known {
 			s = mpass.School{Name: ref}
-			if strings.HasPrefix(ref, "1.2.246.562.") {
+			if strings.HasPrefix(ref, mpass.OPHArc) {
 				s.OID = ref
 			} else {
 				s.Code = ref

@@ -100,12 +100,6 @@ func (c *Catalog) Resolve(name string) (canonical string, known bool) {
 	return canonical, known
 }
 
-// Attribute returns the catalog entry of a canonical name.
-func (c *Catalog) Attribute(canonical string) (mpass.CatalogAttribute, bool) {
-	a, ok := c.attrs[canonical]
-	return a, ok
-}
-
 // RoleForm is the form of a canonical role attribute's values (mpass.RoleStructured,
 // mpass.RoleName), or "" for an attribute that is no role.
 func (c *Catalog) RoleForm(canonical string) string { return c.roles[canonical] }

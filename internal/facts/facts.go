@@ -202,9 +202,6 @@ func (c *Catalog) Controller(values map[string][]string) (string, error) {
 	return "", first
 }
 
-// ophArc starts every OPH OID.
-const ophArc = "1.2.246.562."
-
 // CheckOIDs checks the OPH OIDs a release's values carry (canonical names): learner
 // numbers (7-3-1 check digit), and the organisation OIDs of roles (provider, school and
 // office fields), education provider info and id, school info and the original issuer
@@ -214,7 +211,7 @@ const ophArc = "1.2.246.562."
 func (c *Catalog) CheckOIDs(values map[string][]string) error {
 	for _, v := range values[LearnerID] {
 		v = strings.TrimSpace(v)
-		if !strings.HasPrefix(v, ophArc) {
+		if !strings.HasPrefix(v, mpass.OPHArc) {
 			continue
 		}
 		var oe *mpass.OIDError
@@ -226,7 +223,7 @@ func (c *Catalog) CheckOIDs(values map[string][]string) error {
 		}
 	}
 	org := func(name, oid string) error {
-		if oid = strings.TrimSpace(oid); !strings.HasPrefix(oid, ophArc) {
+		if oid = strings.TrimSpace(oid); !strings.HasPrefix(oid, mpass.OPHArc) {
 			return nil
 		}
 		if err := mpass.CheckControllerOID(oid); err != nil {
@@ -286,7 +283,7 @@ func schoolRef(s string) string {
 	if len(s) == 5 && strings.Trim(s, "0123456789") == "" {
 		return s
 	}
-	if strings.HasPrefix(s, ophArc) && mpass.ValidControllerOID(s) {
+	if strings.HasPrefix(s, mpass.OPHArc) && mpass.ValidControllerOID(s) {
 		return s
 	}
 	return ""

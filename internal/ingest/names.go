@@ -8,21 +8,24 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
+// NameMaps gives the name map of the registry version in use (sqlite.DB).
+type NameMaps interface {
+	// LatestNames is the newest registry version's name map; nil where none is loaded.
+	LatestNames(ctx context.Context) (map[string]string, error)
+}
+
 // WithNames returns x reading with the name map of the newest registry version (if any
 // is loaded) and with extra (`ingest --names FILE.yaml`), so that another deployment's
 // attribute ids mean the same attribute in records as in the registry (RECORDS.md
 // "Every name an attribute has gone by"). A name mapped to two attributes is an error.
-func WithNames(ctx context.Context, registries mpass.RegistryService, x *facts.Extractor, extra map[string]string) (*facts.Extractor, error) {
-	names := map[string]string{}
-	reg, err := registries.LatestRegistry(ctx)
-	switch {
-	case mpass.ErrorCode(err) == mpass.ENOTFOUND:
-	case err != nil:
+// It reads the name map alone, not the registry: the service calls it per request.
+func WithNames(ctx context.Context, registries NameMaps, x *facts.Extractor, extra map[string]string) (*facts.Extractor, error) {
+	names, err := registries.LatestNames(ctx)
+	if err != nil {
 		return nil, err
-	default:
-		for k, v := range reg.Names {
-			names[k] = v
-		}
+	}
+	if names == nil {
+		names = map[string]string{}
 	}
 	cat := x.Catalog()
 	for k, v := range extra {

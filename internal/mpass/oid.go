@@ -12,6 +12,8 @@ import (
 // 1.2.246.562.10.00000000001 and the test nodes 1.2.246.562.98. (learner numbers) and
 // 1.2.246.562.99. (organisations) carry no check digit.
 const (
+	// OPHArc starts every OPH OID, of organisations and persons alike.
+	OPHArc              = "1.2.246.562."
 	OrganisationArc     = "1.2.246.562.10."
 	PersonArc           = "1.2.246.562.24."
 	TestOrganisationArc = "1.2.246.562.99."

@@ -128,6 +128,29 @@ func jsonList(s []string) string {
 	return string(b)
 }
 
+// LatestNames is the name map of the newest registry version (nil where there is none
+// or it has no map), without reading the rest of the registry.
+func (db *DB) LatestNames(ctx context.Context) (map[string]string, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT name, canonical FROM attribute_names
+		WHERE version = (SELECT MAX(version) FROM registry_versions) ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var names map[string]string
+	err = scanRows(rows, func() error {
+		var name, canonical string
+		if err := rows.Scan(&name, &canonical); err != nil {
+			return err
+		}
+		if names == nil {
+			names = map[string]string{}
+		}
+		names[name] = canonical
+		return nil
+	})
+	return names, err
+}
+
 // LatestRegistry returns the newest registry version.
 func (db *DB) LatestRegistry(ctx context.Context) (*mpass.Registry, error) {
 	var v int
