@@ -576,3 +576,18 @@ func TestCheckBusinessID(t *testing.T) {
 		}
 	}
 }
+
+// The overlay may give an imported school, known by its code alone, its OID.
+func TestOverlaySchoolOID(t *testing.T) {
+	base := &mpass.Registry{Controllers: []mpass.Controller{{OID: ctlA, Name: "A", Schools: []mpass.School{{Code: "88801", Name: "Koulu"}}}}}
+	out, _, err := registry.Overlay("o.yaml", []byte("controllers:\n  - oid: "+ctlA+"\n    schools:\n      - {code: \"88801\", oid: "+schoolA+"}\n"), base, testenv.MustExtractor(t), vocab(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out.Controllers[0].Schools; len(s) != 1 || s[0].OID != schoolA || s[0].Name != "Koulu" {
+		t.Errorf("schools %+v", s)
+	}
+	if base.Controllers[0].Schools[0].OID != "" {
+		t.Error("the overlay changed its base")
+	}
+}

@@ -59,11 +59,15 @@ func Overlay(name string, data []byte, base *mpass.Registry, x *facts.Extractor,
 		c.Schools = slices.Clone(c.Schools)
 		for _, s := range oc.Schools {
 			j := slices.IndexFunc(c.Schools, func(x mpass.School) bool { return x.Code == s.Code })
-			switch {
-			case j < 0:
+			if j < 0 {
 				c.Schools = append(c.Schools, s)
-			case s.Name != "":
+				continue
+			}
+			if s.Name != "" {
 				c.Schools[j].Name = s.Name
+			}
+			if s.OID != "" { // the registry YAML's schools may give their OID
+				c.Schools[j].OID = s.OID
 			}
 		}
 		sortSchools(c.Schools)
