@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/registry"
@@ -35,15 +36,11 @@ func (m *Main) registryCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			x, err := m.openExtractor(ctx)
+			x, vocab, err := m.registryVocabulary(ctx)
 			if err != nil {
 				return err
 			}
-			purposes, rules, err := m.engine.Vocabulary(ctx)
-			if err != nil {
-				return err
-			}
-			reg, warnings, err := registry.Parse(args[0], data, x, registry.Vocabulary{Purposes: purposes, Rules: rules})
+			reg, warnings, err := registry.Parse(args[0], data, x, vocab)
 			if err != nil {
 				return err
 			}
@@ -102,19 +99,11 @@ and name maps. Prints what it imported; warnings go to stderr.`,
 				defer file.Close()
 				*f.in = registry.Input{Name: f.path, R: bufio.NewReaderSize(file, 64<<10)}
 			}
-			x, err := m.openExtractor(ctx)
+			x, vocab, err := m.registryVocabulary(ctx)
 			if err != nil {
 				return err
 			}
-			engine, err := m.openEngine(ctx)
-			if err != nil {
-				return err
-			}
-			purposes, rules, err := engine.Vocabulary(ctx)
-			if err != nil {
-				return err
-			}
-			dataModel, err := engine.DataModel(ctx)
+			dataModel, err := m.engine.DataModel(ctx)
 			if err != nil {
 				return err
 			}
@@ -131,7 +120,7 @@ and name maps. Prints what it imported; warnings go to stderr.`,
 				}
 				now = db.Now().UTC()
 			}
-			im := &registry.Importer{Extractor: x, Vocabulary: registry.Vocabulary{Purposes: purposes, Rules: rules}, DataModel: dataModel}
+			im := &registry.Importer{Extractor: x, Vocabulary: vocab, DataModel: dataModel}
 			reg, warnings, err := im.Import(ctx, src, prev, now)
 			for _, w := range warnings {
 				fmt.Fprintln(m.Stderr, "warning: "+w)
@@ -344,6 +333,17 @@ is itself an organisation OID.`,
 	f.StringVar(&namesFile, "names", "", "FILE.yaml: another deployment's attribute names, name: canonical-URN (beside the registry's names:)")
 	f.IntVar(&opts.BatchSize, "batch", ingest.DefaultBatchSize, "lines per transaction")
 	return cmd
+}
+
+// registryVocabulary is what reading a registry needs of the policies: the extractor
+// (names and pseudonyms) and the purposes and rules an entry may name.
+func (m *Main) registryVocabulary(ctx context.Context) (*facts.Extractor, registry.Vocabulary, error) {
+	x, err := m.openExtractor(ctx) // opens the engine too
+	if err != nil {
+		return nil, registry.Vocabulary{}, err
+	}
+	purposes, rules, err := m.engine.Vocabulary(ctx)
+	return x, registry.Vocabulary{Purposes: purposes, Rules: rules}, err
 }
 
 // lastImport is the newest registry version that `registry import` made, or nil: the
