@@ -68,23 +68,21 @@ type controllerClasses struct {
 	classes map[[2]int64]controllerClass
 	ids     map[string]int // entries' digest → class; class 0 is "no entries"
 	// permissions by controller OID and SP id; withData: controllers with permission data
-	permissions map[[2]string][]window
+	permissions map[[2]string][]mpass.Permission
 	withData    map[string]bool
 }
 
 // controllerClass is a controller's class at one SP and its permissions there.
 type controllerClass struct {
-	class   int
-	windows []window
+	class       int
+	permissions []mpass.Permission
 }
 
-// window is one permission's time in UTC nanoseconds: from ≤ t < to (to 0: open).
-type window struct{ from, to int64 }
-
-// allows reports whether a permission covers the instant t, as lib.allowed_service does.
+// allows reports whether a permission covers the instant t (UTC nanoseconds), as
+// lib.allowed_service does.
 func (c controllerClass) allows(t int64) bool {
-	for _, w := range c.windows {
-		if w.from <= t && (w.to == 0 || t < w.to) {
+	for _, p := range c.permissions {
+		if p.Allows(time.Unix(0, t)) {
 			return true
 		}
 	}
@@ -93,19 +91,15 @@ func (c controllerClass) allows(t int64) bool {
 
 func newControllerClasses(reg *mpass.Registry, db *sqlite.DB) *controllerClasses {
 	c := &controllerClasses{reg: reg, db: db, classes: map[[2]int64]controllerClass{}, ids: map[string]int{"": 0},
-		permissions: map[[2]string][]window{}, withData: map[string]bool{}}
+		permissions: map[[2]string][]mpass.Permission{}, withData: map[string]bool{}}
 	for _, ctl := range reg.Controllers {
 		if ctl.PermissionData {
 			c.withData[ctl.OID] = true
 		}
 	}
 	for _, p := range reg.Permissions {
-		w := window{from: p.From.UnixNano()}
-		if p.To != nil {
-			w.to = p.To.UnixNano()
-		}
 		k := [2]string{p.Controller, p.SP}
-		c.permissions[k] = append(c.permissions[k], w)
+		c.permissions[k] = append(c.permissions[k], p)
 	}
 	return c
 }
@@ -155,7 +149,7 @@ func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (co
 		id = len(c.ids)
 		c.ids[digest] = id
 	}
-	class = controllerClass{class: id, windows: c.permissions[[2]string{ctl, spName}]}
+	class = controllerClass{class: id, permissions: c.permissions[[2]string{ctl, spName}]}
 	c.classes[k] = class
 	return class, nil
 }
