@@ -67,9 +67,14 @@ type AttributeCount struct {
 	Approved bool
 }
 
-// FindingGroup is the findings of one rule at one SP.
+// FindingGroup is the findings of one rule at one SP for one attribute (releases) or
+// one purpose (uses): the row a DPO acts on.
 type FindingGroup struct {
 	Term, Rule, SP, Severity string
+	SPName                   string // the registry's name; "" for an SP it lacks
+	Attribute                string // canonical URN; "" for a finding on no attribute
+	AttributeName            string // its friendly name (catalog); "" where it has none
+	Purpose                  string // the use's purpose key (fideslang); "" for releases
 	Fail, Warn, Skip, Error  int64
 	First, Last              time.Time
 	Records                  []string // a few record ids

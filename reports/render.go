@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -76,7 +77,7 @@ func (r *renderer) render(w io.Writer) error {
 	pdf.SetModificationDate(stamp)
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
-	pdf.SetLang(r.t.Get("lang"))
+	pdf.SetLang(r.t.Lang)
 	pdf.SetTitle(r.t.Get("title")+" — "+r.controllerName()+" — "+r.period(), true)
 	pdf.SetAuthor("mpass-audit", true)
 	pdf.SetCreator("mpass-audit", true)
@@ -90,6 +91,9 @@ func (r *renderer) render(w io.Writer) error {
 	pdf.AddUTF8FontFromBytes("go", "I", bytes.Clone(goitalic.TTF))
 	pdf.AddUTF8FontFromBytes("gomono", "", bytes.Clone(gomono.TTF))
 	pdf.SetMargins(margin, margin+6, margin)
+	// no inner cell margin: the tables pad their cells themselves, and SplitText and
+	// MultiCell would otherwise wrap at a width 2 mm narrower than the one measured
+	pdf.SetCellMargin(0)
 	pdf.SetAutoPageBreak(true, pageH-bottomY)
 	pdf.AliasNbPages("{nb}")
 	pdf.SetHeaderFunc(r.header)
@@ -208,13 +212,13 @@ func (r *renderer) cover() {
 	pdf.MultiCell(bodyW, 9, r.controllerName(), "", "L", false)
 	r.font("", 12)
 	pdf.MultiCell(bodyW, 6, r.period(), "", "L", false)
-	if r.d.Releases+r.d.Uses == 0 { // TERMS.md: no records, no verdict — say so first
-		pdf.Ln(6)
-		r.font("B", 12)
-		r.color(colMuted)
-		pdf.MultiCell(bodyW, 6, r.t.Get("no_records_period"), "", "L", false)
-		r.color(colText)
-	}
+	// the verdict, or that there is none (TERMS.md: no records, no verdict), first
+	pdf.Ln(6)
+	text, c := r.overall()
+	r.font("B", 12)
+	r.color(c)
+	pdf.MultiCell(bodyW, 6, text, "", "L", false)
+	r.color(colText)
 	pdf.Ln(16)
 	rows := [][2]string{
 		{r.t.Get("controller"), r.controllerName()},
@@ -258,58 +262,105 @@ func (r *renderer) judged(term mpass.Term) bool {
 	return len(term.Kinds) == 0 && r.d.Releases+r.d.Uses > 0
 }
 
-func (r *renderer) verdict(s TermSummary) (string, [3]int) {
-	if s.Fail+s.Warn+s.Skip+s.Error == 0 {
-		if !r.judged(s.Term) { // TERMS.md: no records, no verdict — never "compliant"
-			return r.t.Get("no_records"), colMuted
-		}
-		return r.t.Get("compliant"), colPass
-	}
+// counts are results written out with their plural forms: "8 hylättyä, 2 varoitusta".
+func (r *renderer) counts(fail, errs, warn, skip int64) (string, [3]int) {
 	c := colSkip
-	if s.Warn > 0 {
+	if warn > 0 {
 		c = colWarn
 	}
-	if s.Fail+s.Error > 0 {
+	if fail+errs > 0 {
 		c = colFail
 	}
 	var parts []string
 	for _, p := range []struct {
-		n   int64
-		key string
-	}{{s.Fail, "result_fail"}, {s.Error, "result_error"}, {s.Warn, "result_warn"}, {s.Skip, "result_skip"}} {
+		n  int64
+		id string
+	}{{fail, "n_fail"}, {errs, "n_error"}, {warn, "n_warn"}, {skip, "n_skip"}} {
 		if p.n > 0 {
-			parts = append(parts, thousands(p.n)+" "+r.t.Get(p.key))
+			parts = append(parts, r.t.N(p.id, p.n))
 		}
 	}
 	return strings.Join(parts, ", "), c
 }
 
+// verdict is a term's verdict: its counts, else compliant, else — where it judged
+// nothing — "no records" (TERMS.md: no records, no verdict; never "compliant").
+func (r *renderer) verdict(s TermSummary) (string, [3]int) {
+	if s.Fail+s.Warn+s.Skip+s.Error == 0 {
+		if !r.judged(s.Term) {
+			return r.t.Get("no_records"), colMuted
+		}
+		return r.t.Get("compliant"), colPass
+	}
+	return r.counts(s.Fail, s.Error, s.Warn, s.Skip)
+}
+
+// overall is the one-line verdict of the whole report, and its colour.
+func (r *renderer) overall() (string, [3]int) {
+	var critical, fail, warn int64
+	for _, g := range r.d.Groups {
+		if g.Severity == "critical" {
+			critical += g.Fail + g.Error
+		}
+		fail += g.Fail + g.Error
+		warn += g.Warn
+	}
+	switch {
+	case r.d.Releases+r.d.Uses == 0:
+		return r.t.Get("overall_no_records"), colMuted
+	case critical > 0:
+		return r.t.N("overall_critical", critical), colFail
+	case fail > 0:
+		return r.t.N("overall_fail", fail), colFail
+	case warn > 0:
+		return r.t.N("overall_warn", warn), colWarn
+	}
+	return r.t.N("overall_compliant", r.d.Releases+r.d.Uses), colPass
+}
+
 // controllerName is the controller's name in the report's language where the
 // organisation service gave one, else its registry name.
 func (r *renderer) controllerName() string {
-	return mpass.LocalName(r.d.Controller.Names, r.t.Get("lang"), r.d.Controller.Name)
+	return mpass.LocalName(r.d.Controller.Names, r.t.Lang, r.d.Controller.Name)
+}
+
+// spLabel names an SP by its registry name and its id, or by its id alone.
+func (r *renderer) spLabel(name, id string) string {
+	if name == "" || name == id {
+		return id
+	}
+	return name + "\n" + id
 }
 
 func (r *renderer) summary() {
 	pdf := r.pdf
 	r.heading(r.t.Get("summary"), 1)
+	// the verdict first, in one line a DPO can quote
+	text, c := r.overall()
+	r.font("B", 12)
+	r.color(c)
+	pdf.MultiCell(bodyW, 6, text, "", "L", false)
+	r.color(colText)
+	pdf.Ln(2)
 	r.para(r.t.Get("summary_intro"))
 	if !r.d.Controller.PermissionData { // TERMS.md service-not-allowed: say it was not judged
 		r.para(r.t.Get("allowed_services_unchecked"))
 	}
-	cols := []column{{r.t.Get("term"), 74, "L"}, {r.t.Get("verdict"), 54, "L"}, {r.t.Get("change"), bodyW - 128, "L"}}
+	cols := []column{{title: r.t.Get("term"), w: 74, align: "L"}, {title: r.t.Get("verdict"), w: 54, align: "L"}, {title: r.t.Get("change"), w: bodyW - 128, align: "L"}}
 	var rows []row
 	for _, s := range r.d.Terms {
 		v, c := r.verdict(s)
 		change := r.t.Get("no_previous")
 		if s.HasPrevious {
-			change = r.t.F("change_counts", s.New, s.Resolved)
+			change = r.t.N("n_new", s.New) + ", " + r.t.N("n_resolved", s.Resolved)
 		}
 		rows = append(rows, row{cells: []string{r.t.Term(s.Term), v, change}, colors: map[int][3]int{1: c}, bold: map[int]bool{1: true}})
 	}
 	r.table(cols, rows)
+	r.actions()
 
-	pdf.Ln(4)
+	r.ensure(30)
+	pdf.Ln(1)
 	r.font("B", 11)
 	pdf.CellFormat(bodyW, 6, r.t.Get("key_figures"), "", 1, "L", false, 0, "")
 	var findings int64
@@ -334,60 +385,69 @@ func (r *renderer) summary() {
 		pdf.CellFormat(boxW-4, 7, thousands(f.value), "", 2, "L", false, 0, "")
 		pdf.SetX(x + 2)
 		r.font("", 8)
-		pdf.CellFormat(boxW-4, 5, f.label, "", 0, "L", false, 0, "")
+		pdf.CellFormat(boxW-4, 5, fit(pdf, f.label, boxW-4), "", 0, "L", false, 0, "")
 	}
 	pdf.SetXY(margin, y+21)
 	r.findingsChart()
 }
 
-// findingsChart draws findings per term as stacked horizontal bars.
-func (r *renderer) findingsChart() {
-	pdf := r.pdf
-	r.font("B", 11)
-	pdf.CellFormat(bodyW, 6, r.t.Get("findings_per_term"), "", 1, "L", false, 0, "")
-	var most int64 = 1
-	for _, s := range r.d.Terms {
-		most = max(most, s.Fail+s.Error+s.Warn+s.Skip)
-	}
-	labelW, barMax := 70.0, bodyW-70-18
-	for _, s := range r.d.Terms {
-		y := pdf.GetY() + 1
-		r.font("", 8.5)
-		pdf.SetXY(margin, y)
-		pdf.CellFormat(labelW, 6, fit(pdf, r.t.Term(s.Term), labelW-2), "", 0, "L", false, 0, "")
-		x := margin + labelW
-		for _, part := range []struct {
-			n int64
-			c [3]int
-		}{{s.Fail + s.Error, colFail}, {s.Warn, colWarn}, {s.Skip, colSkip}} {
-			if part.n == 0 {
-				continue
-			}
-			wd := max(0.6, barMax*float64(part.n)/float64(most))
-			r.fill(part.c)
-			pdf.Rect(x, y+1, wd, 4, "F")
-			x += wd
-		}
-		pdf.SetXY(x+2, y)
-		pdf.CellFormat(16, 6, thousands(s.Fail+s.Error+s.Warn+s.Skip), "", 1, "L", false, 0, "")
-	}
-	pdf.Ln(2)
-	r.legend([]string{r.t.Result("fail"), r.t.Result("warn"), r.t.Result("skip")}, [][3]int{colFail, colWarn, colSkip})
+// actionRule is one rule's findings across SPs, for the list of what to do.
+type actionRule struct {
+	term     mpass.Term
+	rule     mpass.Rule
+	severity string
+	fail     int64 // fail and error
+	warn     int64
+	sps      []string
 }
 
-func (r *renderer) legend(labels []string, colors [][3]int) {
-	pdf := r.pdf
-	x, y := margin, pdf.GetY()
-	r.font("", 8)
-	for i, l := range labels {
-		r.fill(colors[i])
-		pdf.Rect(x, y+1.2, 3, 3, "F")
-		pdf.SetXY(x+4, y)
-		w := pdf.GetStringWidth(l) + 8
-		pdf.CellFormat(w, 5.5, l, "", 0, "L", false, 0, "")
-		x += w + 4
+// actions lists, most severe and most frequent first, each rule with failed or warned
+// findings, how many and at how many SPs, and what to do about it.
+func (r *renderer) actions() {
+	var list []*actionRule
+	byRule := map[[2]string]*actionRule{}
+	for _, g := range r.d.Groups {
+		if g.Fail+g.Error+g.Warn == 0 {
+			continue // exceptions: accepted, nothing to do now
+		}
+		a := byRule[[2]string{g.Term, g.Rule}]
+		if a == nil {
+			a = &actionRule{severity: g.Severity, rule: mpass.Rule{ID: g.Rule, Title: g.Rule}}
+			for _, s := range r.d.Terms {
+				if s.Term.ID == g.Term {
+					a.term = s.Term
+					if rule, ok := s.Term.Rule(g.Rule); ok {
+						a.rule = rule
+					}
+				}
+			}
+			byRule[[2]string{g.Term, g.Rule}] = a
+			list = append(list, a)
+		}
+		a.fail += g.Fail + g.Error
+		a.warn += g.Warn
+		if !slices.Contains(a.sps, g.SP) {
+			a.sps = append(a.sps, g.SP)
+		}
 	}
-	pdf.SetXY(margin, y+7)
+	if len(list) == 0 {
+		return
+	}
+	slices.SortStableFunc(list, func(x, y *actionRule) int {
+		return cmp.Or(cmp.Compare(mpass.SeverityRank(x.severity), mpass.SeverityRank(y.severity)), cmp.Compare(y.fail+y.warn, x.fail+x.warn))
+	})
+	r.heading(r.t.Get("actions"), 2)
+	cols := []column{{title: r.t.Get("severity"), w: 23, align: "L"}, {title: r.t.Get("finding"), w: 62, align: "L"}, {title: r.t.Get("what_to_do"), w: bodyW - 85, align: "L"}}
+	var rows []row
+	for _, a := range list {
+		counts, c := r.counts(a.fail, 0, a.warn, 0)
+		text := a.rule.Text(r.t.Lang)
+		rows = append(rows, row{
+			cells:  []string{r.t.Severity(a.severity), text.Title + "\n" + counts + " · " + r.t.N("n_sps", int64(len(a.sps))), text.WhatToDo},
+			colors: map[int][3]int{0: c}, bold: map[int]bool{0: true},
+		})
+	}
+	r.table(cols, rows)
 }
 
 // schools lists the period's releases per school, in the organisation service's name
@@ -398,10 +458,11 @@ func (r *renderer) schools() {
 	}
 	r.heading(r.t.Get("schools"), 1)
 	r.para(r.t.Get("schools_intro"))
-	cols := []column{{r.t.Get("school"), bodyW - 134, "L"}, {r.t.Get("school_code"), 36, "L"}, {"OID", 62, "L"}, {r.t.Get("releases"), 36, "R"}}
+	cols := []column{{title: r.t.Get("school"), w: bodyW - 134, align: "L"}, {title: r.t.Get("school_code"), w: 36, align: "L"},
+		{title: "OID", w: 62, align: "L", ids: true}, {title: r.t.Get("releases"), w: 36, align: "R"}}
 	var rows []row
 	for _, s := range r.d.Schools {
-		name := mpass.LocalName(s.School.Names, r.t.Get("lang"), s.School.Name)
+		name := mpass.LocalName(s.School.Names, r.t.Lang, s.School.Name)
 		if !s.Known {
 			name += "\n(" + r.t.Get("school_unknown") + ")"
 		}
@@ -410,6 +471,8 @@ func (r *renderer) schools() {
 	r.table(cols, rows)
 }
 
+// serviceProviders lists each SP that received releases in the period or has findings
+// in it; the others (uses only, nothing found) are summed up in one line.
 func (r *renderer) serviceProviders() {
 	r.heading(r.t.Get("per_sp"), 1)
 	r.para(r.t.Get("per_sp_intro"))
@@ -421,19 +484,23 @@ func (r *renderer) serviceProviders() {
 		r.para(r.t.F("scope_note", scope))
 	}
 	cols := []column{
-		{r.t.Get("sp"), 50, "L"}, {r.t.Get("releases"), 26, "R"}, {r.t.Get("received"), 42, "L"},
-		{r.t.Get("disclosures"), 30, "L"}, {r.t.Get("findings"), bodyW - 148, "L"},
+		{title: r.t.Get("sp"), w: 50, align: "L"}, {title: r.t.Get("releases"), w: 26, align: "R"}, {title: r.t.Get("received"), w: 42, align: "L"},
+		{title: r.t.Get("disclosures"), w: 30, align: "L"}, {title: r.t.Get("findings"), w: bodyW - 148, align: "L"},
 	}
 	var rows []row
+	var quiet []SPSummary
 	for _, sp := range r.d.SPs {
-		name := sp.Name
+		s := sp.Summary
+		if sp.Releases == 0 && s.Fail+s.Warn+s.Skip+s.Error == 0 {
+			quiet = append(quiet, sp)
+			continue
+		}
+		name := r.spLabel(sp.Name, sp.ID)
 		switch {
 		case !sp.Known:
-			name = sp.ID + "\n(" + r.t.Get("unknown_sp") + ")"
+			name += "\n(" + r.t.Get("unknown_sp") + ")"
 		case sp.Commercial:
-			name += "\n" + sp.ID + "\n(" + r.t.Get("commercial") + ")"
-		default:
-			name += "\n" + sp.ID
+			name += "\n(" + r.t.Get("commercial") + ")"
 		}
 		var received []string
 		for _, a := range sp.Received {
@@ -453,109 +520,32 @@ func (r *renderer) serviceProviders() {
 		}
 		releases := thousands(sp.Releases)
 		if sp.Uses > 0 {
-			releases += "\n+" + thousands(sp.Uses) + " " + r.t.Get("uses")
+			releases += "\n+" + r.t.N("n_uses", sp.Uses)
 		}
-		s := sp.Summary
-		findings := r.t.Get("none")
-		c := colPass
+		findings, c := r.t.Get("none"), colPass
 		if s.Fail+s.Warn+s.Skip+s.Error > 0 {
-			findings, c = r.verdict(TermSummary{Fail: s.Fail, Warn: s.Warn, Skip: s.Skip, Error: s.Error})
+			findings, c = r.counts(s.Fail, s.Error, s.Warn, s.Skip)
 		}
 		rows = append(rows, row{cells: []string{name, releases, strings.Join(received, "\n"), disc, findings}, colors: map[int][3]int{4: c}})
 	}
-	r.font("", 8)
-	r.table(cols, rows)
+	if len(rows) > 0 {
+		r.table(cols, rows)
+	}
+	if len(quiet) > 0 {
+		var uses int64
+		names := make([]string, 0, len(quiet))
+		for _, sp := range quiet {
+			uses += sp.Uses
+			names = append(names, cmp.Or(sp.Name, sp.ID))
+		}
+		const listed = 12
+		list := strings.Join(names[:min(listed, len(names))], ", ")
+		if len(names) > listed {
+			list += ", …"
+		}
+		r.para(r.t.F("quiet_sps", r.t.N("n_sps", int64(len(quiet))), r.t.N("n_uses", uses), list))
+	}
 	r.weeklyChart()
-}
-
-// weeklyChart draws releases per week of the largest SPs as lines.
-func (r *renderer) weeklyChart() {
-	wk := r.d.Weekly
-	if len(wk.Weeks) == 0 || len(wk.Series) == 0 {
-		return
-	}
-	pdf := r.pdf
-	const chartH = 60.0
-	r.ensure(chartH + 30)
-	pdf.Ln(4)
-	r.font("B", 11)
-	pdf.MultiCell(bodyW, 6, r.t.Get("releases_per_week"), "", "L", false)
-	var most int64 = 1
-	for _, s := range wk.Series {
-		for _, c := range s.Counts {
-			most = max(most, c)
-		}
-	}
-	most = niceCeiling(most)
-	x0, y0 := margin+14, pdf.GetY()+3
-	w, h := bodyW-16, chartH
-	r.draw(colRule)
-	pdf.SetLineWidth(0.2)
-	r.font("", 7)
-	r.color(colMuted)
-	for i := 0; i <= 4; i++ {
-		y := y0 + h - h*float64(i)/4
-		pdf.Line(x0, y, x0+w, y)
-		pdf.SetXY(margin, y-2)
-		pdf.CellFormat(13, 4, thousands(most*int64(i)/4), "", 0, "R", false, 0, "")
-	}
-	step := w / float64(max(1, len(wk.Weeks)-1))
-	if len(wk.Weeks) == 1 {
-		step = 0
-	}
-	for i, week := range wk.Weeks {
-		pdf.SetXY(x0+float64(i)*step-10, y0+h+1)
-		pdf.CellFormat(20, 4, week, "", 0, "C", false, 0, "")
-	}
-	pdf.SetLineWidth(0.6)
-	for si, s := range wk.Series {
-		c := palette[si%len(palette)]
-		r.draw(c)
-		r.fill(c)
-		for i, v := range s.Counts {
-			x := x0 + float64(i)*step
-			y := y0 + h - h*float64(v)/float64(most)
-			if i > 0 {
-				px := x0 + float64(i-1)*step
-				py := y0 + h - h*float64(s.Counts[i-1])/float64(most)
-				pdf.Line(px, py, x, y)
-			}
-			pdf.Circle(x, y, 0.8, "F")
-		}
-	}
-	pdf.SetLineWidth(0.2)
-	r.color(colText)
-	pdf.SetXY(margin, y0+h+7)
-	labels := make([]string, len(wk.Series))
-	colors := make([][3]int, len(wk.Series))
-	for i, s := range wk.Series {
-		labels[i], colors[i] = s.SP, palette[i%len(palette)]
-	}
-	r.legendWrapped(labels, colors)
-}
-
-// niceCeiling rounds n up to 4 × (1, 2 or 5 × 10^k), so the four grid steps are round.
-func niceCeiling(n int64) int64 {
-	for mag := int64(1); ; mag *= 10 {
-		for _, m := range []int64{1, 2, 5} {
-			if 4*m*mag >= n {
-				return 4 * m * mag
-			}
-		}
-	}
-}
-
-// legendWrapped is a legend with one entry per line, for long SP names.
-func (r *renderer) legendWrapped(labels []string, colors [][3]int) {
-	pdf := r.pdf
-	r.font("", 8)
-	for i, l := range labels {
-		y := pdf.GetY()
-		r.fill(colors[i])
-		pdf.Rect(margin, y+1.2, 3, 3, "F")
-		pdf.SetXY(margin+5, y)
-		pdf.CellFormat(bodyW-5, 5, fit(pdf, l, bodyW-5), "", 1, "L", false, 0, "")
-	}
 }
 
 func (r *renderer) terms() {
@@ -569,29 +559,45 @@ func (r *renderer) terms() {
 			r.para(desc)
 		}
 		for _, rule := range s.Term.Rules {
-			r.ensure(14)
+			text := rule.Text(r.t.Lang)
+			r.ensure(18)
 			r.font("B", 9.5)
-			r.pdf.MultiCell(bodyW, lineH, r.t.Rule(rule)+" ("+rule.ID+", "+r.t.Severity(rule.Severity)+")", "", "L", false)
+			r.pdf.MultiCell(bodyW, lineH, text.Title+" ("+r.t.Severity(rule.Severity)+")", "", "L", false)
 			r.font("", 8.5)
 			r.color(colMuted)
-			r.pdf.MultiCell(bodyW, 4.2, r.t.Get("clause")+": "+rule.Clause, "", "L", false)
-			r.pdf.MultiCell(bodyW, 4.2, r.t.Get("references")+": "+strings.Join(rule.References, "; "), "", "L", false)
+			r.pdf.MultiCell(bodyW, 4.2, r.t.Get("clause")+": "+text.Clause, "", "L", false)
+			r.pdf.MultiCell(bodyW, 4.2, r.t.Get("references")+": "+strings.Join(text.References, "; "), "", "L", false)
 			r.color(colText)
+			if text.WhatToDo != "" {
+				r.pdf.MultiCell(bodyW, 4.2, r.t.Get("what_to_do")+": "+text.WhatToDo, "", "L", false)
+			}
 			r.pdf.Ln(1)
 		}
 		var rows []row
-		for _, g := range r.d.Groups {
+		for _, g := range r.d.Groups { // most severe, then most frequent, first
 			if g.Term != s.Term.ID {
 				continue
 			}
-			v, c := r.verdict(TermSummary{Fail: g.Fail, Warn: g.Warn, Skip: g.Skip, Error: g.Error})
-			samples := strings.Join(g.Records, ", ")
+			v, c := r.counts(g.Fail, g.Error, g.Warn, g.Skip)
+			samples := strings.Join(g.Records, "\n")
 			if len(g.Subjects) > 0 {
-				samples += "\n" + strings.Join(g.Subjects, ", ")
+				samples += "\n" + strings.Join(g.Subjects, "\n")
+			}
+			title := g.Rule
+			if rule, ok := s.Term.Rule(g.Rule); ok {
+				title = rule.Text(r.t.Lang).Title
+			}
+			switch {
+			case g.Attribute != "" && g.AttributeName != "" && g.AttributeName != g.Attribute:
+				title += "\n" + r.t.Get("attribute") + ": " + g.AttributeName + "\n" + g.Attribute
+			case g.Attribute != "":
+				title += "\n" + r.t.Get("attribute") + ": " + g.Attribute
+			case g.Purpose != "":
+				title += "\n" + r.t.Get("purpose") + ": " + g.Purpose
 			}
 			rows = append(rows, row{
-				cells:  []string{g.SP + "\n" + ruleTitle(r.t, s.Term, g.Rule), r.t.Severity(g.Severity), v, g.First.Format("2006-01-02") + " –\n" + g.Last.Format("2006-01-02"), samples},
-				colors: map[int][3]int{2: c},
+				cells:  []string{r.spLabel(g.SPName, g.SP), title, r.t.Severity(g.Severity), v, days(g.First, g.Last), samples},
+				colors: map[int][3]int{3: c},
 			})
 		}
 		if len(rows) == 0 {
@@ -605,19 +611,19 @@ func (r *renderer) terms() {
 			r.color(colText)
 			continue
 		}
-		cols := []column{{r.t.Get("sp") + " / " + r.t.Get("rule"), 60, "L"}, {r.t.Get("severity"), 18, "L"},
-			{r.t.Get("count"), 24, "L"}, {r.t.Get("first_last"), 26, "L"}, {r.t.Get("samples"), bodyW - 128, "L"}}
+		cols := []column{{title: r.t.Get("sp"), w: 36, align: "L"}, {title: r.t.Get("finding"), w: 46, align: "L"}, {title: r.t.Get("severity"), w: 19, align: "L"},
+			{title: r.t.Get("count"), w: 22, align: "L"}, {title: r.t.Get("first_last"), w: 20, align: "L"}, {title: r.t.Get("samples"), w: bodyW - 143, align: "L", ids: true}}
 		r.table(cols, rows)
 	}
 }
 
-func ruleTitle(t *Texts, term mpass.Term, id string) string {
-	for _, rule := range term.Rules {
-		if rule.ID == id {
-			return t.Rule(rule)
-		}
+// days is a time range as its first and last day (UTC), one day where they are one.
+func days(first, last time.Time) string {
+	a, b := first.UTC().Format(time.DateOnly), last.UTC().Format(time.DateOnly)
+	if a == b {
+		return a
 	}
-	return id
+	return a + "\n– " + b
 }
 
 func (r *renderer) exceptions() {
@@ -628,19 +634,24 @@ func (r *renderer) exceptions() {
 		r.para(r.t.Get("no_exceptions"))
 		return
 	}
-	cols := []column{{r.t.Get("exception"), 24, "L"}, {r.t.Get("term") + " / " + r.t.Get("rule"), 40, "L"},
-		{r.t.Get("sp") + " / " + r.t.Get("attribute"), 50, "L"}, {r.t.Get("reason"), bodyW - 136, "L"}, {r.t.Get("expires"), 22, "L"}}
+	cols := []column{{title: r.t.Get("exception"), w: 24, align: "L", ids: true}, {title: r.t.Get("term") + " / " + r.t.Get("rule"), w: 40, align: "L"},
+		{title: r.t.Get("sp") + " / " + r.t.Get("attribute"), w: 50, align: "L"}, {title: r.t.Get("reason"), w: bodyW - 136, align: "L"}, {title: r.t.Get("expires"), w: 22, align: "L"}}
 	var rows []row
 	for _, e := range r.d.Exceptions {
-		rule := e.Rule
-		if rule == "" {
-			rule = "*"
+		term, rule := e.Term, cmp.Or(e.Rule, "*")
+		for _, s := range r.d.Terms {
+			if s.Term.ID == e.Term {
+				term = r.t.Term(s.Term)
+				if x, ok := s.Term.Rule(e.Rule); ok {
+					rule = x.Text(r.t.Lang).Title
+				}
+			}
 		}
 		target := e.SP
 		if e.Attribute != "" {
 			target += "\n" + e.Attribute
 		}
-		rows = append(rows, row{cells: []string{e.ID, e.Term + "\n" + rule, target, e.Reason, e.Expires}})
+		rows = append(rows, row{cells: []string{e.ID, term + "\n" + rule, target, e.Reason, e.Expires}})
 	}
 	r.table(cols, rows)
 }
@@ -650,109 +661,19 @@ func (r *renderer) appendix() {
 	r.heading(r.t.Get("method"), 2)
 	r.para(r.t.Get("method_text"))
 	r.heading(r.t.Get("data_sources"), 2)
-	r.para(r.t.F("data_sources_text", r.d.Registry.Version, short(r.d.Registry.Digest), r.d.Releases, r.d.Uses))
+	r.para(r.t.F("data_sources_text", r.d.Registry.Version, short(r.d.Registry.Digest), r.t.N("n_releases", r.d.Releases), r.t.N("n_uses", r.d.Uses)))
 	r.heading(r.t.Get("policies"), 2)
 	var rows []row
 	for _, s := range r.d.Terms {
 		for _, rule := range s.Term.Rules {
-			rows = append(rows, row{cells: []string{s.Term.ID, rule.ID, r.t.Severity(rule.Severity), rule.Clause}})
+			text := rule.Text(r.t.Lang)
+			rows = append(rows, row{cells: []string{r.t.Term(s.Term) + "\n" + s.Term.ID, text.Title + "\n" + rule.ID, r.t.Severity(rule.Severity), text.Clause}})
 		}
 	}
-	r.table([]column{{r.t.Get("term"), 52, "L"}, {r.t.Get("rule"), 58, "L"}, {r.t.Get("severity"), 18, "L"}, {r.t.Get("clause"), bodyW - 128, "L"}}, rows)
+	r.table([]column{{title: r.t.Get("term"), w: 48, align: "L"}, {title: r.t.Get("rule"), w: 56, align: "L"}, {title: r.t.Get("severity"), w: 19, align: "L"},
+		{title: r.t.Get("clause"), w: bodyW - 123, align: "L"}}, rows)
 	r.heading(r.t.Get("integrity"), 2)
 	r.para(r.t.F("integrity_text", r.d.FindingsDigest, r.d.FindingCount, r.d.Run.ID))
-}
-
-// column and row describe a table; cells may hold line breaks.
-type column struct {
-	title string
-	w     float64
-	align string
-}
-
-type row struct {
-	cells  []string
-	colors map[int][3]int
-	bold   map[int]bool
-}
-
-const cellPad = 1.2
-
-// table draws rows under a header that is repeated on every page the table spans.
-// A row never splits: one that does not fit starts the next page.
-func (r *renderer) table(cols []column, rows []row) {
-	pdf := r.pdf
-	drawHeader := func() {
-		r.font("B", 8)
-		r.fill(colHead)
-		h := 0.0
-		for _, c := range cols {
-			h = max(h, float64(len(pdf.SplitText(c.title, c.w-2*cellPad)))*3.8+2*cellPad)
-		}
-		x, y := margin, pdf.GetY()
-		for _, c := range cols {
-			pdf.Rect(x, y, c.w, h, "F")
-			pdf.SetXY(x+cellPad, y+cellPad)
-			pdf.MultiCell(c.w-2*cellPad, 3.8, c.title, "", c.align, false)
-			x += c.w
-		}
-		pdf.SetXY(margin, y+h)
-	}
-	r.ensure(20)
-	drawHeader()
-	const rowLine = 3.9
-	for _, rw := range rows {
-		lines := make([][]string, len(cols))
-		h := 0.0
-		for i, c := range cols {
-			r.font(boldStyle(rw.bold[i]), 8)
-			for _, part := range strings.Split(rw.cells[i], "\n") {
-				lines[i] = append(lines[i], pdf.SplitText(part, c.w-2*cellPad)...)
-			}
-			h = max(h, float64(len(lines[i]))*rowLine+2*cellPad)
-		}
-		if pdf.GetY()+h > bottomY {
-			pdf.AddPage()
-			drawHeader()
-		}
-		x, y := margin, pdf.GetY()
-		for i, c := range cols {
-			r.font(boldStyle(rw.bold[i]), 8)
-			if col, ok := rw.colors[i]; ok {
-				r.color(col)
-			}
-			for j, l := range lines[i] {
-				pdf.SetXY(x+cellPad, y+cellPad+float64(j)*rowLine)
-				pdf.CellFormat(c.w-2*cellPad, rowLine, l, "", 0, c.align, false, 0, "")
-			}
-			r.color(colText)
-			x += c.w
-		}
-		r.draw(colRule)
-		pdf.SetLineWidth(0.2)
-		pdf.Line(margin, y+h, margin+bodyW, y+h)
-		pdf.SetXY(margin, y+h)
-	}
-	pdf.Ln(3)
-}
-
-func boldStyle(b bool) string {
-	if b {
-		return "B"
-	}
-	return ""
-}
-
-// fit shortens s with an ellipsis to width w at the current font.
-func fit(pdf *fpdf.Fpdf, s string, w float64) string {
-	if pdf.GetStringWidth(s) <= w {
-		return s
-	}
-	rs := []rune(s)
-	for len(rs) > 1 && pdf.GetStringWidth(string(rs)+"…") > w {
-		rs = rs[:len(rs)-1]
-	}
-	return string(rs) + "…"
 }
 
 // thousands groups digits with spaces, as Finnish and Swedish write them. (Not a

@@ -76,7 +76,7 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 	for _, t := range a.Engine.Terms() {
 		terms[t.ID] = &reports.TermSummary{Term: t, HasPrevious: run.Previous != 0}
 	}
-	groups := map[[3]string]*reports.FindingGroup{}
+	groups := map[[5]string]*reports.FindingGroup{}
 	spResults := map[string]*mpass.Summary{}
 	var digestLines []string
 	err = a.DB.Findings(ctx, mpass.FindingFilter{RunID: run.ID, Controllers: only, From: from, To: to}, func(f *mpass.Finding) error {
@@ -85,10 +85,11 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 			ts = &reports.TermSummary{Term: mpass.Term{ID: f.Term, Title: f.Term}, HasPrevious: run.Previous != 0}
 			terms[f.Term] = ts
 		}
-		g := groups[[3]string{f.Term, f.Rule, f.SP}]
+		key := [5]string{f.Term, f.Rule, f.SP, f.Attribute, ""}
+		g := groups[key]
 		if g == nil {
-			g = &reports.FindingGroup{Term: f.Term, Rule: f.Rule, SP: f.SP, Severity: f.Severity, First: f.Time, Last: f.Time}
-			groups[[3]string{f.Term, f.Rule, f.SP}] = g
+			g = &reports.FindingGroup{Term: f.Term, Rule: f.Rule, SP: f.SP, Severity: f.Severity, Attribute: f.Attribute, First: f.Time, Last: f.Time}
+			groups[key] = g
 		}
 		for _, c := range []*int64{resultCounter(f.Result, &ts.Fail, &ts.Warn, &ts.Skip, &ts.Error), resultCounter(f.Result, &g.Fail, &g.Warn, &g.Skip, &g.Error)} {
 			if c != nil {
@@ -138,11 +139,21 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 		d.Terms = append(d.Terms, *t)
 	}
 	slices.SortFunc(d.Terms, func(x, y reports.TermSummary) int { return termOrder(x.Term.ID, y.Term.ID) })
+	friendly, err := a.Engine.FriendlyNames(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, g := range groups {
+		g.AttributeName = friendly[g.Attribute]
+		if sp, ok := reg.ServiceProvider(g.SP); ok {
+			g.SPName = sp.Name
+		}
 		d.Groups = append(d.Groups, *g)
 	}
+	// what a DPO acts on first: the most severe, then the most frequent
 	slices.SortFunc(d.Groups, func(x, y reports.FindingGroup) int {
-		return cmp.Or(termOrder(x.Term, y.Term), cmp.Compare(x.Rule, y.Rule), cmp.Compare(y.Count(), x.Count()), cmp.Compare(x.SP, y.SP))
+		return cmp.Or(cmp.Compare(mpass.SeverityRank(x.Severity), mpass.SeverityRank(y.Severity)), cmp.Compare(y.Count(), x.Count()),
+			termOrder(x.Term, y.Term), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.SP, y.SP), cmp.Compare(x.Attribute, y.Attribute))
 	})
 	sort.Strings(digestLines)
 	h := sha256.New()

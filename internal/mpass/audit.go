@@ -1,6 +1,7 @@
 package mpass
 
 import (
+	"cmp"
 	"context"
 	"time"
 )
@@ -130,24 +131,71 @@ type SPStats struct {
 }
 
 // Term describes one agreement term and its rules, read from the policies' METADATA.
+// L10n holds its title and description in other languages than the METADATA's English
+// (custom.l10n.<lang>), keyed by language (fi, sv).
 type Term struct {
-	ID          string   `json:"id"`
-	Title       string   `json:"title"`
-	Description string   `json:"description"`
-	Category    string   `json:"category"`
-	Kinds       []Kind   `json:"kinds"`
-	Rules       []Rule   `json:"rules"`
-	Path        []string `json:"-"` // package path
+	ID          string              `json:"id"`
+	Title       string              `json:"title"`
+	Description string              `json:"description"`
+	Category    string              `json:"category"`
+	Kinds       []Kind              `json:"kinds"`
+	Rules       []Rule              `json:"rules"`
+	L10n        map[string]TermText `json:"l10n,omitempty"`
+	Path        []string            `json:"-"` // package path
 }
 
-// Rule describes one rule of a term.
+// TermText is a term's words in one language.
+type TermText struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+}
+
+// Text is the term's words in lang: the METADATA's translation where it has one, each
+// missing field in English (a policy of one's own need not translate).
+func (t Term) Text(lang string) TermText {
+	l := t.L10n[lang]
+	return TermText{Title: cmp.Or(l.Title, t.Title), Description: cmp.Or(l.Description, t.Description)}
+}
+
+// Rule describes one rule of a term. WhatToDo is the controller's recommended action
+// (custom.what_to_do); L10n its words in other languages (custom.l10n.<lang>).
 type Rule struct {
-	ID          string   `json:"id"`
-	Title       string   `json:"title"`
-	Description string   `json:"description"`
-	Severity    string   `json:"severity"`
-	Clause      string   `json:"clause"`
-	References  []string `json:"references"`
+	ID          string              `json:"id"`
+	Title       string              `json:"title"`
+	Description string              `json:"description"`
+	Severity    string              `json:"severity"`
+	Clause      string              `json:"clause"`
+	References  []string            `json:"references"`
+	WhatToDo    string              `json:"what_to_do,omitempty"`
+	L10n        map[string]RuleText `json:"l10n,omitempty"`
+}
+
+// RuleText is a rule's words in one language.
+type RuleText struct {
+	Title      string   `json:"title"`
+	Clause     string   `json:"clause"`
+	References []string `json:"references"`
+	WhatToDo   string   `json:"what_to_do"`
+}
+
+// Text is the rule's words in lang, each missing field in English.
+func (r Rule) Text(lang string) RuleText {
+	l := r.L10n[lang]
+	refs := l.References
+	if len(refs) != len(r.References) {
+		refs = r.References // a partial list would pair the wrong texts
+	}
+	return RuleText{Title: cmp.Or(l.Title, r.Title), Clause: cmp.Or(l.Clause, r.Clause), References: refs, WhatToDo: cmp.Or(l.WhatToDo, r.WhatToDo)}
+}
+
+// Rule is the term's rule of that id (false where it has none).
+func (t Term) Rule(id string) (Rule, bool) {
+	for _, r := range t.Rules {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
 }
 
 // FindingTally is how many findings of a run have one term, SP, result and change.
@@ -181,4 +229,18 @@ type RunService interface {
 	FindRuns(ctx context.Context, controllers []string) ([]*Run, error)
 	// PreviousRun is the newest finished run of the same scope started before run.
 	PreviousRun(ctx context.Context, run *Run) (*Run, error)
+}
+
+// Severities of a rule, most severe first (TERMS.md).
+var Severities = []string{"critical", "high", "medium", "low"}
+
+// SeverityRank orders severities most severe first: 0 for critical; an unknown one
+// after low.
+func SeverityRank(s string) int {
+	for i, v := range Severities {
+		if v == s {
+			return i
+		}
+	}
+	return len(Severities)
 }

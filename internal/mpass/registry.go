@@ -197,6 +197,16 @@ func (r *Registry) Controller(oid string) Controller {
 	return Controller{OID: oid, Name: oid}
 }
 
+// ServiceProvider is the registry entry of an SP (false where the registry lacks it).
+func (r *Registry) ServiceProvider(id string) (ServiceProvider, bool) {
+	for _, sp := range r.ServiceProviders {
+		if sp.ID == id {
+			return sp, true
+		}
+	}
+	return ServiceProvider{}, false
+}
+
 // ControllerName is the registry name of a controller, or "" where it is unknown.
 func (r *Registry) ControllerName(oid string) string {
 	for _, c := range r.Controllers {

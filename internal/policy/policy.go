@@ -169,6 +169,10 @@ func readTerms(c *ast.Compiler) ([]mpass.Term, error) {
 		for _, k := range strings_(a.Custom["kinds"]) {
 			t.Kinds = append(t.Kinds, mpass.Kind(k))
 		}
+		for lang, v := range maps_(a.Custom["l10n"]) {
+			m := maps_(v)
+			t.L10n = setKey(t.L10n, lang, mpass.TermText{Title: str(m["title"]), Description: strings.TrimSpace(str(m["description"]))})
+		}
 		byID[term] = t
 	}
 	for _, ref := range rules {
@@ -185,6 +189,12 @@ func readTerms(c *ast.Compiler) ([]mpass.Term, error) {
 		r := mpass.Rule{ID: id, Title: a.Title, Description: strings.TrimSpace(a.Description), References: strings_(a.Custom["references"])}
 		r.Severity, _ = a.Custom["severity"].(string)
 		r.Clause, _ = a.Custom["clause"].(string)
+		r.WhatToDo = strings.TrimSpace(str(a.Custom["what_to_do"]))
+		for lang, v := range maps_(a.Custom["l10n"]) {
+			m := maps_(v)
+			r.L10n = setKey(r.L10n, lang, mpass.RuleText{Title: str(m["title"]), Clause: str(m["clause"]),
+				References: strings_(m["references"]), WhatToDo: strings.TrimSpace(str(m["what_to_do"]))})
+		}
 		if id == "" || r.Severity == "" {
 			return nil, fmt.Errorf("%s: custom.rule and custom.severity required", ref.Location)
 		}
@@ -196,6 +206,18 @@ func readTerms(c *ast.Compiler) ([]mpass.Term, error) {
 	}
 	slices.SortFunc(terms, func(a, b mpass.Term) int { return strings.Compare(a.ID, b.ID) })
 	return terms, nil
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func maps_(v any) map[string]any { m, _ := v.(map[string]any); return m }
+
+func setKey[V any](m map[string]V, k string, v V) map[string]V {
+	if m == nil {
+		m = map[string]V{}
+	}
+	m[k] = v
+	return m
 }
 
 func strings_(v any) []string {

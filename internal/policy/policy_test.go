@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,61 @@ func TestLoadBundle(t *testing.T) {
 	}
 	if _, err := policy.Load(context.Background(), filepath.Join(t.TempDir(), "missing.tar.gz")); mpass.ErrorCode(err) != mpass.EINVALID {
 		t.Errorf("a missing bundle: %v", err)
+	}
+}
+
+// TestEveryTermSpeaksEveryLanguage: the built-in terms and rules carry their words in
+// Finnish and Swedish (custom.l10n) and a recommended action in all three languages, so
+// no English reaches a Finnish or Swedish report. Every Rego rule that yields a finding
+// is checked, not only the first of an id: each has its own clause.
+func TestEveryTermSpeaksEveryLanguage(t *testing.T) {
+	e, err := policy.Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, term := range e.Terms() {
+		for _, lang := range []string{"fi", "sv"} {
+			if l := term.L10n[lang]; l.Title == "" || l.Description == "" || l.Title == term.Title {
+				t.Errorf("term %s: no %s title or description: %+v", term.ID, lang, l)
+			}
+		}
+		for _, r := range term.Rules {
+			if r.WhatToDo == "" {
+				t.Errorf("rule %s: no what_to_do", r.ID)
+			}
+			for _, lang := range []string{"fi", "sv"} {
+				l := r.L10n[lang]
+				if l.Title == "" || l.Clause == "" || l.WhatToDo == "" || len(l.References) != len(r.References) {
+					t.Errorf("rule %s: incomplete %s l10n: %+v", r.ID, lang, l)
+				}
+				if l.Clause == r.Clause || l.WhatToDo == r.WhatToDo {
+					t.Errorf("rule %s: %s l10n is the English text", r.ID, lang)
+				}
+			}
+		}
+	}
+	// every METADATA block of a rule in the built-in terms, duplicates of an id included
+	err = fs.WalkDir(builtin.FS, "terms", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".rego" {
+			return err
+		}
+		b, err := fs.ReadFile(builtin.FS, p)
+		if err != nil {
+			return err
+		}
+		for i, block := range strings.Split(string(b), "# METADATA")[1:] {
+			if !strings.Contains(block, "#   rule: ") {
+				continue
+			}
+			for _, key := range []string{"#   what_to_do: ", "#     fi:", "#     sv:", "#       clause: ", "#       references: ", "#       what_to_do: "} {
+				if !strings.Contains(block, key) {
+					t.Errorf("%s: METADATA block %d has no %q", p, i+1, strings.TrimSpace(key))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,13 @@
 #   term: data-minimisation
 #   kinds: [release]
 #   category: MPASSid terms
+#   l10n:
+#     fi:
+#       title: "Tietojen minimointi"
+#       description: "MPASSid välittää vain opetuksen järjestämiseksi tarpeelliset tiedot; palveluntarjoaja saa vain sille hyväksytyt attribuutit."
+#     sv:
+#       title: "Uppgiftsminimering"
+#       description: "MPASSid förmedlar endast uppgifter som behövs för att ordna undervisning; en tjänsteleverantör får endast de attribut som godkänts för den."
 package mpass.terms.data_minimisation
 
 import data.mpass.lib
@@ -20,6 +27,18 @@ import data.mpass.lib
 #   severity: high
 #   clause: MPASSid joining agreement (liittymissopimus), registered services only
 #   references: [MPASSid joining agreement, "GDPR Art. 5(1)(c)", "GDPR Art. 28"]
+#   what_to_do: "Find out what the service is; if it is used legitimately, have it registered in MPASSid with an agreement, otherwise ask OPH to block it."
+#   l10n:
+#     fi:
+#       title: "Luovutus rekisteröimättömälle palveluntarjoajalle"
+#       clause: "MPASSid-liittymissopimus, vain rekisteröidyt palvelut"
+#       references: ["MPASSid-liittymissopimus", "tietosuoja-asetus, 5 artiklan 1 kohdan c alakohta", "tietosuoja-asetus, 28 artikla"]
+#       what_to_do: "Selvitä, mikä palvelu on. Jos sitä käytetään asianmukaisesti, rekisteröi se MPASSidiin sopimuksineen; muuten pyydä Opetushallitusta estämään se."
+#     sv:
+#       title: "Utlämnande till en tjänsteleverantör som inte finns i registret"
+#       clause: "MPASSid anslutningsavtal (liittymissopimus), endast registrerade tjänster"
+#       references: ["MPASSid anslutningsavtal", "dataskyddsförordningen, artikel 5.1 c", "dataskyddsförordningen, artikel 28"]
+#       what_to_do: "Ta reda på vilken tjänst det är. Om den används på rätt sätt, registrera den i MPASSid med avtal; annars be Utbildningsstyrelsen blockera den."
 findings contains f if {
 	input.kind == "release"
 	not lib.known_sp
@@ -40,6 +59,18 @@ findings contains f if {
 #   severity: high
 #   clause: MPASSid management service 2.0, the education provider's allowed services; MPASSid joining agreement (liittymissopimus)
 #   references: [MPASSid joining agreement, "GDPR Art. 5(1)(c)", "GDPR Art. 25(2)"]
+#   what_to_do: "Check the allowed services in the MPASSid management service: allow the service if the pupils should use it, otherwise report the release to OPH."
+#   l10n:
+#     fi:
+#       title: "Luovutus palveluun, jota rekisterinpitäjä ei ollut sallinut"
+#       clause: "MPASSid-hallintapalvelu 2.0, koulutustoimijan sallimat palvelut; MPASSid-liittymissopimus"
+#       references: ["MPASSid-liittymissopimus", "tietosuoja-asetus, 5 artiklan 1 kohdan c alakohta", "tietosuoja-asetus, 25 artiklan 2 kohta"]
+#       what_to_do: "Tarkista sallitut palvelut MPASSid-hallintapalvelussa: salli palvelu, jos oppilaiden kuuluu käyttää sitä, muuten ilmoita luovutuksesta Opetushallitukselle."
+#     sv:
+#       title: "Utlämnande till en tjänst som den personuppgiftsansvarige inte hade tillåtit"
+#       clause: "MPASSid förvaltningstjänst 2.0, utbildningsanordnarens tillåtna tjänster; MPASSid anslutningsavtal (liittymissopimus)"
+#       references: ["MPASSid anslutningsavtal", "dataskyddsförordningen, artikel 5.1 c", "dataskyddsförordningen, artikel 25.2"]
+#       what_to_do: "Kontrollera de tillåtna tjänsterna i MPASSid förvaltningstjänst: tillåt tjänsten om eleverna ska använda den, annars anmäl utlämnandet till Utbildningsstyrelsen."
 findings contains f if {
 	input.kind == "release"
 	lib.known_sp
@@ -57,6 +88,18 @@ findings contains f if {
 #   severity: high
 #   clause: MPASSid joining agreement (liittymissopimus), validity
 #   references: [MPASSid joining agreement, "GDPR Art. 5(1)(c)"]
+#   what_to_do: "Renew the agreement with the SP or correct its dates in the registry; if the agreement has ended, ask OPH to stop releases to the SP."
+#   l10n:
+#     fi:
+#       title: "Luovutus sopimuksen voimassaolon ulkopuolella"
+#       clause: "MPASSid-liittymissopimus, voimassaolo"
+#       references: ["MPASSid-liittymissopimus", "tietosuoja-asetus, 5 artiklan 1 kohdan c alakohta"]
+#       what_to_do: "Uusi sopimus palveluntarjoajan kanssa tai korjaa sen päivämäärät rekisteriin. Jos sopimus on päättynyt, pyydä Opetushallitusta lopettamaan luovutukset palveluntarjoajalle."
+#     sv:
+#       title: "Utlämnande utanför avtalets giltighetstid"
+#       clause: "MPASSid anslutningsavtal (liittymissopimus), giltighetstid"
+#       references: ["MPASSid anslutningsavtal", "dataskyddsförordningen, artikel 5.1 c"]
+#       what_to_do: "Förnya avtalet med tjänsteleverantören eller rätta dess datum i registret. Om avtalet har upphört, be Utbildningsstyrelsen stoppa utlämnandet till tjänsteleverantören."
 findings contains f if {
 	input.kind == "release"
 	lib.known_sp
@@ -76,6 +119,18 @@ findings contains f if {
 #   severity: medium
 #   clause: MPASSid service terms, attributes released to a service
 #   references: [MPASSid service terms, "GDPR Art. 5(1)(c)"]
+#   what_to_do: "Approve the attribute for the SP in the registry if it needs it; otherwise ask OPH to stop releasing it to the SP."
+#   l10n:
+#     fi:
+#       title: "Attribuuttia ei ole hyväksytty palveluntarjoajalle"
+#       clause: "MPASSid-palvelun käyttöehdot, palvelulle luovutettavat attribuutit"
+#       references: ["MPASSid-palvelun käyttöehdot", "tietosuoja-asetus, 5 artiklan 1 kohdan c alakohta"]
+#       what_to_do: "Hyväksy attribuutti palveluntarjoajalle rekisterissä, jos se tarvitsee sitä; muuten pyydä Opetushallitusta lopettamaan sen luovutus palveluntarjoajalle."
+#     sv:
+#       title: "Attributet är inte godkänt för tjänsteleverantören"
+#       clause: "MPASSid:s användarvillkor, attribut som lämnas ut till en tjänst"
+#       references: ["MPASSid:s användarvillkor", "dataskyddsförordningen, artikel 5.1 c"]
+#       what_to_do: "Godkänn attributet för tjänsteleverantören i registret om den behöver det; annars be Utbildningsstyrelsen sluta lämna ut det till tjänsteleverantören."
 findings contains f if {
 	input.kind == "release"
 	lib.known_sp

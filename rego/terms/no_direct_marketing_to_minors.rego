@@ -7,6 +7,13 @@
 #   term: no-direct-marketing-to-minors
 #   kinds: [release, use]
 #   category: Consumer protection
+#   l10n:
+#     fi:
+#       title: "Ei suoramarkkinointia alaikäisille"
+#       description: "KKV:n linjaus 3.1.1: ei suoramarkkinointia alle 15-vuotiaille ilman huoltajan suostumusta. MPASSid ei välitä ikää, joten jokaista oppijaa pidetään alle 15-vuotiaana."
+#     sv:
+#       title: "Ingen direktmarknadsföring till minderåriga"
+#       description: "KKV:s riktlinje 3.1.1: ingen direktmarknadsföring till barn under 15 år utan vårdnadshavares samtycke. MPASSid förmedlar ingen ålder, så varje elev antas vara under 15 år."
 package mpass.terms.no_direct_marketing_to_minors
 
 import data.mpass.catalog
@@ -24,6 +31,18 @@ import data.mpass.lib
 #   severity: critical
 #   clause: KKV guideline on marketing in schools (2021), 3.1.1
 #   references: [KKV guideline 3.1.1, "GDPR Art. 8", "GDPR Art. 21"]
+#   what_to_do: "Demand that the SP stop direct marketing to pupils at once; marketing needs a guardian's consent given beforehand. Consider notifying the Consumer Ombudsman."
+#   l10n:
+#     fi:
+#       title: "Markkinointi oppijalle ilman huoltajan suostumusta"
+#       clause: "KKV:n linjaus markkinoinnista kouluissa (2021), 3.1.1"
+#       references: ["KKV:n linjaus 3.1.1", "tietosuoja-asetus, 8 artikla", "tietosuoja-asetus, 21 artikla"]
+#       what_to_do: "Vaadi palveluntarjoajaa lopettamaan suoramarkkinointi oppilaille heti; markkinointi edellyttää huoltajan etukäteen antamaa suostumusta. Harkitse ilmoitusta kuluttaja-asiamiehelle."
+#     sv:
+#       title: "Marknadsföring till elev utan vårdnadshavares samtycke"
+#       clause: "KKV:s riktlinje om marknadsföring i skolor (2021), 3.1.1"
+#       references: ["KKV:s riktlinje 3.1.1", "dataskyddsförordningen, artikel 8", "dataskyddsförordningen, artikel 21"]
+#       what_to_do: "Kräv att tjänsteleverantören genast slutar med direktmarknadsföring till elever; marknadsföring kräver vårdnadshavarens samtycke i förväg. Överväg att anmäla till konsumentombudsmannen."
 findings contains f if {
 	input.kind == "use"
 	lib.marketing(input.purpose)
@@ -61,6 +80,18 @@ objected_since(t) if {
 #   severity: medium
 #   clause: KKV guideline on marketing in schools (2021), 3.1.1; MPASSid service terms
 #   references: [KKV guideline 3.1.1, "GDPR Art. 5(1)(b)", "GDPR Art. 8"]
+#   what_to_do: "Check that the agreement with this commercial SP allows pupils' e-mail addresses and forbids marketing to them; if not, stop releasing e-mail addresses to it."
+#   l10n:
+#     fi:
+#       title: "Oppijan sähköpostiosoite kaupalliselle palveluntarjoajalle"
+#       clause: "KKV:n linjaus markkinoinnista kouluissa (2021), 3.1.1; MPASSid-palvelun käyttöehdot"
+#       references: ["KKV:n linjaus 3.1.1", "tietosuoja-asetus, 5 artiklan 1 kohdan b alakohta", "tietosuoja-asetus, 8 artikla"]
+#       what_to_do: "Tarkista, että sopimus tämän kaupallisen palveluntarjoajan kanssa sallii oppilaiden sähköpostiosoitteet ja kieltää niihin markkinoinnin. Jos ei, lopeta sähköpostiosoitteiden luovutus sille."
+#     sv:
+#       title: "Elevs e-postadress till kommersiell tjänsteleverantör"
+#       clause: "KKV:s riktlinje om marknadsföring i skolor (2021), 3.1.1; MPASSid:s användarvillkor"
+#       references: ["KKV:s riktlinje 3.1.1", "dataskyddsförordningen, artikel 5.1 b", "dataskyddsförordningen, artikel 8"]
+#       what_to_do: "Kontrollera att avtalet med denna kommersiella tjänsteleverantör tillåter elevernas e-postadresser och förbjuder marknadsföring till dem. Om inte, sluta lämna ut e-postadresser till den."
 findings contains f if {
 	input.kind == "release"
 	lib.sp.commercial

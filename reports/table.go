@@ -1,0 +1,181 @@
+package reports
+
+import (
+	"strings"
+
+	"codeberg.org/go-pdf/fpdf"
+)
+
+// column and row describe a table; cells may hold line breaks.
+type column struct {
+	title string
+	w     float64
+	align string
+	// ids: each line of a cell is one identifier (record id, pseudonym, SP id), shown on
+	// one line and shortened in the middle where it is too wide, never wrapped: a hash
+	// broken over two lines reads as two.
+	ids bool
+}
+
+type row struct {
+	cells  []string
+	colors map[int][3]int
+	bold   map[int]bool
+}
+
+const (
+	cellPad    = 1.2
+	rowLine    = 3.9
+	headerLine = 3.8
+	headerSize = 8.0
+	// minHeaderSize is the smallest header font: a header word that does not fit its
+	// column at 8 pt shrinks to this before it is ever broken.
+	minHeaderSize = 5.5
+)
+
+// table draws rows under a header that is repeated on every page the table spans. A
+// row that does not fit the rest of the page starts the next one; a row taller than a
+// whole page is continued on the next pages at full height, under the header again.
+func (r *renderer) table(cols []column, rows []row) {
+	pdf := r.pdf
+	// each header title at the largest size at which no word is broken
+	sizes := make([]float64, len(cols))
+	headerH := 0.0
+	for i, c := range cols {
+		sizes[i] = headerSize
+		for ; sizes[i] > minHeaderSize; sizes[i] -= 0.5 {
+			r.font("B", sizes[i])
+			if widestWord(pdf, c.title) <= c.w-2*cellPad {
+				break
+			}
+		}
+		r.font("B", sizes[i])
+		headerH = max(headerH, float64(len(pdf.SplitText(c.title, c.w-2*cellPad)))*headerLine+2*cellPad)
+	}
+	drawHeader := func() {
+		r.fill(colHead)
+		x, y := margin, pdf.GetY()
+		for i, c := range cols {
+			r.font("B", sizes[i])
+			pdf.Rect(x, y, c.w, headerH, "F")
+			pdf.SetXY(x+cellPad, y+cellPad)
+			pdf.MultiCell(c.w-2*cellPad, headerLine, c.title, "", c.align, false)
+			x += c.w
+		}
+		pdf.SetXY(margin, y+headerH)
+	}
+	newPage := func() {
+		pdf.AddPage()
+		drawHeader()
+	}
+	r.ensure(headerH + 2*rowLine + 2*cellPad)
+	drawHeader()
+	// the lines one page holds below the header
+	perPage := int((bottomY - (margin + 6) - headerH - 2*cellPad) / rowLine)
+	for _, rw := range rows {
+		lines := make([][]string, len(cols))
+		n := 0
+		for i, c := range cols {
+			r.font(boldStyle(rw.bold[i]), 8)
+			for _, part := range strings.Split(rw.cells[i], "\n") {
+				if c.ids {
+					lines[i] = append(lines[i], shortenMiddle(pdf, part, c.w-2*cellPad))
+					continue
+				}
+				lines[i] = append(lines[i], pdf.SplitText(shortenWords(pdf, part, c.w-2*cellPad), c.w-2*cellPad)...)
+			}
+			n = max(n, len(lines[i]))
+		}
+		fits := func() int { return int((bottomY - pdf.GetY() - 2*cellPad) / rowLine) }
+		if n > fits() && n <= perPage {
+			newPage() // keep the row whole where a page can hold it
+		}
+		for done := 0; done < n; {
+			if fits() < 1 {
+				newPage()
+			}
+			k := min(n-done, fits())
+			x, y := margin, pdf.GetY()
+			for i, c := range cols {
+				r.font(boldStyle(rw.bold[i]), 8)
+				if col, ok := rw.colors[i]; ok {
+					r.color(col)
+				}
+				for j := done; j < done+k && j < len(lines[i]); j++ {
+					pdf.SetXY(x+cellPad, y+cellPad+float64(j-done)*rowLine)
+					pdf.CellFormat(c.w-2*cellPad, rowLine, lines[i][j], "", 0, c.align, false, 0, "")
+				}
+				r.color(colText)
+				x += c.w
+			}
+			h := float64(k)*rowLine + 2*cellPad
+			done += k
+			if done == n {
+				r.draw(colRule)
+				pdf.SetLineWidth(0.2)
+				pdf.Line(margin, y+h, margin+bodyW, y+h)
+			}
+			pdf.SetXY(margin, y+h)
+			if done < n {
+				newPage()
+			}
+		}
+	}
+	pdf.Ln(3)
+}
+
+func boldStyle(b bool) string {
+	if b {
+		return "B"
+	}
+	return ""
+}
+
+// widestWord is the width of the widest space-separated word of s at the current font.
+func widestWord(pdf *fpdf.Fpdf, s string) float64 {
+	w := 0.0
+	for _, word := range strings.Fields(s) {
+		w = max(w, pdf.GetStringWidth(word))
+	}
+	return w
+}
+
+// fit shortens s with an ellipsis at its end to width w at the current font.
+func fit(pdf *fpdf.Fpdf, s string, w float64) string {
+	if pdf.GetStringWidth(s) <= w {
+		return s
+	}
+	rs := []rune(s)
+	for len(rs) > 1 && pdf.GetStringWidth(string(rs)+"…") > w {
+		rs = rs[:len(rs)-1]
+	}
+	return string(rs) + "…"
+}
+
+// shortenWords shortens each word of s wider than w (a URL, a hash) in its middle, so
+// the text wraps between words and never inside one.
+func shortenWords(pdf *fpdf.Fpdf, s string, w float64) string {
+	if widestWord(pdf, s) <= w {
+		return s
+	}
+	words := strings.Split(s, " ")
+	for i, word := range words {
+		words[i] = shortenMiddle(pdf, word, w)
+	}
+	return strings.Join(words, " ")
+}
+
+// shortenMiddle fits an identifier to width w by cutting its middle: the head says what
+// it is, the tail (the end of a hash) keeps two ids apart.
+func shortenMiddle(pdf *fpdf.Fpdf, s string, w float64) string {
+	if pdf.GetStringWidth(s) <= w {
+		return s
+	}
+	rs := []rune(s)
+	tail := min(8, len(rs)/3)
+	head := len(rs) - tail
+	for head > 1 && pdf.GetStringWidth(string(rs[:head])+"…"+string(rs[len(rs)-tail:])) > w {
+		head--
+	}
+	return string(rs[:head]) + "…" + string(rs[len(rs)-tail:])
+}
