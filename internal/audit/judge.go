@@ -514,13 +514,19 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
 			return err
 		}
 	}
+	var purpose string
+	if r.Kind == mpass.KindUse && r.Purpose != 0 {
+		if purpose, err = w.db.Name(ctx, r.Purpose); err != nil {
+			return err
+		}
+	}
 	id, subject, at := string(r.ID), string(r.Subject), time.Unix(0, r.Time).UTC()
 	for _, d := range o.findings {
 		f := mpass.Finding{
 			ID: FindingID(r.Kind, id, d.Term, d.Rule, d.Attribute), RunID: w.run.ID,
 			Term: d.Term, Rule: d.Rule, Result: d.Result, Severity: d.Severity, Message: d.Message,
 			Record: id, Kind: r.Kind, Time: at, SP: sp, Controller: controller, Subject: subject,
-			Attribute: d.Attribute, Exception: d.Exception, ExceptionNotApplied: d.ExceptionNotApplied, Change: mpass.ChangeNew,
+			Attribute: d.Attribute, Purpose: purpose, Exception: d.Exception, ExceptionNotApplied: d.ExceptionNotApplied, Change: mpass.ChangeNew,
 		}
 		if i := slices.Index(sh.names, d.Attribute); i >= 0 && d.Attribute != "" {
 			f.Fingerprint = sqlite.Fingerprint(r.Fingerprints, i)

@@ -85,10 +85,10 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 			ts = &reports.TermSummary{Term: mpass.Term{ID: f.Term, Title: f.Term}, HasPrevious: run.Previous != 0}
 			terms[f.Term] = ts
 		}
-		key := [5]string{f.Term, f.Rule, f.SP, f.Attribute, ""}
+		key := [5]string{f.Term, f.Rule, f.SP, f.Attribute, f.Purpose}
 		g := groups[key]
 		if g == nil {
-			g = &reports.FindingGroup{Term: f.Term, Rule: f.Rule, SP: f.SP, Severity: f.Severity, Attribute: f.Attribute, First: f.Time, Last: f.Time}
+			g = &reports.FindingGroup{Term: f.Term, Rule: f.Rule, SP: f.SP, Severity: f.Severity, Attribute: f.Attribute, Purpose: f.Purpose, First: f.Time, Last: f.Time}
 			groups[key] = g
 		}
 		for _, c := range []*int64{resultCounter(f.Result, &ts.Fail, &ts.Warn, &ts.Skip, &ts.Error), resultCounter(f.Result, &g.Fail, &g.Warn, &g.Skip, &g.Error)} {

@@ -103,6 +103,7 @@ type Finding struct {
 	Controller string    `json:"controller"`
 	Subject    string    `json:"subject"` // pseudonym
 	Attribute  string    `json:"attribute,omitempty"`
+	Purpose    string    `json:"purpose,omitempty"` // a use's purpose (fideslang key); "" for releases
 	// Fingerprint is the keyed fingerprint of the attribute's values, the only evidence
 	// of a value a finding carries.
 	Fingerprint string `json:"fingerprint,omitempty"`

@@ -12,14 +12,14 @@ import (
 type CSV struct{}
 
 var csvHeader = []string{"policy", "rule", "result", "severity", "sp", "controller", "record", "kind", "time",
-	"attribute", "subject", "fingerprint", "finding", "change", "exception", "message"}
+	"attribute", "purpose", "subject", "fingerprint", "finding", "change", "exception", "message"}
 
 func (CSV) Output(w io.Writer, r *Report) error {
 	cw := csv.NewWriter(w)
 	cw.Write(csvHeader)
 	err := r.Findings(func(f *mpass.Finding) error {
 		return cw.Write([]string{f.Term, f.Rule, f.Result, f.Severity, f.SP, f.Controller, f.Record, string(f.Kind),
-			f.Time.Format(time.RFC3339Nano), f.Attribute, f.Subject, f.Fingerprint, f.ID, f.Change,
+			f.Time.Format(time.RFC3339Nano), f.Attribute, f.Purpose, f.Subject, f.Fingerprint, f.ID, f.Change,
 			firstNonEmpty(f.Exception, f.ExceptionNotApplied), f.Message})
 	})
 	if err != nil {

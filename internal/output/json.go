@@ -110,7 +110,7 @@ func result(r *Report, f *mpass.Finding) jsonResult {
 		"record": f.Record, "kind": string(f.Kind), "sp": f.SP, "controller": f.Controller,
 		"attribute": f.Attribute, "finding": f.ID, "change": f.Change, "subject": f.Subject,
 	}
-	for k, v := range map[string]string{"fingerprint": f.Fingerprint, "exception": f.Exception, "exception_not_applied": f.ExceptionNotApplied} {
+	for k, v := range map[string]string{"fingerprint": f.Fingerprint, "exception": f.Exception, "exception_not_applied": f.ExceptionNotApplied, "purpose": f.Purpose} {
 		if v != "" {
 			props[k] = v
 		}

@@ -82,7 +82,7 @@ func TestCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
-	if err != nil || len(rows) != 3 || rows[0][0] != "policy" || rows[1][len(rows[1])-1] != `m, with "quotes"` || rows[2][14] != "EX-1" {
+	if err != nil || len(rows) != 3 || rows[0][0] != "policy" || rows[1][len(rows[1])-1] != `m, with "quotes"` || rows[2][15] != "EX-1" {
 		t.Fatalf("rows = %q, %v", rows, err)
 	}
 }

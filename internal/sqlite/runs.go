@@ -202,8 +202,8 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 			return err
 		}
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO findings (run_id, finding, term, rule, result, severity, message, record, kind, time,
-			sp, controller, subject, attribute, fingerprint, exception, exception_not_applied, change)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			sp, controller, subject, attribute, fingerprint, exception, exception_not_applied, change, purpose)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			tx.Rollback()
 			return err
@@ -212,7 +212,7 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 	}
 	for _, f := range findings {
 		if _, err := w.stmt.ExecContext(ctx, f.RunID, f.ID, f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Record, string(f.Kind), nanos(f.Time),
-			f.SP, f.Controller, f.Subject, f.Attribute, f.Fingerprint, f.Exception, f.ExceptionNotApplied, f.Change); err != nil {
+			f.SP, f.Controller, f.Subject, f.Attribute, f.Fingerprint, f.Exception, f.ExceptionNotApplied, f.Change, f.Purpose); err != nil {
 			w.Abort()
 			return fmt.Errorf("finding %s: %w", f.ID, err)
 		}
@@ -244,7 +244,7 @@ func (w *FindingWriter) Abort() {
 }
 
 const findingColumns = `run_id, finding, term, rule, result, severity, message, record, kind, time, sp, controller, subject, attribute,
-	fingerprint, exception, exception_not_applied, change`
+	fingerprint, exception, exception_not_applied, change, purpose`
 
 // Findings streams the findings that match the filter to fn, ordered by policy, rule,
 // sp, record and attribute.
@@ -315,7 +315,7 @@ func scanFindings(rows *sql.Rows, fn func(*mpass.Finding) error) error {
 		var t int64
 		var kind string
 		if err := rows.Scan(&x.RunID, &x.ID, &x.Term, &x.Rule, &x.Result, &x.Severity, &x.Message, &x.Record, &kind, &t, &x.SP,
-			&x.Controller, &x.Subject, &x.Attribute, &x.Fingerprint, &x.Exception, &x.ExceptionNotApplied, &x.Change); err != nil {
+			&x.Controller, &x.Subject, &x.Attribute, &x.Fingerprint, &x.Exception, &x.ExceptionNotApplied, &x.Change, &x.Purpose); err != nil {
 			return err
 		}
 		x.Kind, x.Time = mpass.Kind(kind), fromNanos(t)
