@@ -133,7 +133,9 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 	var scope mpass.Scope
 	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
 	if r.ContentLength != 0 {
-		if err := json.NewDecoder(r.Body).Decode(&scope); err != nil {
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields() // INTERFACE.md: an unknown field is a 400, never work
+		if err := dec.Decode(&scope); err != nil {
 			s.error(w, r, mpass.Errorf(mpass.EINVALID, "body: want {\"controller\", \"from\", \"to\"}"))
 			return
 		}
