@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/opetushallitus/mpass-audit/internal/audit"
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
@@ -175,6 +176,12 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		lang = "fi"
 	}
 	pdf, err := s.report(r.Context(), controller, period, lang)
+	if err != nil && r.Context().Err() != nil {
+		// the client left (or the route's timeout answered 504): the work stopped with
+		// the request's context, and there is no one to answer
+		s.Logger.Info("report abandoned", "id", middleware.GetReqID(r.Context()), "controller", controller, "period", period, "err", err)
+		return
+	}
 	if err != nil {
 		if mpass.ErrorCode(err) == mpass.ENOTFOUND {
 			err = notFound
@@ -210,8 +217,8 @@ func (s *Server) report(ctx context.Context, controller, period, lang string) ([
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := reports.Render(&buf, data, lang); err != nil {
-		return nil, err
+	if err := s.drawReport(ctx, &buf, data, lang); err != nil {
+		return nil, err // EINTERNAL naming the controller and period: a clear 500
 	}
 	return buf.Bytes(), nil
 }
