@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +118,30 @@ func TestReportRenderFailureIsAClearError(t *testing.T) {
 	}
 	if w := e.do(t, "auditor", "GET", "/api/v1/reports/"+town+"/2026-10.pdf?lang=fi", ""); w.Code != 200 || !bytes.HasPrefix(w.Body.Bytes(), []byte("%PDF")) {
 		t.Errorf("the other controller's report: %d", w.Code)
+	}
+}
+
+// The report route stops with its request: a client that left while its report was
+// made gets no answer written, and nothing is logged as a failure.
+func TestReportStopsWhenTheClientLeaves(t *testing.T) {
+	e := newEnv(t)
+	var logs bytes.Buffer
+	e.srv.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.srv.Render = func(rctx context.Context, w io.Writer, d *reports.Data, lang string) error {
+		cancel() // the client leaves while its report is drawn
+		return reports.RenderContext(rctx, w, d, lang)
+	}
+	req := httptest.NewRequest("GET", "/api/v1/reports/"+city+"/2026-10.pdf?lang=fi", nil).WithContext(ctx)
+	req.RemoteAddr = "10.9.9.9:1234"
+	req.Header.Set("Authorization", "Bearer "+e.tokens["auditor"])
+	w := httptest.NewRecorder()
+	e.srv.ServeHTTP(w, req)
+	if w.Body.Len() != 0 {
+		t.Errorf("answered a client that left: %d %.200s", w.Code, w.Body)
+	}
+	if !strings.Contains(logs.String(), `"msg":"report abandoned"`) || strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("logs:\n%s", logs.String())
 	}
 }
