@@ -5,12 +5,9 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/image/font/gofont/gobold"
@@ -43,22 +40,6 @@ var (
 	colMuted = [3]int{100, 100, 100}
 	palette  = [][3]int{{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {148, 103, 189}, {140, 86, 75}}
 )
-
-// Render writes the PDF of d in language lang. The same data gives the same bytes: the
-// dates come from the run, the catalog is sorted, and nothing iterates a map.
-//
-// Every string of d comes from input of any size and alphabet (SP and record ids,
-// names, reasons): Render first makes each printable in place (printable), so a rune
-// the PDF fonts cannot hold never reaches the PDF library, which panics on one.
-func Render(w io.Writer, d *Data, lang string) error {
-	t, err := LoadTexts(lang)
-	if err != nil {
-		return err
-	}
-	printableAll(reflect.ValueOf(d))
-	r := &renderer{d: d, t: t}
-	return r.render(w)
-}
 
 type renderer struct {
 	d   *Data
@@ -694,69 +675,4 @@ func thousands(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-// maxShown is the most runes of one string a report shows: a 20,000-character SP id
-// must not turn a few pages into a thousand.
-const maxShown = 256
-
-// printable is s as the report can show it: runes outside the Basic Multilingual Plane
-// (emoji; the PDF library's font maps end at U+FFFF) and control characters become
-// U+FFFD, and a string over maxShown runes is cut with an ellipsis.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if r > 0xFFFF || r == utf8.RuneError || (unicode.IsControl(r) && r != '\n') {
-			clean = false
-			break
-		}
-	}
-	if clean && utf8.RuneCountInString(s) <= maxShown {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == maxShown {
-			b.WriteString("…")
-			break
-		}
-		if r > 0xFFFF || r == utf8.RuneError || (unicode.IsControl(r) && r != '\n') {
-			r = '\uFFFD'
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
-// printableAll makes every settable string reachable from v printable, in place.
-func printableAll(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			printableAll(v.Elem())
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				printableAll(v.Field(i))
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			printableAll(v.Index(i))
-		}
-	case reflect.Map:
-		for _, k := range v.MapKeys() {
-			e := reflect.New(v.Type().Elem()).Elem()
-			e.Set(v.MapIndex(k))
-			printableAll(e)
-			v.SetMapIndex(k, e)
-		}
-	case reflect.String:
-		if v.CanSet() {
-			v.SetString(printable(v.String()))
-		}
-	}
 }

@@ -10,9 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opetushallitus/mpass-audit/internal/audit"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -279,9 +281,37 @@ func TestNoRecordsNoVerdict(t *testing.T) {
 	}
 }
 
-// Strings of any size and alphabet reach the report from input: an emoji (outside the
-// fonts' plane, which made the PDF library panic) and a 20,000-character SP id render,
-// shown as U+FFFD and cut to a few hundred characters.
+// pageCount is the PDF's page count: pdfinfo's where it is installed (CI), else the
+// page objects fpdf wrote.
+func pageCount(t *testing.T, pdf []byte) int {
+	t.Helper()
+	if p, err := exec.LookPath("pdfinfo"); err == nil {
+		path := filepath.Join(t.TempDir(), "r.pdf")
+		if err := os.WriteFile(path, pdf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(p, path).Output()
+		if err != nil {
+			t.Fatalf("pdfinfo: %v", err)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if v, ok := strings.CutPrefix(line, "Pages:"); ok {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+		t.Fatalf("pdfinfo names no page count:\n%s", out)
+	}
+	return bytes.Count(pdf, []byte("/Type /Page")) - bytes.Count(pdf, []byte("/Type /Pages"))
+}
+
+// Nothing a record holds can crash or bloat a report: a 200,000-character SP id,
+// record ids with emoji and control characters, an SP name with a right-to-left
+// override, and many SPs with long ids, names and findings render without a panic or
+// an error, in at most 40 pages, every string shown printable and cut.
 func TestHostileStringsRender(t *testing.T) {
 	a, run := demo(t)
 	d, err := a.ReportData(context.Background(), run, city, "2026-10-01", "2026-10-31")
@@ -291,19 +321,40 @@ func TestHostileStringsRender(t *testing.T) {
 	if len(d.Groups) == 0 || len(d.SPs) == 0 {
 		t.Fatal("the demo report has no groups or SPs")
 	}
-	long := strings.Repeat("x", 20000)
-	d.Groups[0].Records = append(d.Groups[0].Records, "r-\U0001F600-\x07")
-	d.Groups[0].SP = long
-	d.SPs[0].ID, d.SPs[0].Name = long, "Palvelu \U0001F4DA"
+	huge := strings.Repeat("x", 200000)
+	d.Groups[0].Records = append(d.Groups[0].Records, "r-\U0001F600-\x07", "r-\u202Eexe.gpj", "r-\x00\x1b[31m\n")
+	d.Groups[0].SP = huge
+	d.SPs[0].ID, d.SPs[0].Name = huge, "Palvelu \U0001F4DA \u202Egnp.exe\u202C \u2067\u200F"
+	d.Controller.Names = map[string]string{"fi": "Kunta\r\n\tX\U0001F3EB"}
+	d.Exceptions = append(d.Exceptions, mpass.Exception{ID: "e-\U0001F600", Term: "data-minimisation", SP: huge, Reason: strings.Repeat("syy ", 50000), Expires: "2027-01-01"})
+	for i := range 40 {
+		id := fmt.Sprintf("https://sp-%02d.example/%s\U0001F600", i, strings.Repeat("polku/", 500))
+		d.SPs = append(d.SPs, reports.SPSummary{ID: id, Name: strings.Repeat("Pitkä palvelun nimi ", 100), Known: true, Releases: 1,
+			Received: []reports.AttributeCount{{Name: strings.Repeat("urn:attr:", 100), Count: 1}}})
+		d.Groups = append(d.Groups, reports.FindingGroup{Term: d.Groups[0].Term, Rule: d.Groups[0].Rule, SP: id, Severity: "high", Fail: 1,
+			First: d.Groups[0].First, Last: d.Groups[0].Last, Records: []string{strings.Repeat("r\U0001F600", 1000)}, Subjects: []string{strings.Repeat("s", 1000)}})
+		d.Schools = append(d.Schools, reports.SchoolSummary{School: mpass.School{Name: strings.Repeat("koulu\u202E", 1000), Code: strings.Repeat("0", 1000)}, Releases: 1})
+	}
 	var buf bytes.Buffer
 	if err := reports.Render(&buf, d, "fi"); err != nil {
 		t.Fatal(err)
 	}
-	pages := bytes.Count(buf.Bytes(), []byte("/Type /Page")) - bytes.Count(buf.Bytes(), []byte("/Type /Pages"))
-	if pages < 5 || pages > 15 { // the demo's report has 9
+	pages := pageCount(t, buf.Bytes())
+	t.Logf("%d pages", pages)
+	if pages > 40 {
 		t.Errorf("%d pages", pages)
 	}
-	if strings.Contains(d.SPs[0].ID, strings.Repeat("x", 300)) || !strings.Contains(d.Groups[0].Records[len(d.Groups[0].Records)-1], "\uFFFD") {
-		t.Errorf("not made printable: %q…", d.SPs[0].ID[:20])
+	for _, s := range []string{d.SPs[0].ID, d.SPs[0].Name, d.Groups[0].SP, d.Exceptions[len(d.Exceptions)-1].Reason, d.Controller.Names["fi"]} {
+		if utf8.RuneCountInString(s) > 480 {
+			t.Errorf("not cut: %d runes", utf8.RuneCountInString(s))
+		}
+		for _, bad := range []string{"\U0001F600", "\U0001F4DA", "\u202E", "\u2067", "\u200F", "\x07", "\x00", "\n", "\r"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%.40q… holds %q", s, bad)
+			}
+		}
+	}
+	if !strings.Contains(d.Groups[0].Records[len(d.Groups[0].Records)-1], "\uFFFD") || !strings.Contains(d.SPs[0].Name, "\uFFFD") {
+		t.Errorf("not replaced visibly: %q %q", d.Groups[0].Records, d.SPs[0].Name)
 	}
 }

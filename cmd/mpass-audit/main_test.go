@@ -36,6 +36,8 @@ func TestExitStatuses(t *testing.T) {
 		{"unreadable file", "", []string{"ingest", filepath.Join(dir, "missing.jsonl")}, 2, "", "no such file"},
 		{"bad flag", "", []string{"audit", "--colour"}, 2, "", "unknown flag"},
 		{"bad date", "", []string{"audit", "--from", "1.10.2026"}, 2, "", "not a date"},
+		{"audit of a span over 36 months", "", []string{"audit", "--from", "0001-01-01", "--to", "9999-12-31"}, 2, "", "longer than 36 months"},
+		{"report of a span over 36 months", "", []string{"report", "--controller", "1.2.246.562.10.44444444440", "--period", "0001-01-01..9999-12-31", "-o", filepath.Join(dir, "r.pdf")}, 2, "", "longer than 36 months"},
 		{"audit", "", []string{"audit"}, 0, "no-age-inference", ""},
 		{"audit fails on fail", "", []string{"audit", "--fail-on", "fail", "--format", "csv"}, 1, "policy,rule,result", ""},
 		{"audit of a clean controller-period", "", []string{"audit", "--controller", "1.2.246.562.10.55555555550", "--from", "2026-01-01", "--to", "2026-01-31", "--fail-on", "warn"}, 0, "no records (no verdict)", ""},

@@ -55,7 +55,7 @@ it runs that audit first. --run picks a run.`,
 				return err
 			}
 			var buf bytes.Buffer
-			if err := reports.Render(&buf, data, lang); err != nil {
+			if err := reports.RenderContext(ctx, &buf, data, lang); err != nil {
 				return err
 			}
 			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {

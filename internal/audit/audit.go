@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/policy"
@@ -44,18 +43,8 @@ func (a *Auditor) Run(ctx context.Context, scope mpass.Scope) (*mpass.Run, error
 // stores the run as running; finish judges the records and marks the run finished or
 // failed. The service answers with the run's id while finish goes on.
 func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run, finish func(context.Context) error, err error) {
-	if scope.Controller != "" {
-		if err := mpass.CheckControllerOID(scope.Controller); err != nil {
-			return nil, nil, mpass.Errorf(mpass.EINVALID, "controller %v", err)
-		}
-	}
-	for _, d := range []string{scope.From, scope.To} {
-		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
-			return nil, nil, mpass.Errorf(mpass.EINVALID, "%q is not a date (YYYY-MM-DD)", d)
-		}
-	}
-	if scope.From != "" && scope.To != "" && scope.To < scope.From {
-		return nil, nil, mpass.Errorf(mpass.EINVALID, "to %s is before from %s", scope.To, scope.From)
+	if err := scope.Validate(); err != nil {
+		return nil, nil, err
 	}
 	reg, err := a.DB.LatestRegistry(ctx)
 	if err != nil {

@@ -409,3 +409,29 @@ func TestTableCountsInTheStoreAsInTheStream(t *testing.T) {
 		}
 	}
 }
+
+// ParsePeriod refuses a span over mpass.MaxPeriodMonths with EINVALID naming the limit.
+func TestParsePeriod(t *testing.T) {
+	for _, tc := range []struct {
+		in, from, to, err string
+	}{
+		{"2026-10", "2026-10-01", "2026-10-31", ""},
+		{"2024-02", "2024-02-01", "2024-02-29", ""},
+		{"2024-01-01..2026-12-31", "2024-01-01", "2026-12-31", ""},
+		{"2024-01-01..2027-01-01", "", "", "longer than 36 months"},
+		{"0001-01-01..9999-12-31", "", "", "longer than 36 months"},
+		{"2026-10-31..2026-10-01", "", "", "FROM ≤ TO"},
+		{"2026-13", "", "", "want YYYY-MM"},
+	} {
+		from, to, err := audit.ParsePeriod(tc.in)
+		if tc.err != "" {
+			if mpass.ErrorCode(err) != mpass.EINVALID || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: err = %v, want EINVALID with %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || from != tc.from || to != tc.to {
+			t.Errorf("%s: %s %s %v", tc.in, from, to, err)
+		}
+	}
+}

@@ -22,13 +22,17 @@ const (
 	weeklySPs      = 5
 )
 
-// ParsePeriod reads YYYY-MM or FROM..TO (days) into inclusive days.
+// ParsePeriod reads YYYY-MM or FROM..TO (days) into inclusive days; a span over
+// mpass.MaxPeriodMonths is refused (mpass.Scope.Validate).
 func ParsePeriod(p string) (from, to string, err error) {
 	if a, b, ok := strings.Cut(p, ".."); ok {
 		fa, errA := time.Parse(time.DateOnly, a)
 		fb, errB := time.Parse(time.DateOnly, b)
 		if errA != nil || errB != nil || fb.Before(fa) {
 			return "", "", mpass.Errorf(mpass.EINVALID, "period %q: want YYYY-MM or FROM..TO (YYYY-MM-DD, FROM ≤ TO)", p)
+		}
+		if err := (mpass.Scope{From: a, To: b}).Validate(); err != nil {
+			return "", "", mpass.Errorf(mpass.EINVALID, "period %v", err)
 		}
 		return a, b, nil
 	}

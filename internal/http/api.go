@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/opetushallitus/mpass-audit/internal/audit"
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
@@ -133,7 +134,9 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 	var scope mpass.Scope
 	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
 	if r.ContentLength != 0 {
-		if err := json.NewDecoder(r.Body).Decode(&scope); err != nil {
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields() // INTERFACE.md: an unknown field is a 400, never work
+		if err := dec.Decode(&scope); err != nil {
 			s.error(w, r, mpass.Errorf(mpass.EINVALID, "body: want {\"controller\", \"from\", \"to\"}"))
 			return
 		}
@@ -173,6 +176,12 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		lang = "fi"
 	}
 	pdf, err := s.report(r.Context(), controller, period, lang)
+	if err != nil && r.Context().Err() != nil {
+		// the client left (or the route's timeout answered 504): the work stopped with
+		// the request's context, and there is no one to answer
+		s.Logger.Info("report abandoned", "id", middleware.GetReqID(r.Context()), "controller", controller, "period", period, "err", err)
+		return
+	}
 	if err != nil {
 		if mpass.ErrorCode(err) == mpass.ENOTFOUND {
 			err = notFound
@@ -208,8 +217,8 @@ func (s *Server) report(ctx context.Context, controller, period, lang string) ([
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := reports.Render(&buf, data, lang); err != nil {
-		return nil, err
+	if err := s.drawReport(ctx, &buf, data, lang); err != nil {
+		return nil, err // EINTERNAL naming the controller and period: a clear 500
 	}
 	return buf.Bytes(), nil
 }

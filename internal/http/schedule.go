@@ -3,7 +3,9 @@ package http
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -62,6 +64,13 @@ func (s *Server) CatchUp(ctx context.Context, spec string, sched cron.Schedule, 
 
 // ScheduledAudit audits the month before due for all controllers, stores each
 // controller's report, and records due as handled. It waits for a running audit.
+//
+// Once the audit has run, due is handled whatever becomes of the reports: a report that
+// cannot be made (its data, its drawing, even a panic) is logged with its controller
+// and language and the others go on, so one controller's hostile data never stops
+// another's report, and a restart does not run (and fail) the same due time again. The
+// answer is then an error counting the failed reports. Only the audit failing, or ctx
+// ending, leaves due unhandled for the next start.
 func (s *Server) ScheduledAudit(ctx context.Context, spec string, due time.Time) error {
 	month := time.Date(due.Year(), due.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
 	period := month.Format("2006-01")
@@ -70,36 +79,97 @@ func (s *Server) ScheduledAudit(ctx context.Context, spec string, due time.Time)
 	run, err := s.Auditor.Run(ctx, scope)
 	s.auditing.Unlock()
 	if err != nil {
-		return err
+		return fmt.Errorf("scheduled audit of %s: %w", period, err)
 	}
 	stats, err := s.DB.Stats(ctx, run.ID, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("scheduled audit of %s, run %d: %w", period, run.ID, err)
 	}
 	langs := s.Langs
 	if len(langs) == 0 {
 		langs = reports.Langs
 	}
 	done := map[string]bool{}
+	failed, stored := 0, 0
 	for _, st := range stats {
 		if done[st.Controller] || st.Controller == "" {
 			continue
 		}
-		done[st.Controller] = true
-		data, err := s.Auditor.ReportData(ctx, run, st.Controller, scope.From, scope.To)
-		if err != nil {
-			return err
+		if err := ctx.Err(); err != nil {
+			return err // shutting down: the next start handles due
 		}
-		for _, lang := range langs {
-			var buf bytes.Buffer
-			if err := reports.Render(&buf, data, lang); err != nil {
-				return fmt.Errorf("report %s %s: %w", st.Controller, lang, err)
+		done[st.Controller] = true
+		for _, err := range s.storeReports(ctx, run, st.Controller, period, scope, langs) {
+			if ctx.Err() != nil {
+				return ctx.Err() // shutting down: the next start handles due
 			}
-			if err := s.DB.StoreReport(ctx, run.ID, st.Controller, period, lang, buf.Bytes()); err != nil {
-				return err
+			failed++
+			s.Logger.Error("scheduled report failed", "run", run.ID, "controller", st.Controller, "period", period, "err", err)
+		}
+		stored += len(langs)
+	}
+	stored -= failed
+	if err := s.DB.SetScheduleHandled(ctx, spec, due); err != nil {
+		return fmt.Errorf("scheduled audit of %s, run %d: %w", period, run.ID, err)
+	}
+	s.Logger.Info("scheduled audit finished", "run", run.ID, "period", period, "controllers", len(done), "reports", stored, "failed", failed)
+	if failed > 0 {
+		return mpass.Errorf(mpass.EINTERNAL, "scheduled audit of %s, run %d: %d of %d reports failed (each is logged)", period, run.ID, failed, stored+failed)
+	}
+	return nil
+}
+
+// storeReports makes and stores one controller's report in each language, and answers
+// the failures: one per language, or one for all where its data could not be
+// gathered. A panic is recovered as a failure of this controller alone.
+func (s *Server) storeReports(ctx context.Context, run *mpass.Run, controller, period string, scope mpass.Scope, langs []string) (errs []error) {
+	defer func() {
+		if p := recover(); p != nil {
+			errs = append(errs, mpass.Errorf(mpass.EINTERNAL, "report of %s for %s: panic: %v", controller, period, p))
+		}
+	}()
+	data, err := s.Auditor.ReportData(ctx, run, controller, scope.From, scope.To)
+	if err != nil {
+		return []error{fmt.Errorf("report data of %s for %s: %w", controller, period, err)}
+	}
+	for _, lang := range langs {
+		var buf bytes.Buffer
+		if err := s.drawReport(ctx, &buf, data, lang); err != nil {
+			errs = append(errs, fmt.Errorf("report of %s for %s in %s: %w", controller, period, lang, err))
+			if ctx.Err() != nil {
+				return errs
 			}
+			continue
+		}
+		if err := s.DB.StoreReport(ctx, run.ID, controller, period, lang, buf.Bytes()); err != nil {
+			errs = append(errs, fmt.Errorf("store the report of %s for %s in %s: %w", controller, period, lang, err))
 		}
 	}
-	s.Logger.Info("scheduled audit finished", "run", run.ID, "period", period, "reports", len(done))
-	return s.DB.SetScheduleHandled(ctx, spec, due)
+	return errs
+}
+
+// drawReport draws a report with the Server's Render hook, reports.RenderContext unless a
+// test injects a failing one. Whatever the hook does — RenderContext already recovers
+// the PDF library's panics — a failure that is not the context's comes back as
+// EINTERNAL naming the controller and period.
+func (s *Server) drawReport(ctx context.Context, w io.Writer, d *reports.Data, lang string) (err error) {
+	failed := func(cause any) error {
+		return fmt.Errorf("%w: %v", mpass.Errorf(mpass.EINTERNAL, "the %s report of controller %s for %s..%s could not be drawn",
+			lang, d.Controller.OID, d.From, d.To), cause)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = failed(p)
+		}
+	}()
+	render := reports.RenderContext
+	if s.Render != nil {
+		render = s.Render
+	}
+	err = render(ctx, w, d, lang)
+	var known *mpass.Error
+	if err != nil && ctx.Err() == nil && !errors.As(err, &known) {
+		return failed(err)
+	}
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/audit"
 	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
+	"github.com/opetushallitus/mpass-audit/reports"
 )
 
 // Limits of the service.
@@ -41,6 +43,9 @@ type Server struct {
 	Langs []string
 	// MaxBody limits POST /api/v1/records (default MaxBodyBytes).
 	MaxBody int64
+	// Render draws a report (default reports.RenderContext); tests inject one that
+	// fails for a controller to see that the failure stays that report's.
+	Render func(ctx context.Context, w io.Writer, d *reports.Data, lang string) error
 
 	router  chi.Router
 	server  *http.Server

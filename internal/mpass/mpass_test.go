@@ -132,3 +132,40 @@ func TestSchoolByCodeOrOID(t *testing.T) {
 		t.Errorf("LocalName en = %q", got)
 	}
 }
+
+// Scope.Validate is the one check of a scope: dates, order, and at most
+// MaxPeriodMonths months when both ends are given.
+func TestScopeValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		scope mpass.Scope
+		want  string // "" = valid; else a part of the EINVALID message
+	}{
+		{"unbounded", mpass.Scope{}, ""},
+		{"one month", mpass.Scope{From: "2026-10-01", To: "2026-10-31"}, ""},
+		{"one day", mpass.Scope{From: "2026-10-05", To: "2026-10-05"}, ""},
+		{"exactly 36 months", mpass.Scope{From: "2024-01-01", To: "2026-12-31"}, ""},
+		{"36 months and a day", mpass.Scope{From: "2024-01-01", To: "2027-01-01"}, "longer than 36 months"},
+		{"the whole calendar", mpass.Scope{From: "0001-01-01", To: "9999-12-31"}, "longer than 36 months"},
+		{"open end from year 1", mpass.Scope{From: "0001-01-01"}, ""},
+		{"open start to year 9999", mpass.Scope{To: "9999-12-31"}, ""},
+		{"to before from", mpass.Scope{From: "2026-10-02", To: "2026-10-01"}, "before"},
+		{"not a date", mpass.Scope{From: "1.10.2026"}, "not a date"},
+		{"not a day", mpass.Scope{To: "2026-02-30"}, "not a date"},
+		{"controller", mpass.Scope{Controller: "1.2.246.562.10.44444444440"}, ""},
+		{"controller with a wrong check digit", mpass.Scope{Controller: "1.2.246.562.10.44444444441"}, "controller"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.scope.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("%v", err)
+				}
+				return
+			}
+			if mpass.ErrorCode(err) != mpass.EINVALID || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want EINVALID with %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -131,7 +131,7 @@ func (db *DB) Tokens(ctx context.Context) ([]*mpass.Token, error) {
 		return nil, err
 	}
 	var ids []string
-	if err := scanRows(rows, func() error {
+	if err := scanRows(ctx, rows, func() error {
 		var id string
 		ids = append(ids, id)
 		return rows.Scan(&ids[len(ids)-1])

@@ -421,16 +421,16 @@ func (db *DB) Rejections(ctx context.Context) ([]mpass.Rejection, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []mpass.Rejection
-	for rows.Next() {
+	err = scanRows(ctx, rows, func() error {
 		var r mpass.Rejection
 		if err := rows.Scan(&r.Source, &r.Line, &r.Field, &r.Reason, &r.Digest); err != nil {
-			return nil, err
+			return err
 		}
 		out = append(out, r)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // sortedNames appends the names of attrs to names, sorted.
@@ -579,7 +579,7 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	}
 	r := Raw{Kind: kind}
 	var id, subj, fps sql.RawBytes
-	return scanRows(rows, func() error {
+	return scanRows(ctx, rows, func() error {
 		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Purpose, &r.Shape, &fps, &r.Learner, &r.RoleKnown); err != nil {
 			return err
 		}
@@ -615,7 +615,7 @@ func (db *DB) Counts(ctx context.Context, controller, from, to string) ([]SPCoun
 	}
 	var out []SPCount
 	var sps []int64
-	err = scanRows(rows, func() error {
+	err = scanRows(ctx, rows, func() error {
 		var c SPCount
 		var sp, d int64
 		if err := rows.Scan(&sp, &d, &c.Releases, &c.Uses); err != nil {
@@ -641,12 +641,25 @@ func (db *DB) Counts(ctx context.Context, controller, from, to string) ([]SPCoun
 	return out, nil
 }
 
-func scanRows(rows *sql.Rows, each func() error) error {
+// scanRows calls each for every row, and stops with ctx's error once ctx ends: checked
+// every checkEvery rows (a national audit reads tens of millions, ctx.Err takes a lock)
+// and at the end, so a scan whose ctx ended answers its error whether database/sql
+// closed the rows first or not.
+func scanRows(ctx context.Context, rows *sql.Rows, each func() error) error {
 	defer rows.Close()
-	for rows.Next() {
+	const checkEvery = 256
+	for n := 0; rows.Next(); n++ {
+		if n%checkEvery == checkEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if err := each(); err != nil {
 			return err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return rows.Err()
 }
@@ -675,7 +688,7 @@ func (db *DB) SchoolCounts(ctx context.Context, controller, from, to string) (ma
 		return nil, err
 	}
 	out := map[string]int64{}
-	err = scanRows(rows, func() error {
+	err = scanRows(ctx, rows, func() error {
 		var school string
 		var n int64
 		if err := rows.Scan(&school, &n); err != nil {

@@ -137,7 +137,7 @@ func (db *DB) LatestNames(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	var names map[string]string
-	err = scanRows(rows, func() error {
+	err = scanRows(ctx, rows, func() error {
 		var name, canonical string
 		if err := rows.Scan(&name, &canonical); err != nil {
 			return err
@@ -183,7 +183,7 @@ func (db *DB) FindRegistry(ctx context.Context, version int) (*mpass.Registry, e
 		if rows, err = db.db.QueryContext(ctx, query, version); err != nil {
 			return
 		}
-		err = scanRows(rows, func() error { return each(rows) })
+		err = scanRows(ctx, rows, func() error { return each(rows) })
 	}
 	schools := map[string][]mpass.School{}
 	q(`SELECT controller, code, name, school_oid, names, parent FROM schools WHERE version = ? ORDER BY controller, code`, func(rows *sql.Rows) error {

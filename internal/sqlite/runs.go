@@ -24,7 +24,7 @@ func (db *DB) failInterruptedRuns(ctx context.Context) error {
 		return err
 	}
 	var dead []int64
-	err = scanRows(rows, func() error {
+	err = scanRows(ctx, rows, func() error {
 		var id int64
 		var pid int
 		if err := rows.Scan(&id, &pid); err != nil {
@@ -132,7 +132,7 @@ func (db *DB) FindRuns(ctx context.Context, controllers []string) ([]*mpass.Run,
 		return nil, err
 	}
 	var runs []*mpass.Run
-	err = scanRows(rows, func() error {
+	err = scanRows(ctx, rows, func() error {
 		r, err := scanRun(rows)
 		runs = append(runs, r)
 		return err
@@ -286,7 +286,7 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 	if err != nil {
 		return err
 	}
-	return scanFindings(rows, fn)
+	return scanFindings(ctx, rows, fn)
 }
 
 // Resolved streams the findings of prev that run no longer has, in result order.
@@ -298,7 +298,7 @@ func (db *DB) Resolved(ctx context.Context, run, prev int64, controllers []strin
 	if err != nil {
 		return err
 	}
-	return scanFindings(rows, fn)
+	return scanFindings(ctx, rows, fn)
 }
 
 func placeholders(n int) string {
@@ -309,9 +309,9 @@ func placeholders(n int) string {
 }
 
 // scanFindings streams rows of findingColumns to fn, reusing one Finding.
-func scanFindings(rows *sql.Rows, fn func(*mpass.Finding) error) error {
+func scanFindings(ctx context.Context, rows *sql.Rows, fn func(*mpass.Finding) error) error {
 	var x mpass.Finding
-	return scanRows(rows, func() error {
+	return scanRows(ctx, rows, func() error {
 		var t int64
 		var kind string
 		if err := rows.Scan(&x.RunID, &x.ID, &x.Term, &x.Rule, &x.Result, &x.Severity, &x.Message, &x.Record, &kind, &t, &x.SP,
@@ -367,7 +367,7 @@ func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*
 		return nil, err
 	}
 	var out []*mpass.SPStats
-	err = scanRows(rows, func() error {
+	err = scanRows(ctx, rows, func() error {
 		var s mpass.SPStats
 		var attrs, disc, summary string
 		if err := rows.Scan(&s.Controller, &s.SP, &s.Releases, &s.Uses, &attrs, &disc, &summary); err != nil {
@@ -404,7 +404,7 @@ func (db *DB) FindingCounts(ctx context.Context, runID int64, controllers []stri
 		return nil, err
 	}
 	var out []mpass.FindingTally
-	err = scanRows(rows, func() error {
+	err = scanRows(ctx, rows, func() error {
 		var c mpass.FindingTally
 		err := rows.Scan(&c.Term, &c.SP, &c.Result, &c.New, &c.N)
 		out = append(out, c)
