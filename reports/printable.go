@@ -51,7 +51,7 @@ func limitOf(field string) int {
 	switch field {
 	case "Name", "Names", "Title":
 		return maxName
-	case "Reason", "Clause", "Description", "References", "Message":
+	case "Reason", "Clause", "Description", "References", "Message", "WhatToDo":
 		return maxText
 	}
 	return maxID

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/testenv"
 )
 
 func TestPrintable(t *testing.T) {
@@ -140,5 +142,23 @@ func TestDrawnRecovers(t *testing.T) {
 	}
 	if err := drawn(d, "fi", func() error { return nil }); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestPolicyWordsPassUnchanged: the built-in terms' and rules' own words, in every
+// language, are within the limits and drawable, so printableAll leaves them whole (a cut
+// recommended action would tell a DPO half of what to do).
+func TestPolicyWordsPassUnchanged(t *testing.T) {
+	terms := testenv.MustEngine(t).Terms()
+	d := &Data{Terms: make([]TermSummary, len(terms))}
+	for i, term := range terms {
+		d.Terms[i].Term = term
+	}
+	before, _ := json.Marshal(d.Terms)
+	if err := printableAll(context.Background(), reflect.ValueOf(d), maxID); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := json.Marshal(d.Terms); string(after) != string(before) {
+		t.Errorf("printableAll changed the policies' words (%d bytes before, %d after)", len(before), len(after))
 	}
 }

@@ -232,6 +232,15 @@ func (r *renderer) cover() {
 	r.color(colText)
 }
 
+// A report is read by a person: its long tables stop at these many rows, most severe
+// (findings) or largest (SPs, schools) first, and say how many more there are and
+// where to see them (the audit's page and its CSV).
+const (
+	maxSPRows      = 40
+	maxFindingRows = 30
+	maxSchoolRows  = 60
+)
+
 // judged reports whether a term judged any record of the period: a term judges every
 // record of its kinds, so it did where the period has records of one of them.
 func (r *renderer) judged(term mpass.Term) bool {
@@ -442,7 +451,13 @@ func (r *renderer) schools() {
 	cols := []column{{title: r.t.Get("school"), w: bodyW - 134, align: "L"}, {title: r.t.Get("school_code"), w: 36, align: "L"},
 		{title: "OID", w: 62, align: "L", ids: true}, {title: r.t.Get("releases"), w: 36, align: "R"}}
 	var rows []row
-	for _, s := range r.d.Schools {
+	var more, moreReleases int64
+	for i, s := range r.d.Schools {
+		if i >= maxSchoolRows {
+			more++
+			moreReleases += s.Releases
+			continue
+		}
 		name := mpass.LocalName(s.School.Names, r.t.Lang, s.School.Name)
 		if !s.Known {
 			name += "\n(" + r.t.Get("school_unknown") + ")"
@@ -450,6 +465,9 @@ func (r *renderer) schools() {
 		rows = append(rows, row{cells: []string{name, cmp.Or(s.School.Code, "–"), cmp.Or(s.School.OID, "–"), thousands(s.Releases)}})
 	}
 	r.table(cols, rows)
+	if more > 0 {
+		r.para(r.t.F("more_schools", r.t.N("n_schools", more), r.t.N("n_releases", moreReleases)))
+	}
 }
 
 // serviceProviders lists each SP that received releases in the period or has findings
@@ -469,13 +487,14 @@ func (r *renderer) serviceProviders() {
 		{title: r.t.Get("disclosures"), w: 30, align: "L"}, {title: r.t.Get("findings"), w: bodyW - 148, align: "L"},
 	}
 	var rows []row
-	var quiet []SPSummary
+	var quiet, shown []SPSummary
 	for _, sp := range r.d.SPs {
 		s := sp.Summary
 		if sp.Releases == 0 && s.Fail+s.Warn+s.Skip+s.Error == 0 {
 			quiet = append(quiet, sp)
 			continue
 		}
+		shown = append(shown, sp)
 		name := r.spLabel(sp.Name, sp.ID)
 		switch {
 		case !sp.Known:
@@ -509,7 +528,15 @@ func (r *renderer) serviceProviders() {
 		}
 		rows = append(rows, row{cells: []string{name, releases, strings.Join(received, "\n"), disc, findings}, colors: map[int][3]int{4: c}})
 	}
-	if len(rows) > 0 {
+	if len(rows) > maxSPRows {
+		var releases, findings int64
+		for _, sp := range shown[maxSPRows:] {
+			releases += sp.Releases
+			findings += sp.Summary.Fail + sp.Summary.Warn + sp.Summary.Skip + sp.Summary.Error
+		}
+		r.table(cols, rows[:maxSPRows])
+		r.para(r.t.F("more_sps", r.t.N("n_sps", int64(len(rows)-maxSPRows)), r.t.N("n_releases", releases), r.t.N("n_findings", findings)))
+	} else if len(rows) > 0 {
 		r.table(cols, rows)
 	}
 	if len(quiet) > 0 {
@@ -555,10 +582,12 @@ func (r *renderer) terms() {
 			r.pdf.Ln(1)
 		}
 		var rows []row
+		var groups []FindingGroup
 		for _, g := range r.d.Groups { // most severe, then most frequent, first
 			if g.Term != s.Term.ID {
 				continue
 			}
+			groups = append(groups, g)
 			v, c := r.counts(g.Fail, g.Error, g.Warn, g.Skip)
 			samples := strings.Join(g.Records, "\n")
 			if len(g.Subjects) > 0 {
@@ -592,19 +621,31 @@ func (r *renderer) terms() {
 			r.color(colText)
 			continue
 		}
+		var more, moreFindings int64
+		if len(rows) > maxFindingRows {
+			for _, g := range groups[maxFindingRows:] {
+				more++
+				moreFindings += g.Count()
+			}
+			rows = rows[:maxFindingRows]
+		}
 		cols := []column{{title: r.t.Get("sp"), w: 36, align: "L"}, {title: r.t.Get("finding"), w: 46, align: "L"}, {title: r.t.Get("severity"), w: 19, align: "L"},
 			{title: r.t.Get("count"), w: 22, align: "L"}, {title: r.t.Get("first_last"), w: 20, align: "L"}, {title: r.t.Get("samples"), w: bodyW - 143, align: "L", ids: true}}
 		r.table(cols, rows)
+		if more > 0 {
+			r.para(r.t.F("more_rows", r.t.N("n_rows", more), r.t.N("n_findings", moreFindings)))
+		}
 	}
 }
 
-// days is a time range as its first and last day (UTC), one day where they are one.
+// days is a time range as its first and last day (UTC) on two lines under the column's
+// "first – last", one day where they are one.
 func days(first, last time.Time) string {
 	a, b := first.UTC().Format(time.DateOnly), last.UTC().Format(time.DateOnly)
 	if a == b {
 		return a
 	}
-	return a + "\n– " + b
+	return a + "\n" + b
 }
 
 func (r *renderer) exceptions() {

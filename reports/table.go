@@ -152,17 +152,47 @@ func fit(pdf *fpdf.Fpdf, s string, w float64) string {
 	return string(rs) + "…"
 }
 
-// shortenWords shortens each word of s wider than w (a URL, a hash) in its middle, so
-// the text wraps between words and never inside one.
+// shortenWords makes each word of s that is wider than w fit: broken after its dots,
+// slashes, underscores or hyphens where it has them (a URL, a purpose key), else
+// shortened in its middle (a hash), so text wraps between words or at punctuation and
+// never inside a name.
 func shortenWords(pdf *fpdf.Fpdf, s string, w float64) string {
 	if widestWord(pdf, s) <= w {
 		return s
 	}
 	words := strings.Split(s, " ")
 	for i, word := range words {
-		words[i] = shortenMiddle(pdf, word, w)
+		if pdf.GetStringWidth(word) <= w {
+			continue
+		}
+		var lines []string
+		line := ""
+		for _, part := range splitAfterPunct(word) {
+			if line != "" && pdf.GetStringWidth(line+part) > w {
+				lines = append(lines, shortenMiddle(pdf, line, w))
+				line = ""
+			}
+			line += part
+		}
+		words[i] = strings.Join(append(lines, shortenMiddle(pdf, line, w)), "\n")
 	}
 	return strings.Join(words, " ")
+}
+
+// splitAfterPunct cuts s after each '.', '/', '_' or '-'.
+func splitAfterPunct(s string) []string {
+	var parts []string
+	start := 0
+	for i, r := range s {
+		if r == '.' || r == '/' || r == '_' || r == '-' {
+			parts = append(parts, s[start:i+1])
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		parts = append(parts, s[start:])
+	}
+	return parts
 }
 
 // shortenMiddle fits an identifier to width w by cutting its middle: the head says what

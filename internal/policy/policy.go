@@ -164,7 +164,7 @@ func readTerms(c *ast.Compiler) ([]mpass.Term, error) {
 			rules = append(rules, ref)
 			continue
 		}
-		t := &mpass.Term{ID: term, Title: a.Title, Description: strings.TrimSpace(a.Description)}
+		t := &mpass.Term{ID: term, Title: a.Title, Description: paragraph(a.Description)}
 		t.Category, _ = a.Custom["category"].(string)
 		for _, k := range strings_(a.Custom["kinds"]) {
 			t.Kinds = append(t.Kinds, mpass.Kind(k))
@@ -186,7 +186,7 @@ func readTerms(c *ast.Compiler) ([]mpass.Term, error) {
 		if i := slices.IndexFunc(t.Rules, func(r mpass.Rule) bool { return r.ID == id }); i >= 0 {
 			continue // one rule id may be produced by several Rego rules
 		}
-		r := mpass.Rule{ID: id, Title: a.Title, Description: strings.TrimSpace(a.Description), References: strings_(a.Custom["references"])}
+		r := mpass.Rule{ID: id, Title: a.Title, Description: paragraph(a.Description), References: strings_(a.Custom["references"])}
 		r.Severity, _ = a.Custom["severity"].(string)
 		r.Clause, _ = a.Custom["clause"].(string)
 		r.WhatToDo = strings.TrimSpace(str(a.Custom["what_to_do"]))
@@ -207,6 +207,10 @@ func readTerms(c *ast.Compiler) ([]mpass.Term, error) {
 	slices.SortFunc(terms, func(a, b mpass.Term) int { return strings.Compare(a.ID, b.ID) })
 	return terms, nil
 }
+
+// paragraph joins the source lines of a METADATA text (a YAML block keeps the policy
+// file's line breaks) into one paragraph that a page or report wraps itself.
+func paragraph(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func str(v any) string { s, _ := v.(string); return s }
 
