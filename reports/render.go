@@ -337,6 +337,7 @@ func (r *renderer) summary() {
 		pdf.CellFormat(boxW-4, 5, f.label, "", 0, "L", false, 0, "")
 	}
 	pdf.SetXY(margin, y+21)
+	r.evidence()
 	r.findingsChart()
 }
 
