@@ -204,20 +204,22 @@ func mergeDays(workers []*worker) []sqlite.RunDay {
 	for _, w := range workers {
 		for k, c := range w.stats {
 			for _, t := range c.days {
-				d := get(k[0], t.day)
-				d.SPs = append(d.SPs, sqlite.SPDay{SP: k[1], Use: t.use, Records: t.n, First: t.first, Last: t.last})
+				d := get(k[0], int64(t.key>>1))
+				d.SPs = append(d.SPs, sqlite.SPDay{SP: k[1], Use: t.key&1 == 1, Records: int64(t.n), First: t.first, Last: t.last})
 			}
 		}
 		for ctl, s := range w.schools {
 			for k, n := range s.m {
 				d := get(ctl, k[0])
-				d.Schools = append(d.Schools, sqlite.SchoolDay{School: k[1], Releases: *n})
+				d.Schools = append(d.Schools, sqlite.SchoolDay{School: k[1], Releases: n})
 			}
 		}
 	}
 	out := make([]sqlite.RunDay, 0, len(byDay))
 	for _, d := range byDay {
-		slices.SortFunc(d.SPs, func(x, y sqlite.SPDay) int { return cmp.Or(cmp.Compare(x.SP, y.SP), compareBool(x.Use, y.Use)) })
+		slices.SortFunc(d.SPs, func(x, y sqlite.SPDay) int {
+			return cmp.Or(cmp.Compare(x.SP, y.SP), cmp.Compare(dayKey(0, x.Use), dayKey(0, y.Use)))
+		})
 		merged := d.SPs[:0]
 		for _, s := range d.SPs {
 			if n := len(merged); n > 0 && merged[n-1].SP == s.SP && merged[n-1].Use == s.Use {
@@ -467,58 +469,41 @@ type counts struct {
 	schools *schoolCounts // the controller's, shared by its SPs' counts on this worker
 }
 
-// dayTally is one day's records of one kind at one controller and SP.
+// dayTally is one day's records of one kind at one controller and SP. Small, and
+// without pointers: a national run has one for every controller, SP, day and kind
+// (half a million on a generated month), all live until the run's end.
 type dayTally struct {
-	day         int64 // UTC days since 1970-01-01
-	use         bool
-	n           int64
+	key         int32 // UTC days since 1970-01-01 × 2, + 1 for uses
+	n           uint32
 	first, last int64 // unix nanoseconds
+}
+
+func dayKey(day int64, use bool) int32 {
+	k := int32(day) * 2
+	if use {
+		k++
+	}
+	return k
 }
 
 // at is the index of the tally of day and kind, added where there is none.
 func (c *counts) at(day int64, use bool) int {
-	if i := c.lastDay; i < len(c.days) && c.days[i].day == day && c.days[i].use == use {
+	k := dayKey(day, use)
+	if i := c.lastDay; i < len(c.days) && c.days[i].key == k {
 		return i
 	}
-	i, found := slices.BinarySearchFunc(c.days, dayTally{day: day, use: use}, func(x, y dayTally) int {
-		return cmp.Or(cmp.Compare(x.day, y.day), compareBool(x.use, y.use))
-	})
+	i, found := slices.BinarySearchFunc(c.days, k, func(x dayTally, k int32) int { return cmp.Compare(x.key, k) })
 	if !found {
-		c.days = slices.Insert(c.days, i, dayTally{day: day, use: use, first: math.MaxInt64, last: math.MinInt64})
+		c.days = slices.Insert(c.days, i, dayTally{key: k, first: math.MaxInt64, last: math.MinInt64})
 	}
 	c.lastDay = i
 	return i
 }
 
-func compareBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	}
-	return 1
-}
-
 // schoolCounts is one controller's releases per UTC day and the school they name, as
-// stored (code or OID name id; 0 none).
+// stored (code or OID name id; 0 none). Without pointers, so the collector skips it.
 type schoolCounts struct {
-	m    map[[2]int64]*int64 // day, school → releases
-	key  [2]int64            // of last
-	last *int64
-}
-
-func (s *schoolCounts) inc(day, school int64) {
-	k := [2]int64{day, school}
-	if s.last == nil || s.key != k {
-		p := s.m[k]
-		if p == nil {
-			p = new(int64)
-			s.m[k] = p
-		}
-		s.key, s.last = k, p
-	}
-	*s.last++
+	m map[[2]int64]int64 // day, school → releases
 }
 
 // tally is a key with a count.
@@ -618,7 +603,7 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape, day int64)
 	if st == nil {
 		st = &counts{}
 		if st.schools = w.schools[r.Controller]; st.schools == nil {
-			st.schools = &schoolCounts{m: map[[2]int64]*int64{}}
+			st.schools = &schoolCounts{m: map[[2]int64]int64{}}
 			w.schools[r.Controller] = st.schools
 		}
 		w.stats[k] = st
@@ -629,7 +614,7 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape, day int64)
 	} else {
 		st.releases++
 		st.shapes = inc(st.shapes, r.Shape)
-		st.schools.inc(day, r.School)
+		st.schools.m[[2]int64{day, r.School}]++
 	}
 	d := &st.days[st.at(day, use)]
 	d.n++

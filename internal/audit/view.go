@@ -71,30 +71,21 @@ func (a *Auditor) Summary(ctx context.Context, run *mpass.Run, controllers []str
 // aggregates: a term judges every record of its kinds, so it judged the releases
 // and uses of the run's controllers (the reader's) in those kinds.
 func (a *Auditor) judged(ctx context.Context, r *output.Report, controllers []string) error {
-	stats, err := a.DB.Stats(ctx, r.Run.ID, controllers)
+	t, err := a.DB.RunTotals(ctx, r.Run.ID, controllers)
 	if err != nil {
 		return err
 	}
-	var releases, uses int64
 	if controllers == nil {
-		r.ControllerUnknown = &output.Bucket{}
-	}
-	for _, s := range stats {
-		releases += s.Releases
-		uses += s.Uses
-		if s.Controller == "" && r.ControllerUnknown != nil {
-			r.ControllerUnknown.Uses += s.Uses
-			r.ControllerUnknown.Summary.Merge(s.Summary)
-		}
+		r.ControllerUnknown = &output.Bucket{Uses: t.UnknownUses, Summary: t.Unknown}
 	}
 	r.Judged = map[string]int64{}
-	for _, t := range r.Terms {
-		for _, k := range t.Kinds {
+	for _, term := range r.Terms {
+		for _, k := range term.Kinds {
 			switch k {
 			case mpass.KindRelease:
-				r.Judged[t.ID] += releases
+				r.Judged[term.ID] += t.Releases
 			case mpass.KindUse:
-				r.Judged[t.ID] += uses
+				r.Judged[term.ID] += t.Uses
 			}
 		}
 	}

@@ -383,6 +383,47 @@ func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*
 	return out, err
 }
 
+// RunTotals is what a run judged over some controllers: releases and uses, and of
+// them the uses whose controller could not be found with their results.
+type RunTotals struct {
+	Releases, Uses int64
+	UnknownUses    int64
+	Unknown        mpass.Summary
+}
+
+// RunTotals adds up a run's stored per-SP aggregates over the given controllers (all
+// when nil; the uses without a controller are in no list of controllers). Sums in SQL:
+// a national run has tens of thousands of rows, and decoding their JSON was slow.
+func (db *DB) RunTotals(ctx context.Context, runID int64, controllers []string) (RunTotals, error) {
+	var t RunTotals
+	query, args := inControllers(`SELECT COALESCE(SUM(releases), 0), COALESCE(SUM(uses), 0) FROM run_stats WHERE run_id = ?`, []any{runID}, controllers)
+	if err := db.db.QueryRowContext(ctx, query, args...).Scan(&t.Releases, &t.Uses); err != nil {
+		return t, fmt.Errorf("run %d totals: %w", runID, err)
+	}
+	if controllers != nil {
+		return t, nil
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT uses, summary FROM run_stats WHERE run_id = ? AND controller = ''`, runID)
+	if err != nil {
+		return t, fmt.Errorf("run %d totals: %w", runID, err)
+	}
+	err = scanRows(rows, func() error {
+		var uses int64
+		var summary string
+		var s mpass.Summary
+		if err := rows.Scan(&uses, &summary); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(summary), &s); err != nil {
+			return err
+		}
+		t.UnknownUses += uses
+		t.Unknown.Merge(s)
+		return nil
+	})
+	return t, err
+}
+
 // SetRunPID records which process works on a run (tests simulate a killed one).
 func (db *DB) SetRunPID(ctx context.Context, id int64, pid int) error {
 	_, err := db.db.ExecContext(ctx, `UPDATE runs SET pid = ? WHERE id = ?`, pid, id)
