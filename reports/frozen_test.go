@@ -125,14 +125,14 @@ func TestEvidenceOfAPeriodWithGaps(t *testing.T) {
 				{Kind: mpass.KindUse, Records: 5, First: at("2026-10-09T12:00:00Z"), Last: at("2026-10-16T10:00:00Z")},
 			},
 			Days: 31, EmptyDays: 24,
-			Gaps: []reports.DayRange{{"2026-10-01", "2026-10-04"}, {"2026-10-08", "2026-10-08"}, {"2026-10-11", "2026-10-14"}, {"2026-10-17", "2026-10-31"}},
+			Gaps: []reports.DayRange{{From: "2026-10-01", To: "2026-10-04"}, {From: "2026-10-08", To: "2026-10-08"}, {From: "2026-10-11", To: "2026-10-14"}, {From: "2026-10-17", To: "2026-10-31"}},
 		}},
 		{"2026-10-06", "2026-10-08", reports.Evidence{
 			Sources: []reports.EvidenceSource{
 				{Kind: mpass.KindRelease, Records: 3, First: at("2026-10-06T09:12:00Z"), Last: at("2026-10-07T12:30:00Z")},
 				{Kind: mpass.KindUse},
 			},
-			Days: 3, EmptyDays: 1, Gaps: []reports.DayRange{{"2026-10-08", "2026-10-08"}},
+			Days: 3, EmptyDays: 1, Gaps: []reports.DayRange{{From: "2026-10-08", To: "2026-10-08"}},
 		}},
 	} {
 		d, err := a.ReportData(context.Background(), run, city, tc.from, tc.to)

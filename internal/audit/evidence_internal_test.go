@@ -30,7 +30,7 @@ func TestEvidenceCapsTheGaps(t *testing.T) {
 		},
 		Days: 15, EmptyDays: 9,
 		// gaps: 1, 3, 5, 7, 9, 11, 13..15
-		Gaps:     []reports.DayRange{{"2026-10-01", "2026-10-01"}, {"2026-10-03", "2026-10-03"}, {"2026-10-05", "2026-10-05"}, {"2026-10-07", "2026-10-07"}},
+		Gaps:     []reports.DayRange{{From: "2026-10-01", To: "2026-10-01"}, {From: "2026-10-03", To: "2026-10-03"}, {From: "2026-10-05", To: "2026-10-05"}, {From: "2026-10-07", To: "2026-10-07"}},
 		MoreGaps: 3,
 	}
 	if got := fmt.Sprintf("%+v", e); got != fmt.Sprintf("%+v", want) {
