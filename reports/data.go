@@ -32,6 +32,44 @@ type Data struct {
 	// RunScope is set when the run covers more than the period: per-SP attribute counts
 	// then cover the run's scope.
 	RunScope *mpass.Scope
+	// Evidence is what the period's verdicts rest on, from the run's frozen figures.
+	Evidence Evidence
+}
+
+// Evidence is what a report's verdicts rest on: the records of the period per source,
+// and the days of the period that have none. It is drawn from the run's frozen figures
+// (what the run judged per day), so it does not change when records arrive or are
+// purged later.
+//
+// A source is a kind of record, not an input file: releases as MPASSid logged them,
+// uses as the service providers reported them. The records do not keep the file or
+// request they came in (a record is stored once, whichever of several files held it),
+// so a report cannot name files; the kind says whose account the records are.
+type Evidence struct {
+	Sources []EvidenceSource // releases, then uses; both always present
+	Days    int              // days in the period
+	// EmptyDays is how many days of the period have no record of the controller at all;
+	// Gaps lists them as ranges of consecutive days, the first MaxGaps of them, and
+	// MoreGaps counts the ranges not listed.
+	EmptyDays int
+	Gaps      []DayRange
+	MoreGaps  int
+}
+
+// MaxGaps is how many ranges of days without records Evidence lists.
+const MaxGaps = 4
+
+// EvidenceSource is the records of one source in the period: how many, and the first
+// and last record's time (zero when there is none).
+type EvidenceSource struct {
+	Kind        mpass.Kind // release: logged by MPASSid; use: reported by service providers
+	Records     int64
+	First, Last time.Time
+}
+
+// DayRange is days From to To, inclusive (YYYY-MM-DD); From == To for one day.
+type DayRange struct {
+	From, To string
 }
 
 // RegistryInfo names the registry version the run used.
@@ -46,6 +84,9 @@ type TermSummary struct {
 	Fail, Warn, Skip, Error   int64
 	New, Persisting, Resolved int64
 	HasPrevious               bool
+	// Judged is how many records of the period the term judged: every record of its
+	// kinds (TERMS.md "No records, no verdict": none means no verdict).
+	Judged int64
 }
 
 // SPSummary is one service provider's part of the period.

@@ -200,7 +200,9 @@ func (r *renderer) cover() {
 	r.color(c)
 	pdf.MultiCell(bodyW, 6, text, "", "L", false)
 	r.color(colText)
-	pdf.Ln(16)
+	pdf.Ln(4)
+	r.evidence() // what the verdict rests on, on page 1
+	pdf.Ln(6)
 	rows := [][2]string{
 		{r.t.Get("controller"), r.controllerName()},
 		{r.t.Get("oid"), r.d.Controller.OID},
@@ -241,16 +243,9 @@ const (
 	maxSchoolRows  = 60
 )
 
-// judged reports whether a term judged any record of the period: a term judges every
-// record of its kinds, so it did where the period has records of one of them.
-func (r *renderer) judged(term mpass.Term) bool {
-	for _, k := range term.Kinds {
-		if (k == mpass.KindRelease && r.d.Releases > 0) || (k == mpass.KindUse && r.d.Uses > 0) {
-			return true
-		}
-	}
-	return len(term.Kinds) == 0 && r.d.Releases+r.d.Uses > 0
-}
+// judged reports whether a term judged any record of the period (TermSummary.Judged:
+// a term judges every record of its kinds).
+func (r *renderer) judged(s TermSummary) bool { return s.Judged > 0 }
 
 // counts are results written out with their plural forms: "8 hylättyä, 2 varoitusta".
 func (r *renderer) counts(fail, errs, warn, skip int64) (string, [3]int) {
@@ -277,7 +272,7 @@ func (r *renderer) counts(fail, errs, warn, skip int64) (string, [3]int) {
 // nothing — "no records" (TERMS.md: no records, no verdict; never "compliant").
 func (r *renderer) verdict(s TermSummary) (string, [3]int) {
 	if s.Fail+s.Warn+s.Skip+s.Error == 0 {
-		if !r.judged(s.Term) {
+		if !r.judged(s) {
 			return r.t.Get("no_records"), colMuted
 		}
 		return r.t.Get("compliant"), colPass
@@ -613,7 +608,7 @@ func (r *renderer) terms() {
 		if len(rows) == 0 {
 			r.font("I", 9)
 			text, c := r.t.Get("no_findings"), colPass
-			if !r.judged(s.Term) {
+			if !r.judged(s) {
 				text, c = r.t.Get("no_records"), colMuted
 			}
 			r.color(c)

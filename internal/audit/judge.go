@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -166,6 +167,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			}
 		}
 	}
+	days := mergeDays(workers)
 	list := make([]*mpass.SPStats, 0, len(merged))
 	for _, s := range merged {
 		list = append(list, s)
@@ -179,7 +181,72 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		}
 	}
 	a.logger().Info("audit judged", "run", run.ID, "evaluations", shared.evaluations.Load(), "shapes", len(shared.cache.m))
-	return a.DB.InsertStats(ctx, run.ID, list)
+	if err := a.DB.FreezeRun(ctx, run.ID, list, days); err != nil {
+		return err
+	}
+	run.Frozen = true
+	return nil
+}
+
+// mergeDays adds up what the workers counted per controller, UTC day, SP and kind and
+// per controller, day and school, in controller and day order: the run's frozen
+// figures. A cell is on more than one worker only where their shares of the rows meet.
+func mergeDays(workers []*worker) []sqlite.RunDay {
+	byDay := map[[2]int64]*sqlite.RunDay{} // controller, day
+	get := func(ctl, day int64) *sqlite.RunDay {
+		d := byDay[[2]int64{ctl, day}]
+		if d == nil {
+			d = &sqlite.RunDay{Controller: ctl, Day: day}
+			byDay[[2]int64{ctl, day}] = d
+		}
+		return d
+	}
+	for _, w := range workers {
+		for k, c := range w.stats {
+			for _, t := range c.days {
+				d := get(k[0], int64(t.key>>1))
+				d.SPs = append(d.SPs, sqlite.SPDay{SP: k[1], Use: t.key&1 == 1, Records: int64(t.n), First: t.first, Last: t.last})
+			}
+		}
+		for ctl, s := range w.schools {
+			for k, n := range s.m {
+				d := get(ctl, k[0])
+				d.Schools = append(d.Schools, sqlite.SchoolDay{School: k[1], Releases: n})
+			}
+		}
+	}
+	out := make([]sqlite.RunDay, 0, len(byDay))
+	for _, d := range byDay {
+		slices.SortFunc(d.SPs, func(x, y sqlite.SPDay) int {
+			return cmp.Or(cmp.Compare(x.SP, y.SP), cmp.Compare(dayKey(0, x.Use), dayKey(0, y.Use)))
+		})
+		merged := d.SPs[:0]
+		for _, s := range d.SPs {
+			if n := len(merged); n > 0 && merged[n-1].SP == s.SP && merged[n-1].Use == s.Use {
+				m := &merged[n-1]
+				m.Records += s.Records
+				m.First, m.Last = min(m.First, s.First), max(m.Last, s.Last)
+				continue
+			}
+			merged = append(merged, s)
+		}
+		d.SPs = merged
+		slices.SortFunc(d.Schools, func(x, y sqlite.SchoolDay) int { return cmp.Compare(x.School, y.School) })
+		schools := d.Schools[:0]
+		for _, s := range d.Schools {
+			if n := len(schools); n > 0 && schools[n-1].School == s.School {
+				schools[n-1].Releases += s.Releases
+				continue
+			}
+			schools = append(schools, s)
+		}
+		d.Schools = schools
+		out = append(out, *d)
+	}
+	slices.SortFunc(out, func(x, y sqlite.RunDay) int {
+		return cmp.Or(cmp.Compare(x.Controller, y.Controller), cmp.Compare(x.Day, y.Day))
+	})
+	return out
 }
 
 // shapeNames are the attribute names of a shape.
@@ -365,7 +432,8 @@ type worker struct {
 	*judgeShared
 	writes   chan<- []mpass.Finding
 	size     int
-	stats    map[[2]int64]*counts // controller, SP
+	stats    map[[2]int64]*counts    // controller, SP
+	schools  map[int64]*schoolCounts // controller → its releases per day and school
 	findings []mpass.Finding
 	shapes   map[shapeKey]*shape          // this worker's view of the shared cache
 	classes  map[[2]int64]controllerClass // controller, SP → controller class
@@ -381,7 +449,7 @@ type dayFacts struct {
 }
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
-	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{},
+	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{}, schools: map[int64]*schoolCounts{},
 		shapes: map[shapeKey]*shape{}, classes: map[[2]int64]controllerClass{}}
 }
 
@@ -393,6 +461,49 @@ type counts struct {
 	releases, uses int64
 	shapes         []tally[int64] // shape id → releases
 	outcomes       []tally[int]   // outcome → records
+	// days are the records per UTC day and kind, sorted by day and kind, with their
+	// first and last time: the run's frozen figures. Records come mostly in time order,
+	// so the tally last counted (lastDay) is nearly always the one.
+	days    []dayTally
+	lastDay int
+	schools *schoolCounts // the controller's, shared by its SPs' counts on this worker
+}
+
+// dayTally is one day's records of one kind at one controller and SP. Small, and
+// without pointers: a national run has one for every controller, SP, day and kind
+// (half a million on a generated month), all live until the run's end.
+type dayTally struct {
+	key         int32 // UTC days since 1970-01-01 × 2, + 1 for uses
+	n           uint32
+	first, last int64 // unix nanoseconds
+}
+
+func dayKey(day int64, use bool) int32 {
+	k := int32(day) * 2
+	if use {
+		k++
+	}
+	return k
+}
+
+// at is the index of the tally of day and kind, added where there is none.
+func (c *counts) at(day int64, use bool) int {
+	k := dayKey(day, use)
+	if i := c.lastDay; i < len(c.days) && c.days[i].key == k {
+		return i
+	}
+	i, found := slices.BinarySearchFunc(c.days, k, func(x dayTally, k int32) int { return cmp.Compare(x.key, k) })
+	if !found {
+		c.days = slices.Insert(c.days, i, dayTally{key: k, first: math.MaxInt64, last: math.MinInt64})
+	}
+	c.lastDay = i
+	return i
+}
+
+// schoolCounts is one controller's releases per UTC day and the school they name, as
+// stored (code or OID name id; 0 none). Without pointers, so the collector skips it.
+type schoolCounts struct {
+	m map[[2]int64]int64 // day, school → releases
 }
 
 // tally is a key with a count.
@@ -474,7 +585,7 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 	if w.judged++; w.judged%progressEvery == 0 {
 		w.logger.Info("audit progress", "run", w.run.ID, "records", w.progress.Add(progressEvery))
 	}
-	return w.count(ctx, r, sh)
+	return w.count(ctx, r, sh, day)
 }
 
 // progressEvery is how many records an audit judges between progress lines.
@@ -486,19 +597,28 @@ func yearOf(day int64) int { return time.Unix(day*86400, 0).UTC().Year() }
 var rank = map[string]int{mpass.ResultError: 0, mpass.ResultFail: 1, mpass.ResultWarn: 2, mpass.ResultSkip: 3, mpass.ResultPass: 4}
 
 // count counts a record by its outcome and makes its findings.
-func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape) error {
+func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape, day int64) error {
 	k := [2]int64{r.Controller, r.SP}
 	st := w.stats[k]
 	if st == nil {
 		st = &counts{}
+		if st.schools = w.schools[r.Controller]; st.schools == nil {
+			st.schools = &schoolCounts{m: map[[2]int64]int64{}}
+			w.schools[r.Controller] = st.schools
+		}
 		w.stats[k] = st
 	}
-	if r.Kind == mpass.KindUse {
+	use := r.Kind == mpass.KindUse
+	if use {
 		st.uses++
 	} else {
 		st.releases++
 		st.shapes = inc(st.shapes, r.Shape)
+		st.schools.m[[2]int64{day, r.School}]++
 	}
+	d := &st.days[st.at(day, use)]
+	d.n++
+	d.first, d.last = min(d.first, r.Time), max(d.last, r.Time)
 	st.outcomes = inc(st.outcomes, sh.outcome)
 	o := sh.out
 	if len(o.findings) == 0 {

@@ -54,12 +54,17 @@ func (a *Auditor) RunForReport(ctx context.Context, scope mpass.Scope) (*mpass.R
 }
 
 // ReportData gathers one controller's report of a period from a run: the findings of
-// the period, the day counts of the period, the run's per-SP attribute counts, and the
-// exceptions in force. It reads the same tables the JSON output does.
+// the period, what the run judged per day in the period (its frozen figures), the run's
+// per-SP attribute counts, and the exceptions in force. It reads only what the run
+// stored, never the record tables, so a run's report stays the same, byte for byte,
+// when records arrive or are purged later.
 func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, from, to string) (*reports.Data, error) {
 	scope := mpass.Scope{Controller: controller, From: from, To: to}
 	if run.Status != mpass.RunFinished || !run.Scope.Covers(scope) {
 		return nil, mpass.Errorf(mpass.ENOTFOUND, "run %d does not cover %s %s..%s", run.ID, controller, from, to)
+	}
+	if !run.Frozen {
+		return nil, mpass.Errorf(mpass.EINVALID, "run %d was stored before runs kept what they judged per day: audit %s %s..%s again for its report", run.ID, controller, from, to)
 	}
 	reg, err := a.DB.FindRegistry(ctx, run.RegistryVersion)
 	if err != nil {
@@ -167,11 +172,20 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 	d.FindingsDigest = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	d.FindingCount = len(digestLines)
 
-	if d.Schools, err = a.schoolSummaries(ctx, d.Controller, from, to); err != nil {
+	if d.Schools, err = a.schoolSummaries(ctx, run, d.Controller, from, to); err != nil {
 		return nil, err
 	}
 	if err := a.spSummaries(ctx, d, run, reg, controller, from, to, spResults); err != nil {
 		return nil, err
+	}
+	for i := range d.Terms { // a term judges every record of its kinds
+		for _, k := range d.Terms[i].Term.Kinds {
+			for _, src := range d.Evidence.Sources {
+				if src.Kind == k {
+					d.Terms[i].Judged += src.Records
+				}
+			}
+		}
 	}
 	if reg.ControllerName(controller) == "" && d.Releases+d.Uses == 0 && d.FindingCount == 0 {
 		return nil, mpass.Errorf(mpass.ENOTFOUND, "controller %s is neither in the registry nor in the records", controller)
@@ -216,11 +230,15 @@ func resultCounter(result string, fail, warn, skip, errs *int64) *int64 {
 	return nil
 }
 
-// spSummaries fills the per-SP section and the weekly chart.
+// spSummaries fills the per-SP section, the weekly chart and the evidence from the
+// run's frozen day counts.
 func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.Run, reg *mpass.Registry, controller, from, to string, results map[string]*mpass.Summary) error {
 	only := []string{controller}
-	counts, err := a.DB.Counts(ctx, controller, from, to)
+	counts, err := a.DB.DayCounts(ctx, run.ID, controller, from, to)
 	if err != nil {
+		return err
+	}
+	if d.Evidence, err = evidence(counts, from, to); err != nil {
 		return err
 	}
 	stats, err := a.DB.Stats(ctx, run.ID, only)
@@ -249,16 +267,19 @@ func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.R
 	weeks := map[string]map[string]int64{} // SP → week → releases
 	for _, c := range counts {
 		s := get(c.SP)
-		s.Releases += c.Releases
-		s.Uses += c.Uses
-		d.Releases += c.Releases
-		d.Uses += c.Uses
+		if c.Kind == mpass.KindUse {
+			s.Uses += c.Records
+			d.Uses += c.Records
+			continue
+		}
+		s.Releases += c.Records
+		d.Releases += c.Records
 		t, _ := time.Parse(time.DateOnly, c.Day)
 		y, w := t.ISOWeek()
 		if weeks[c.SP] == nil {
 			weeks[c.SP] = map[string]int64{}
 		}
-		weeks[c.SP][fmt.Sprintf("%04d-W%02d", y, w)] += c.Releases
+		weeks[c.SP][fmt.Sprintf("%04d-W%02d", y, w)] += c.Records
 	}
 	for _, st := range stats {
 		s, ok := byID[st.SP]
@@ -341,9 +362,10 @@ func sortedKeys(m map[string]int64) []string {
 
 // schoolSummaries counts the period's releases per school, a school being one whether
 // releases name it by its code or by its OID (mpass.Controller.School); most releases
-// first. Releases that name no school are not listed.
-func (a *Auditor) schoolSummaries(ctx context.Context, c mpass.Controller, from, to string) ([]reports.SchoolSummary, error) {
-	counts, err := a.DB.SchoolCounts(ctx, c.OID, from, to)
+// first. Releases that name no school are not listed. The counts are the run's frozen
+// ones.
+func (a *Auditor) schoolSummaries(ctx context.Context, run *mpass.Run, c mpass.Controller, from, to string) ([]reports.SchoolSummary, error) {
+	counts, err := a.DB.FrozenSchoolCounts(ctx, run.ID, c.OID, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -375,4 +397,59 @@ func (a *Auditor) schoolSummaries(ctx context.Context, c mpass.Controller, from,
 		return cmp.Or(cmp.Compare(b.Releases, a.Releases), strings.Compare(a.School.Name, b.School.Name), strings.Compare(a.School.OID+a.School.Code, b.School.OID+b.School.Code))
 	})
 	return out, nil
+}
+
+// evidence is what a period's verdicts rest on, from a run's day counts of one
+// controller in the period (days from and to, inclusive): the records per source
+// (kind) with their first and last time, and the days without any record.
+func evidence(counts []mpass.DayCount, from, to string) (reports.Evidence, error) {
+	var e reports.Evidence
+	src := []reports.EvidenceSource{{Kind: mpass.KindRelease}, {Kind: mpass.KindUse}}
+	seen := map[string]bool{}
+	for _, c := range counts {
+		s := &src[0]
+		if c.Kind == mpass.KindUse {
+			s = &src[1]
+		}
+		if c.Records == 0 {
+			continue
+		}
+		if s.Records == 0 || c.First.Before(s.First) {
+			s.First = c.First
+		}
+		if s.Records == 0 || c.Last.After(s.Last) {
+			s.Last = c.Last
+		}
+		s.Records += c.Records
+		seen[c.Day] = true
+	}
+	e.Sources = src
+	start, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return e, mpass.Errorf(mpass.EINVALID, "from %q: not a date", from)
+	}
+	end, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return e, mpass.Errorf(mpass.EINVALID, "to %q: not a date", to)
+	}
+	var gaps []reports.DayRange
+	extending := false // the day before was empty too: the last gap goes on
+	for t := start; !t.After(end); t = t.AddDate(0, 0, 1) {
+		e.Days++
+		day := t.Format(time.DateOnly)
+		if seen[day] {
+			extending = false
+			continue
+		}
+		e.EmptyDays++
+		if extending {
+			gaps[len(gaps)-1].To = day
+			continue
+		}
+		gaps = append(gaps, reports.DayRange{From: day, To: day})
+		extending = true
+	}
+	e.Gaps = gaps[:min(len(gaps), reports.MaxGaps)]
+	e.MoreGaps = len(gaps) - len(e.Gaps)
+	return e, nil
 }

@@ -27,6 +27,9 @@ func (a *Auditor) View(ctx context.Context, runID int64, controllers []string) (
 		return nil, err
 	}
 	r := &output.Report{Run: run, Summary: summary, Terms: a.Engine.Terms()}
+	if err := a.judged(ctx, r, controllers); err != nil {
+		return nil, err
+	}
 	r.Findings = func(fn func(*mpass.Finding) error) error {
 		return a.DB.Findings(ctx, mpass.FindingFilter{RunID: run.ID, Controllers: controllers}, fn)
 	}
@@ -61,6 +64,32 @@ func (a *Auditor) Summary(ctx context.Context, run *mpass.Run, controllers []str
 		sum.Merge(s.Summary)
 	}
 	return sum, nil
+}
+
+// judged fills a view's per-term judged counts and, for a view of all controllers, the
+// bucket of uses whose controller could not be found, from the run's stored per-SP
+// aggregates: a term judges every record of its kinds, so it judged the releases
+// and uses of the run's controllers (the reader's) in those kinds.
+func (a *Auditor) judged(ctx context.Context, r *output.Report, controllers []string) error {
+	t, err := a.DB.RunTotals(ctx, r.Run.ID, controllers)
+	if err != nil {
+		return err
+	}
+	if controllers == nil {
+		r.ControllerUnknown = &output.Bucket{Uses: t.UnknownUses, Summary: t.Unknown}
+	}
+	r.Judged = map[string]int64{}
+	for _, term := range r.Terms {
+		for _, k := range term.Kinds {
+			switch k {
+			case mpass.KindRelease:
+				r.Judged[term.ID] += t.Releases
+			case mpass.KindUse:
+				r.Judged[term.ID] += t.Uses
+			}
+		}
+	}
+	return nil
 }
 
 func visible(run *mpass.Run, controllers []string) bool {

@@ -46,6 +46,9 @@ type Run struct {
 	RegistryVersion int       `json:"registry_version"`
 	Summary         Summary   `json:"summary"`
 	Previous        int64     `json:"previous,omitempty"` // the run of the same scope before it
+	// Frozen tells the run stored what it judged per controller and day (its reports
+	// are drawn from that alone); runs stored before that was kept have not.
+	Frozen bool `json:"-"`
 }
 
 // Summary counts results. Pass counts each record–term pair with no other result.
@@ -129,6 +132,17 @@ type SPStats struct {
 	Attributes  map[string]int64 `json:"attributes"`  // name → releases carrying it
 	Disclosures map[string]int64 `json:"disclosures"` // approved age-indicative attribute → releases
 	Summary     Summary          `json:"summary"`
+}
+
+// DayCount is what a run judged of one kind of record of one controller at one SP on
+// one UTC day: how many records, and the first and last record's time.
+type DayCount struct {
+	Controller  string // "" for uses whose controller could not be found
+	SP          string
+	Day         string // YYYY-MM-DD, UTC
+	Kind        Kind
+	Records     int64
+	First, Last time.Time
 }
 
 // Term describes one agreement term and its rules, read from the policies' METADATA.

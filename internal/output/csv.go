@@ -1,6 +1,7 @@
 package output
 
 import (
+	"cmp"
 	"encoding/csv"
 	"io"
 	"time"
@@ -18,7 +19,9 @@ func (CSV) Output(w io.Writer, r *Report) error {
 	cw := csv.NewWriter(w)
 	cw.Write(csvHeader)
 	err := r.Findings(func(f *mpass.Finding) error {
-		return cw.Write([]string{f.Term, f.Rule, f.Result, f.Severity, f.SP, f.Controller, f.Record, string(f.Kind),
+		// a use whose controller could not be found is in a bucket of its own
+		controller := cmp.Or(f.Controller, ControllerUnknownLabel)
+		return cw.Write([]string{f.Term, f.Rule, f.Result, f.Severity, f.SP, controller, f.Record, string(f.Kind),
 			f.Time.Format(time.RFC3339Nano), f.Attribute, f.Purpose, f.Subject, f.Fingerprint, f.ID, f.Change,
 			firstNonEmpty(f.Exception, f.ExceptionNotApplied), f.Message})
 	})

@@ -39,23 +39,57 @@ type jsonResult struct {
 	Properties map[string]string `json:"properties"`
 }
 
+// jsonTerm is one term's verdict in the run (README "audit --format json"): verdict
+// fail | warn | compliant | no-records; judged, the records it judged, is left out
+// where it is not known.
+type jsonTerm struct {
+	Policy  string `json:"policy"`
+	Verdict string `json:"verdict"`
+	Judged  *int64 `json:"judged,omitempty"`
+}
+
+// jsonBucket is the bucket of uses whose controller could not be found.
+type jsonBucket struct {
+	Label   string        `json:"label"`
+	Uses    int64         `json:"uses"`
+	Summary mpass.Summary `json:"summary"`
+}
+
 const rfc3339 = "2006-01-02T15:04:05Z07:00"
 
 func (JSON) Output(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
+	byTerm, _, err := countTerms(r)
+	if err != nil {
+		return err
+	}
+	var terms []jsonTerm
+	for _, v := range r.verdicts(byTerm) {
+		t := jsonTerm{Policy: v.Term, Verdict: v.Verdict}
+		if v.Judged >= 0 {
+			t.Judged = &v.Judged
+		}
+		terms = append(terms, t)
+	}
+	var unknown *jsonBucket
+	if u := r.ControllerUnknown; u != nil {
+		unknown = &jsonBucket{Label: ControllerUnknownLabel, Uses: u.Uses, Summary: u.Summary}
+	}
 	head := struct {
-		APIVersion string            `json:"apiVersion"`
-		Kind       string            `json:"kind"`
-		Metadata   map[string]string `json:"metadata"`
-		Source     string            `json:"source"`
-		Run        jsonRun           `json:"run"`
-		Summary    mpass.Summary     `json:"summary"`
+		APIVersion        string            `json:"apiVersion"`
+		Kind              string            `json:"kind"`
+		Metadata          map[string]string `json:"metadata"`
+		Source            string            `json:"source"`
+		Run               jsonRun           `json:"run"`
+		Summary           mpass.Summary     `json:"summary"`
+		Terms             []jsonTerm        `json:"terms"`
+		ControllerUnknown *jsonBucket       `json:"controller_unknown,omitempty"`
 	}{
 		APIVersion: "openreports.io/v1alpha1", Kind: "Report",
 		Metadata: map[string]string{"name": "audit-" + itoa(r.Run.ID)}, Source: "mpass-audit",
 		Run: jsonRun{ID: r.Run.ID, Started: r.Run.Started.Format(rfc3339), Controller: r.Run.Controller,
 			From: r.Run.From, To: r.Run.To, PolicyDigest: r.Run.PolicyDigest, RegistryVersion: r.Run.RegistryVersion, Previous: r.Run.Previous},
-		Summary: r.Summary,
+		Summary: r.Summary, Terms: terms, ControllerUnknown: unknown,
 	}
 	if !r.Run.Finished.IsZero() {
 		head.Run.Finished = r.Run.Finished.Format(rfc3339)

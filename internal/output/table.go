@@ -41,13 +41,7 @@ func tally(r *Report, fn func(mpass.FindingTally) error) error {
 }
 
 func (Table) Output(w io.Writer, r *Report) error {
-	byTerm := map[string]*counts{}
-	bySP := map[[2]string]*counts{}
-	err := tally(r, func(t mpass.FindingTally) error {
-		at(byTerm, t.Term).add(t)
-		at(bySP, [2]string{t.Term, t.SP}).add(t)
-		return nil
-	})
+	byTerm, bySP, err := countTerms(r)
 	if err != nil {
 		return err
 	}
@@ -76,27 +70,22 @@ func (Table) Output(w io.Writer, r *Report) error {
 	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TERM\tSERVICE PROVIDER\tFAIL\tWARN\tSKIP\tNEW\t")
-	terms := make([]string, 0, len(r.Terms))
-	for _, t := range r.Terms {
-		terms = append(terms, t.ID)
-	}
-	for id := range byTerm {
-		if !slices.Contains(terms, id) {
-			terms = append(terms, id)
+	fmt.Fprintln(tw, "TERM\tSERVICE PROVIDER\tJUDGED\tFAIL\tWARN\tSKIP\tNEW\t")
+	for _, v := range r.verdicts(byTerm) {
+		judged := "-"
+		if v.Judged >= 0 {
+			judged = itoa(v.Judged)
 		}
-	}
-	for _, term := range terms {
-		c := byTerm[term]
+		term, c := v.Term, v.counts
 		if c == nil {
 			verdict := "compliant"
-			if s.Pass+s.Fail+s.Warn+s.Skip+s.Error == 0 { // TERMS.md: no records, no verdict
+			if v.Verdict == VerdictNoRecords { // TERMS.md: no records, no verdict
 				verdict = "no records (no verdict)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t0\t0\t0\t0\t\n", term, verdict)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t0\t0\t0\t0\t\n", term, verdict, judged)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t\n", term, "(all)", c.Fail, c.Warn, c.Skip, c.new)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n", term, "(all)", judged, c.Fail, c.Warn, c.Skip, c.new)
 		var sps []string
 		for k := range bySP {
 			if k[0] == term {
@@ -110,14 +99,23 @@ func (Table) Output(w io.Writer, r *Report) error {
 		})
 		for i, sp := range sps {
 			if i == TopSPs && len(sps) > TopSPs+1 {
-				fmt.Fprintf(tw, "\t… %d more service providers\t\t\t\t\t\n", len(sps)-TopSPs)
+				fmt.Fprintf(tw, "\t… %d more service providers\t\t\t\t\t\t\n", len(sps)-TopSPs)
 				break
 			}
 			c := bySP[[2]string{term, sp}]
-			fmt.Fprintf(tw, "\t%s\t%d\t%d\t%d\t%d\t\n", sp, c.Fail, c.Warn, c.Skip, c.new)
+			fmt.Fprintf(tw, "\t%s\t\t%d\t%d\t%d\t%d\t\n", sp, c.Fail, c.Warn, c.Skip, c.new)
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// uses no controller could be found for belong to no controller's rows: a bucket
+	// of their own, never left out
+	if u := r.ControllerUnknown; u != nil && (u.Uses > 0 || u.Summary.Fail+u.Summary.Warn+u.Summary.Skip+u.Summary.Error > 0) {
+		fmt.Fprintf(w, "\n%s: %d uses (fail %d  warn %d  skip %d  error %d); their findings are counted above, with no controller\n",
+			ControllerUnknownLabel, u.Uses, u.Summary.Fail, u.Summary.Warn, u.Summary.Skip, u.Summary.Error)
+	}
+	return nil
 }
 
 // at returns the counts of k, adding them to m on first use.

@@ -489,6 +489,7 @@ type Raw struct {
 	Subject      []byte
 	Purpose      int64 // names; uses
 	Shape        int64 // shapes
+	School       int64 // names: the school a release names (code or OID); 0 none, and for uses
 	Fingerprints []byte
 	Learner      bool
 	RoleKnown    bool
@@ -554,13 +555,13 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	// A release that shows a learner role (most of them) settles both answers itself;
 	// only the others look their subject up, and CASE makes the lookup conditional
 	// (a LEFT JOIN looks up every row: 5× slower over 10M releases).
-	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, 0, t.shape, t.fingerprints,
+	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, 0, t.shape, t.school, t.fingerprints,
 			CASE WHEN t.role = 2 THEN 1 ELSE COALESCE((SELECT s.learner FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END,
 			CASE WHEN t.role > 0 THEN 1 ELSE COALESCE((SELECT s.role_known FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END
 		FROM releases t`
 	if kind == mpass.KindUse {
 		ctl = "COALESCE(t.controller, s.last_controller, 0)"
-		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.purpose, t.shape, x'',
+		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.purpose, t.shape, 0, x'',
 			COALESCE(s.learner, 0), COALESCE(s.role_known, 0)
 		FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`
 	}
@@ -580,7 +581,7 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	r := Raw{Kind: kind}
 	var id, subj, fps sql.RawBytes
 	return scanRows(ctx, rows, func() error {
-		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Purpose, &r.Shape, &fps, &r.Learner, &r.RoleKnown); err != nil {
+		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Purpose, &r.Shape, &r.School, &fps, &r.Learner, &r.RoleKnown); err != nil {
 			return err
 		}
 		r.ID, r.Subject, r.Fingerprints = id, subj, fps

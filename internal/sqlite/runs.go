@@ -88,13 +88,13 @@ func (db *DB) FailRun(ctx context.Context, id int64, reason string) error {
 	return err
 }
 
-const runColumns = `id, started, COALESCE(finished, 0), status, controller, from_day, to_day, policy_digest, registry_version, summary, COALESCE(previous, 0)`
+const runColumns = `id, started, COALESCE(finished, 0), status, controller, from_day, to_day, policy_digest, registry_version, summary, COALESCE(previous, 0), frozen`
 
 func scanRun(row interface{ Scan(...any) error }) (*mpass.Run, error) {
 	var r mpass.Run
 	var started, finished int64
 	var summary string
-	if err := row.Scan(&r.ID, &started, &finished, &r.Status, &r.Controller, &r.From, &r.To, &r.PolicyDigest, &r.RegistryVersion, &summary, &r.Previous); err != nil {
+	if err := row.Scan(&r.ID, &started, &finished, &r.Status, &r.Controller, &r.From, &r.To, &r.PolicyDigest, &r.RegistryVersion, &summary, &r.Previous, &r.Frozen); err != nil {
 		return nil, err
 	}
 	r.Started = fromNanos(started)
@@ -151,14 +151,15 @@ func (db *DB) PreviousRun(ctx context.Context, run *mpass.Run) (*mpass.Run, erro
 	return r, err
 }
 
-// LatestRunCovering is the newest finished run whose scope covers s, or nil.
+// LatestRunCovering is the newest finished run whose scope covers s and whose figures
+// are frozen (a report can be drawn from it), or nil.
 func (db *DB) LatestRunCovering(ctx context.Context, s mpass.Scope) (*mpass.Run, error) {
 	runs, err := db.FindRuns(ctx, []string{s.Controller})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range runs {
-		if r.Scope.Covers(s) {
+		if r.Frozen && r.Scope.Covers(s) {
 			return r, nil
 		}
 	}
@@ -323,13 +324,8 @@ func scanFindings(ctx context.Context, rows *sql.Rows, fn func(*mpass.Finding) e
 	})
 }
 
-// InsertStats stores a run's per-controller, per-SP aggregates.
-func (db *DB) InsertStats(ctx context.Context, runID int64, stats []*mpass.SPStats) error {
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+// insertStats stores a run's per-controller, per-SP aggregates.
+func insertStats(ctx context.Context, tx *sql.Tx, runID int64, stats []*mpass.SPStats) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_stats (run_id, controller, sp, releases, uses, attributes, disclosures, summary)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
@@ -341,10 +337,10 @@ func (db *DB) InsertStats(ctx context.Context, runID int64, stats []*mpass.SPSta
 		disc, _ := json.Marshal(s.Disclosures)
 		summary, _ := json.Marshal(s.Summary)
 		if _, err := stmt.ExecContext(ctx, runID, s.Controller, s.SP, s.Releases, s.Uses, string(attrs), string(disc), string(summary)); err != nil {
-			return err
+			return fmt.Errorf("run stats of %q at %s: %w", s.Controller, s.SP, err)
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // inControllers adds "AND controller IN (...)" for a non-nil list.
@@ -385,6 +381,47 @@ func (db *DB) Stats(ctx context.Context, runID int64, controllers []string) ([]*
 		return nil
 	})
 	return out, err
+}
+
+// RunTotals is what a run judged over some controllers: releases and uses, and of
+// them the uses whose controller could not be found with their results.
+type RunTotals struct {
+	Releases, Uses int64
+	UnknownUses    int64
+	Unknown        mpass.Summary
+}
+
+// RunTotals adds up a run's stored per-SP aggregates over the given controllers (all
+// when nil; the uses without a controller are in no list of controllers). Sums in SQL:
+// a national run has tens of thousands of rows, and decoding their JSON was slow.
+func (db *DB) RunTotals(ctx context.Context, runID int64, controllers []string) (RunTotals, error) {
+	var t RunTotals
+	query, args := inControllers(`SELECT COALESCE(SUM(releases), 0), COALESCE(SUM(uses), 0) FROM run_stats WHERE run_id = ?`, []any{runID}, controllers)
+	if err := db.db.QueryRowContext(ctx, query, args...).Scan(&t.Releases, &t.Uses); err != nil {
+		return t, fmt.Errorf("run %d totals: %w", runID, err)
+	}
+	if controllers != nil {
+		return t, nil
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT uses, summary FROM run_stats WHERE run_id = ? AND controller = ''`, runID)
+	if err != nil {
+		return t, fmt.Errorf("run %d totals: %w", runID, err)
+	}
+	err = scanRows(ctx, rows, func() error {
+		var uses int64
+		var summary string
+		var s mpass.Summary
+		if err := rows.Scan(&uses, &summary); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(summary), &s); err != nil {
+			return err
+		}
+		t.UnknownUses += uses
+		t.Unknown.Merge(s)
+		return nil
+	})
+	return t, err
 }
 
 // SetRunPID records which process works on a run (tests simulate a killed one).
