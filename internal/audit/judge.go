@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -191,61 +192,69 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 // mergeDays adds up what the workers counted per controller, UTC day, SP and kind and
 // per controller, day and school, in controller and day order: the run's frozen
 // figures. A cell is on more than one worker only where their shares of the rows meet.
+// It works one controller at a time and keeps only the encoded days, so a national
+// run's half a million cells never live as structs all at once.
 func mergeDays(workers []*worker) []sqlite.RunDay {
-	byDay := map[[2]int64]*sqlite.RunDay{} // controller, day
-	get := func(ctl, day int64) *sqlite.RunDay {
-		d := byDay[[2]int64{ctl, day}]
-		if d == nil {
-			d = &sqlite.RunDay{Controller: ctl, Day: day}
-			byDay[[2]int64{ctl, day}] = d
-		}
-		return d
+	type cell struct {
+		sp  int64
+		key int32 // day × 2 + kind
+		n   uint32
 	}
+	// each controller's SP counts and day figures, on every worker
+	byCtl := map[int64][]*counts{}
+	ctlDays := map[int64][]*controllerDays{}
 	for _, w := range workers {
 		for k, c := range w.stats {
+			byCtl[k[0]] = append(byCtl[k[0]], c)
+			c.sp = k[1]
+		}
+		for ctl, c := range w.controllers {
+			ctlDays[ctl] = append(ctlDays[ctl], c)
+		}
+	}
+	ctls := slices.Sorted(maps.Keys(ctlDays))
+	var out []sqlite.RunDay
+	var cells []cell
+	for _, ctl := range ctls {
+		cells = cells[:0]
+		for _, c := range byCtl[ctl] {
 			for _, t := range c.days {
-				d := get(k[0], int64(t.key>>1))
-				d.SPs = append(d.SPs, sqlite.SPDay{SP: k[1], Use: t.key&1 == 1, Records: int64(t.n), First: t.first, Last: t.last})
+				cells = append(cells, cell{sp: c.sp, key: t.key, n: t.n})
 			}
 		}
-		for ctl, s := range w.schools {
-			for k, n := range s.m {
-				d := get(ctl, k[0])
-				d.Schools = append(d.Schools, sqlite.SchoolDay{School: k[1], Releases: n})
-			}
-		}
-	}
-	out := make([]sqlite.RunDay, 0, len(byDay))
-	for _, d := range byDay {
-		slices.SortFunc(d.SPs, func(x, y sqlite.SPDay) int {
-			return cmp.Or(cmp.Compare(x.SP, y.SP), cmp.Compare(dayKey(0, x.Use), dayKey(0, y.Use)))
+		slices.SortFunc(cells, func(x, y cell) int {
+			return cmp.Or(cmp.Compare(x.key>>1, y.key>>1), cmp.Compare(x.sp, y.sp), cmp.Compare(x.key, y.key))
 		})
-		merged := d.SPs[:0]
-		for _, s := range d.SPs {
-			if n := len(merged); n > 0 && merged[n-1].SP == s.SP && merged[n-1].Use == s.Use {
-				m := &merged[n-1]
-				m.Records += s.Records
-				m.First, m.Last = min(m.First, s.First), max(m.Last, s.Last)
-				continue
+		days := map[int64]*sqlite.RunDay{}
+		get := func(day int64) *sqlite.RunDay {
+			if days[day] == nil {
+				days[day] = &sqlite.RunDay{Controller: ctl, Day: day}
 			}
-			merged = append(merged, s)
+			return days[day]
 		}
-		d.SPs = merged
-		slices.SortFunc(d.Schools, func(x, y sqlite.SchoolDay) int { return cmp.Compare(x.School, y.School) })
-		schools := d.Schools[:0]
-		for _, s := range d.Schools {
-			if n := len(schools); n > 0 && schools[n-1].School == s.School {
-				schools[n-1].Releases += s.Releases
-				continue
+		for i := 0; i < len(cells); {
+			c, n := cells[i], int64(0)
+			for ; i < len(cells) && cells[i].sp == c.sp && cells[i].key == c.key; i++ {
+				n += int64(cells[i].n)
 			}
-			schools = append(schools, s)
+			get(int64(c.key>>1)).AddSP(c.sp, c.key&1 == 1, n)
 		}
-		d.Schools = schools
-		out = append(out, *d)
+		schools := map[[2]int64]int64{} // day, school
+		for _, c := range ctlDays[ctl] {
+			for _, t := range c.times {
+				get(int64(t.key>>1)).AddTimes(t.key&1 == 1, t.first, t.last)
+			}
+			for k, n := range c.schools {
+				schools[k] += n
+			}
+		}
+		for _, k := range slices.SortedFunc(maps.Keys(schools), func(x, y [2]int64) int { return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1])) }) {
+			get(k[0]).AddSchool(k[1], schools[k])
+		}
+		for _, day := range slices.Sorted(maps.Keys(days)) {
+			out = append(out, *days[day])
+		}
 	}
-	slices.SortFunc(out, func(x, y sqlite.RunDay) int {
-		return cmp.Or(cmp.Compare(x.Controller, y.Controller), cmp.Compare(x.Day, y.Day))
-	})
 	return out
 }
 
@@ -430,15 +439,15 @@ func (c *shapeCache) intern(id int64, decisions []policy.Decision, attrs map[str
 // nothing but the decision cache.
 type worker struct {
 	*judgeShared
-	writes   chan<- []mpass.Finding
-	size     int
-	stats    map[[2]int64]*counts    // controller, SP
-	schools  map[int64]*schoolCounts // controller → its releases per day and school
-	findings []mpass.Finding
-	shapes   map[shapeKey]*shape          // this worker's view of the shared cache
-	classes  map[[2]int64]controllerClass // controller, SP → controller class
-	day      dayFacts                     // of the day last judged
-	judged   int64                        // records, for progress lines
+	writes      chan<- []mpass.Finding
+	size        int
+	stats       map[[2]int64]*counts      // controller, SP
+	controllers map[int64]*controllerDays // controller → its frozen figures on this worker
+	findings    []mpass.Finding
+	shapes      map[shapeKey]*shape          // this worker's view of the shared cache
+	classes     map[[2]int64]controllerClass // controller, SP → controller class
+	day         dayFacts                     // of the day last judged
+	judged      int64                        // records, for progress lines
 }
 
 // dayFacts are a day's class between registry dates and its year.
@@ -449,7 +458,7 @@ type dayFacts struct {
 }
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
-	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{}, schools: map[int64]*schoolCounts{},
+	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{}, controllers: map[int64]*controllerDays{},
 		shapes: map[shapeKey]*shape{}, classes: map[[2]int64]controllerClass{}}
 }
 
@@ -461,22 +470,33 @@ type counts struct {
 	releases, uses int64
 	shapes         []tally[int64] // shape id → releases
 	outcomes       []tally[int]   // outcome → records
-	// days are the records per UTC day and kind, sorted by day and kind, with their
-	// first and last time: the run's frozen figures. Records come mostly in time order,
-	// so the tally last counted (lastDay) is nearly always the one.
+	// days are the records per UTC day and kind, sorted by day and kind: the run's
+	// frozen figures. Records come mostly in time order, so the tally last counted
+	// (lastDay) is nearly always the one.
 	days    []dayTally
 	lastDay int
-	schools *schoolCounts // the controller's, shared by its SPs' counts on this worker
+	ctl     *controllerDays // the controller's, shared by its SPs' counts on this worker
+	sp      int64           // names; set where the days are merged
 }
 
-// dayTally is one day's records of one kind at one controller and SP. Small, and
-// without pointers: a national run has one for every controller, SP, day and kind
-// (half a million on a generated month), all live until the run's end.
+// dayTally is one day's records of one kind at one controller and SP: 8 bytes without
+// pointers, since a national run has one for every controller, SP, day and kind (half
+// a million on a generated month), all live until the run's end. The first and last
+// record's time is kept per controller, day and kind (controllerDays), where a report
+// reads it, not per SP.
 type dayTally struct {
-	key         int32 // UTC days since 1970-01-01 × 2, + 1 for uses
-	n           uint32
+	key int32 // UTC days since 1970-01-01 × 2, + 1 for uses
+	n   uint32
+}
+
+// dayTimes is the first and last record's time of one day and kind at a controller.
+type dayTimes struct {
+	key         int32
 	first, last int64 // unix nanoseconds
 }
+
+func dayTallyKey(t dayTally) int32 { return t.key }
+func dayTimesKey(t dayTimes) int32 { return t.key }
 
 func dayKey(day int64, use bool) int32 {
 	k := int32(day) * 2
@@ -486,24 +506,28 @@ func dayKey(day int64, use bool) int32 {
 	return k
 }
 
-// at is the index of the tally of day and kind, added where there is none.
-func (c *counts) at(day int64, use bool) int {
-	k := dayKey(day, use)
-	if i := c.lastDay; i < len(c.days) && c.days[i].key == k {
+// index finds the element of key k in s, sorted by key, inserting mk() where there is
+// none; *last is the index found before, tried first.
+func index[T any](s *[]T, last *int, k int32, key func(T) int32, mk func() T) int {
+	if i := *last; i < len(*s) && key((*s)[i]) == k {
 		return i
 	}
-	i, found := slices.BinarySearchFunc(c.days, k, func(x dayTally, k int32) int { return cmp.Compare(x.key, k) })
+	i, found := slices.BinarySearchFunc(*s, k, func(x T, k int32) int { return cmp.Compare(key(x), k) })
 	if !found {
-		c.days = slices.Insert(c.days, i, dayTally{key: k, first: math.MaxInt64, last: math.MinInt64})
+		*s = slices.Insert(*s, i, mk())
 	}
-	c.lastDay = i
+	*last = i
 	return i
 }
 
-// schoolCounts is one controller's releases per UTC day and the school they name, as
-// stored (code or OID name id; 0 none). Without pointers, so the collector skips it.
-type schoolCounts struct {
-	m map[[2]int64]int64 // day, school → releases
+// controllerDays is one controller's part of the frozen figures on one worker: the
+// first and last record's time per day and kind, and the releases per day and the
+// school they name, as stored (code or OID name id; 0 none). Without pointers inside,
+// so the collector skips them.
+type controllerDays struct {
+	times    []dayTimes
+	lastTime int
+	schools  map[[2]int64]int64 // day, school → releases
 }
 
 // tally is a key with a count.
@@ -602,9 +626,9 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape, day int64)
 	st := w.stats[k]
 	if st == nil {
 		st = &counts{}
-		if st.schools = w.schools[r.Controller]; st.schools == nil {
-			st.schools = &schoolCounts{m: map[[2]int64]int64{}}
-			w.schools[r.Controller] = st.schools
+		if st.ctl = w.controllers[r.Controller]; st.ctl == nil {
+			st.ctl = &controllerDays{schools: map[[2]int64]int64{}}
+			w.controllers[r.Controller] = st.ctl
 		}
 		w.stats[k] = st
 	}
@@ -614,11 +638,14 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape, day int64)
 	} else {
 		st.releases++
 		st.shapes = inc(st.shapes, r.Shape)
-		st.schools.m[[2]int64{day, r.School}]++
+		st.ctl.schools[[2]int64{day, r.School}]++
 	}
-	d := &st.days[st.at(day, use)]
-	d.n++
-	d.first, d.last = min(d.first, r.Time), max(d.last, r.Time)
+	k32 := dayKey(day, use)
+	st.days[index(&st.days, &st.lastDay, k32, dayTallyKey, func() dayTally { return dayTally{key: k32} })].n++
+	t := &st.ctl.times[index(&st.ctl.times, &st.ctl.lastTime, k32, dayTimesKey, func() dayTimes {
+		return dayTimes{key: k32, first: math.MaxInt64, last: math.MinInt64}
+	})]
+	t.first, t.last = min(t.first, r.Time), max(t.last, r.Time)
 	st.outcomes = inc(st.outcomes, sh.outcome)
 	o := sh.out
 	if len(o.findings) == 0 {

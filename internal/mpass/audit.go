@@ -135,7 +135,9 @@ type SPStats struct {
 }
 
 // DayCount is what a run judged of one kind of record of one controller at one SP on
-// one UTC day: how many records, and the first and last record's time.
+// one UTC day: how many records; First and Last are the first and last time of the
+// controller's records of that kind on that day, at any SP (what a report's evidence
+// needs, kept once per controller-day rather than per SP).
 type DayCount struct {
 	Controller  string // "" for uses whose controller could not be found
 	SP          string

@@ -18,24 +18,47 @@ const nanosPerDay = int64(24 * time.Hour)
 // only ever added, so an id stays right): per SP and kind, and per school the releases
 // name. It is what FreezeRun stores in run_days.
 type RunDay struct {
-	Controller int64 // names; 0 for uses whose controller could not be found
-	Day        int64 // UTC days since 1970-01-01
-	SPs        []SPDay
-	Schools    []SchoolDay
+	Controller     int64 // names; 0 for uses whose controller could not be found
+	Day            int64 // UTC days since 1970-01-01
+	Releases, Uses int64
+	// First and Last are the first and last record's time of the day, per kind
+	// (0 releases, 1 uses), in unix nanoseconds; 0 where the day has none of the kind.
+	First, Last [2]int64
+	// sps and schools are encoded as run_days stores them (see 0009_run_days.sql).
+	sps, schools []byte
 }
 
-// SPDay is one SP's records of one kind on a RunDay.
-type SPDay struct {
-	SP          int64 // names
-	Use         bool  // a use; else a release
-	Records     int64
-	First, Last int64 // unix nanoseconds of the first and last record
+// AddSP adds an SP's records of one kind (a use, else a release); each SP and kind
+// once per day.
+func (d *RunDay) AddSP(sp int64, use bool, records int64) {
+	kind := uint64(0)
+	if use {
+		kind, d.Uses = 1, d.Uses+records
+	} else {
+		d.Releases += records
+	}
+	d.sps = binary.AppendUvarint(d.sps, uint64(sp))
+	d.sps = binary.AppendUvarint(d.sps, kind)
+	d.sps = binary.AppendUvarint(d.sps, uint64(records))
 }
 
-// SchoolDay is the releases of a RunDay that name one school.
-type SchoolDay struct {
-	School   int64 // names: the code or OID as stored; 0 for releases that name none
-	Releases int64
+// AddTimes widens the day's first and last time of a kind to first and last.
+func (d *RunDay) AddTimes(use bool, first, last int64) {
+	k := 0
+	if use {
+		k = 1
+	}
+	if d.First[k] == 0 || first < d.First[k] {
+		d.First[k] = first
+	}
+	d.Last[k] = max(d.Last[k], last)
+}
+
+// AddSchool adds the releases that name a school (names id: the code or OID as stored;
+// 0 for releases that name none); each school once per day.
+func (d *RunDay) AddSchool(school, releases int64) {
+	d.schools = binary.AppendUvarint(d.schools, uint64(school))
+	d.schools = binary.AppendUvarint(d.schools, uint64(releases))
 }
 
 // FreezeRun stores, in one transaction, a run's per-controller, per-SP aggregates and
@@ -50,33 +73,21 @@ func (db *DB) FreezeRun(ctx context.Context, runID int64, stats []*mpass.SPStats
 	if err := insertStats(ctx, tx, runID, stats); err != nil {
 		return fmt.Errorf("freeze run %d: %w", runID, err)
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_days (run_id, controller, day, releases, uses, sps, schools) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_days (run_id, controller, day, releases, uses, release_first, release_last, use_first, use_last, sps, schools)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("freeze run %d: %w", runID, err)
 	}
 	defer stmt.Close()
-	sps, schools := []byte{}, []byte{} // never nil: an empty blob is not NULL
 	for _, d := range days {
-		var releases, uses int64
-		sps, schools = sps[:0], schools[:0]
-		for _, s := range d.SPs {
-			kind := uint64(0)
-			if s.Use {
-				kind, uses = 1, uses+s.Records
-			} else {
-				releases += s.Records
-			}
-			sps = binary.AppendUvarint(sps, uint64(s.SP))
-			sps = binary.AppendUvarint(sps, kind)
-			sps = binary.AppendUvarint(sps, uint64(s.Records))
-			sps = binary.AppendUvarint(sps, uint64(s.First-d.Day*nanosPerDay))
-			sps = binary.AppendUvarint(sps, uint64(s.Last-s.First))
+		sps, schools := d.sps, d.schools
+		if sps == nil {
+			sps = []byte{} // an empty blob, not NULL
 		}
-		for _, s := range d.Schools {
-			schools = binary.AppendUvarint(schools, uint64(s.School))
-			schools = binary.AppendUvarint(schools, uint64(s.Releases))
+		if schools == nil {
+			schools = []byte{}
 		}
-		if _, err := stmt.ExecContext(ctx, runID, d.Controller, d.Day, releases, uses, sps, schools); err != nil {
+		if _, err := stmt.ExecContext(ctx, runID, d.Controller, d.Day, d.Releases, d.Uses, d.First[0], d.Last[0], d.First[1], d.Last[1], sps, schools); err != nil {
 			return fmt.Errorf("freeze run %d: day %d of controller %d: %w", runID, d.Day, d.Controller, err)
 		}
 	}
@@ -91,7 +102,7 @@ func (db *DB) FreezeRun(ctx context.Context, runID int64, stats []*mpass.SPStats
 
 // runDays streams the stored days of a run's controller ("" = uses whose controller
 // could not be found) in a period (days, inclusive; "" unbounded), in day order.
-func (db *DB) runDays(ctx context.Context, runID int64, controller, from, to string, fn func(day int64, sps, schools []byte) error) error {
+func (db *DB) runDays(ctx context.Context, runID int64, controller, from, to string, fn func(day int64, first, last [2]int64, sps, schools []byte) error) error {
 	var ctl int64
 	if controller != "" {
 		var err error
@@ -117,7 +128,7 @@ func (db *DB) runDays(ctx context.Context, runID int64, controller, from, to str
 		}
 		hi = n / nanosPerDay
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT day, sps, schools FROM run_days WHERE run_id = ? AND controller = ? AND day BETWEEN ? AND ? ORDER BY day`,
+	rows, err := db.db.QueryContext(ctx, `SELECT day, release_first, release_last, use_first, use_last, sps, schools FROM run_days WHERE run_id = ? AND controller = ? AND day BETWEEN ? AND ? ORDER BY day`,
 		runID, ctl, lo, hi)
 	if err != nil {
 		return err
@@ -125,10 +136,11 @@ func (db *DB) runDays(ctx context.Context, runID int64, controller, from, to str
 	var sps, schools []byte
 	return scanRows(ctx, rows, func() error {
 		var day int64
-		if err := rows.Scan(&day, &sps, &schools); err != nil {
+		var first, last [2]int64
+		if err := rows.Scan(&day, &first[0], &last[0], &first[1], &last[1], &sps, &schools); err != nil {
 			return err
 		}
-		return fn(day, sps, schools)
+		return fn(day, first, last, sps, schools)
 	})
 }
 
@@ -150,8 +162,8 @@ func uvarints(b []byte, out []uint64) (rest []byte, ok bool) {
 // figures only, never the records.
 func (db *DB) DayCounts(ctx context.Context, runID int64, controller, from, to string) ([]mpass.DayCount, error) {
 	var out []mpass.DayCount
-	var v [5]uint64
-	err := db.runDays(ctx, runID, controller, from, to, func(day int64, b, _ []byte) error {
+	var v [3]uint64
+	err := db.runDays(ctx, runID, controller, from, to, func(day int64, first, last [2]int64, b, _ []byte) error {
 		start := len(out)
 		for len(b) > 0 {
 			var ok bool
@@ -166,9 +178,8 @@ func (db *DB) DayCounts(ctx context.Context, runID int64, controller, from, to s
 			if v[1] == 1 {
 				kind = mpass.KindUse
 			}
-			first := day*nanosPerDay + int64(v[3])
 			out = append(out, mpass.DayCount{Controller: controller, SP: sp, Day: fromNanos(day * nanosPerDay).Format(time.DateOnly), Kind: kind,
-				Records: int64(v[2]), First: fromNanos(first), Last: fromNanos(first + int64(v[4]))})
+				Records: int64(v[2]), First: fromNanos(first[v[1]&1]), Last: fromNanos(last[v[1]&1])})
 		}
 		slices.SortFunc(out[start:], func(x, y mpass.DayCount) int {
 			return cmp.Or(cmp.Compare(x.SP, y.SP), cmp.Compare(x.Kind, y.Kind))
@@ -184,7 +195,7 @@ func (db *DB) DayCounts(ctx context.Context, runID int64, controller, from, to s
 func (db *DB) FrozenSchoolCounts(ctx context.Context, runID int64, controller, from, to string) (map[string]int64, error) {
 	out := map[string]int64{}
 	var v [2]uint64
-	err := db.runDays(ctx, runID, controller, from, to, func(day int64, _, b []byte) error {
+	err := db.runDays(ctx, runID, controller, from, to, func(day int64, _, _ [2]int64, _, b []byte) error {
 		for len(b) > 0 {
 			var ok bool
 			if b, ok = uvarints(b, v[:]); !ok {

@@ -10,8 +10,13 @@ CREATE TABLE run_days (
 	day        INTEGER NOT NULL,   -- UTC days since 1970-01-01
 	releases   INTEGER NOT NULL,   -- the day's releases, all SPs
 	uses       INTEGER NOT NULL,   -- the day's uses, all SPs
-	-- per SP and kind, uvarints: SP (names id), kind (0 release, 1 use), records, first
-	-- record's time less the day's start, last record's time less the first (nanoseconds)
+	-- the day's first and last release and use, unix nanoseconds (0: none of the kind):
+	-- what a report's evidence says of each source
+	release_first INTEGER NOT NULL,
+	release_last  INTEGER NOT NULL,
+	use_first     INTEGER NOT NULL,
+	use_last      INTEGER NOT NULL,
+	-- per SP and kind, uvarints: SP (names id), kind (0 release, 1 use), records
 	sps        BLOB NOT NULL,
 	-- per school the releases name, uvarints: school (names id: code or OID as the
 	-- releases name it; 0 none), releases
