@@ -153,7 +153,11 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	data := map[string]any{"Controllers": controllers, "AllControllers": controllers, "Runs": runs,
+	names := map[string]string{"": wordsOf(l).T["all"]} // a run's scope by the controller's name
+	for _, c := range controllers {
+		names[c.OID] = c.Name
+	}
+	data := map[string]any{"Controllers": controllers, "AllControllers": controllers, "Runs": runs, "Names": names,
 		"Period": time.Now().UTC().AddDate(0, -1, 0).Format("2006-01"), "Started": r.URL.Query().Get("started")}
 	if t.Role == mpass.RoleAuditor {
 		coll := collate.New(language.Make(l), collate.IgnoreCase)

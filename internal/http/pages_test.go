@@ -358,6 +358,9 @@ func TestNoRecordsNoVerdict(t *testing.T) {
 			}
 		}
 	}
+	if home := visibleText(e.do(t, "dpo-city", "GET", "/?lang=fi", "").Body.String()); !strings.Contains(home, "2020-01-01..2020-01-31 · ei kirjauksia (ei arviota)") {
+		t.Errorf("the home page's list of audits does not say the run judged no records")
+	}
 	// the city's own run of October judged records: compliant words are allowed there,
 	// and the summary counts with plural forms
 	page := visibleText(e.do(t, "dpo-city", "GET", "/runs/"+itoa(e.runs["city"])+"?lang=fi", "").Body.String())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/i18n"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
 //go:embed texts/*.json
@@ -75,6 +76,9 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"count": func(w words, id string, n int64) string { return w.N(id, n) },
 	// num is a number grouped by threes, as the counted words write it.
 	"num": func(n int64) string { return i18n.Thousands(n) },
+	// judged reports whether a summary counts any record: a run that judged none
+	// has no verdict (TERMS.md "No records, no verdict").
+	"judged": func(s mpass.Summary) bool { return s.Pass+s.Fail+s.Warn+s.Skip+s.Error > 0 },
 	// dict hands a sub-template more than one value: dict "T" .T "Groups" .Groups.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
