@@ -358,7 +358,7 @@ func TestNoRecordsNoVerdict(t *testing.T) {
 			}
 		}
 	}
-	if home := visibleText(e.do(t, "dpo-city", "GET", "/?lang=fi", "").Body.String()); !strings.Contains(home, "2020-01-01..2020-01-31 · ei kirjauksia (ei arviota)") {
+	if home := visibleText(e.do(t, "dpo-city", "GET", "/?lang=fi", "").Body.String()); !regexp.MustCompile(`2020-01-01\.\.2020-01-31 ·\s*ei kirjauksia \(ei arviota\)`).MatchString(home) {
 		t.Errorf("the home page's list of audits does not say the run judged no records")
 	}
 	// the city's own run of October judged records: compliant words are allowed there,
