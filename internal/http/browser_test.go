@@ -78,6 +78,18 @@ func TestBrowser(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
 	}
+	// shotOf leaves a screenshot of one element, at full size, to look at closely
+	shotOf := func(name, sel string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		buf, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+	}
 
 	do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("token")))
 	shot("login")
@@ -125,11 +137,39 @@ func TestBrowser(t *testing.T) {
 	other := text("main")
 	shot("other-controller")
 
+	// the report form with a bad period: a page in the reader's language, not JSON
+	for _, l := range []string{"fi", "sv", "en"} {
+		do(chromedp.Navigate(base+"/?lang="+l), chromedp.WaitVisible(chromedp.ID("period")),
+			chromedp.SetValue(chromedp.ID("period"), "2026-13"), chromedp.Click(chromedp.CSS(`form[action="/report"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`[role="alert"]`)))
+		if page := text("main"); !strings.Contains(page, "2026-13") {
+			t.Errorf("%s: the form's error page does not name the period: %q", l, first(page))
+		}
+		shot("error-" + l)
+		do(chromedp.Navigate(base+"/runs/"+itoa(e.runs["all"])+"?lang="+l), chromedp.WaitVisible(chromedp.CSS("table.findings")))
+		shot("run-" + l)
+	}
+
 	if !strings.Contains(home, "Esimerkkilän kaupunki") || strings.Contains(home, "Soađegili") {
 		t.Errorf("home page: %q", first(home))
 	}
-	if !strings.Contains(run, "Ei ikää paljastavia tietoja") || !strings.Contains(run, "age-revealing-value") || strings.Contains(run, town) {
+	if !strings.Contains(run, "Ei ikää paljastavia tietoja") || !strings.Contains(run, "Henkilötunnus luovutetussa arvossa") || strings.Contains(run, town) {
 		t.Errorf("run page: %q", first(run))
+	}
+
+	// an auditor: actions first, the controller-unknown group on the run page
+	do(chromedp.Navigate(base+"/?lang=fi"), chromedp.WaitVisible(chromedp.CSS("main")),
+		chromedp.Submit(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), e.tokens["auditor"]), chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.ID("controllers")))
+	for _, l := range []string{"fi", "sv", "en"} {
+		do(chromedp.Navigate(base+"/?lang="+l), chromedp.WaitVisible(chromedp.ID("controllers")))
+		shot("auditor-home-" + l)
+		do(chromedp.Navigate(base+"/runs/"+itoa(e.runs["all"])+"?lang="+l), chromedp.WaitVisible(chromedp.CSS("section.unknown")))
+		shot("auditor-run-" + l)
+		shotOf("auditor-run-groups-"+l, "main")
+		shotOf("auditor-run-findings-"+l, "table.findings thead")
+		shotOf("auditor-run-findings-row-"+l, "table.findings tbody tr:nth-child(6)")
 	}
 	if !strings.Contains(other, "404") || strings.Contains(other, "age-revealing-value") {
 		t.Errorf("another controller's run: %q", first(other))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -43,8 +44,34 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, status, map[string]string{"error": mpass.ErrorMessage(err)})
 		return
 	}
-	w.WriteHeader(status)
-	s.render(w, r, "error.html", map[string]any{"Status": status, "Message": mpass.ErrorMessage(err)})
+	// The error's own message is English, written for scripts and logs: a page in
+	// another language says what the status means in the reader's words instead (a
+	// page route with a reason to give gives it through errorPage).
+	detail := ""
+	if lang(w, r) == "en" && status != http.StatusInternalServerError {
+		detail = mpass.ErrorMessage(err)
+	}
+	s.errorPage(w, r, status, detail, nil)
+}
+
+// backLink is where an error page sends its reader back to.
+type backLink struct{ Href, Text string }
+
+// errorPage renders the error page: the status in the reader's words, detail (already
+// in the reader's language) and a link back, home when back is nil.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, detail string, back *backLink) {
+	t := wordsOf(lang(w, r)).T
+	text, ok := t[fmt.Sprintf("status_%d", status)]
+	if !ok {
+		text = t["status_500"]
+		if status < 500 {
+			text = t["status_400"]
+		}
+	}
+	if back == nil {
+		back = &backLink{Href: "/", Text: t["back"]}
+	}
+	s.renderStatus(w, r, status, "error.html", map[string]any{"Status": status, "StatusText": text, "Detail": detail, "Back": back})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

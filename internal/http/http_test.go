@@ -30,6 +30,10 @@ const (
 	nowhere = "1.2.246.562.10.99999999990"
 )
 
+// unknownUse is a use of a subject never released to its SP: no controller is found
+// for it, so its findings are in the auditor's controller-unknown group.
+const unknownUse = `{"kind":"use","id":"u-orphan","time":"2026-10-21T10:00:00Z","sp":"https://quiz.example.com/saml","subject":"MPASSOID.0a0a0a000000000000000000000000000000000a","purpose":"marketing.advertising"}`
+
 type env struct {
 	db     *sqlite.DB
 	srv    *apihttp.Server
@@ -43,6 +47,8 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := testenv.MustOpenDB(t)
 	testenv.MustLoadDemo(t, db)
+	// a use whose controller cannot be found: its subject had no release to that SP
+	testenv.MustIngest(t, db, "jsonl", unknownUse+"\n")
 	a := &audit.Auditor{DB: db, Engine: testenv.MustEngine(t)}
 	e := &env{db: db, tokens: map[string]string{}, runs: map[string]int64{}}
 	for name, scope := range map[string]mpass.Scope{"all": {}, "city": {Controller: city}, "town": {Controller: town}} {

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"embed"
-	"encoding/json"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -15,6 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+
+	"github.com/opetushallitus/mpass-audit/internal/audit"
+	"github.com/opetushallitus/mpass-audit/internal/i18n"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
@@ -24,73 +27,27 @@ var templateFS embed.FS
 //go:embed assets
 var assetFS embed.FS
 
-//go:embed texts/*.json
-var pageTextFS embed.FS
-
-var langs = []string{"fi", "sv", "en"}
-
-// pageTexts are the words of the pages per language, from texts/*.json.
-var pageTexts = func() map[string]map[string]string {
-	out := map[string]map[string]string{}
-	for _, l := range langs {
-		b, err := pageTextFS.ReadFile("texts/" + l + ".json")
-		if err != nil {
-			panic(err)
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("texts/%s.json: %v", l, err))
-		}
-		out[l] = m
-	}
-	return out
-}()
-
-var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format("2006-01-02 15:04")
-	},
-	// word looks a key up in the page texts, showing the key itself where there is none
-	"word": func(t map[string]string, prefix, key string) string {
-		if w, ok := t[prefix+key]; ok {
-			return w
-		}
-		return key
-	},
-	"or": func(a, b string) string {
-		if a != "" {
-			return a
-		}
-		return b
-	},
-}).ParseFS(templateFS, "templates/*.html"))
-
-// lang is the page language: ?lang= sets it (and a cookie), Finnish by default.
-func lang(w http.ResponseWriter, r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); slices.Contains(langs, l) {
-		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", SameSite: http.SameSiteStrictMode, MaxAge: 365 * 86400})
-		return l
-	}
-	if c, err := r.Cookie("lang"); err == nil && slices.Contains(langs, c.Value) {
-		return c.Value
-	}
-	return "fi"
+// render executes a page template with status 200.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	s.renderStatus(w, r, http.StatusOK, name, data)
 }
 
-// render executes a page template with the common data: texts, language, the caller
-// and the CSRF token of its session.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+// renderStatus executes a page template with the common data — the words of the
+// page's language, the language links, the caller and the CSRF token of its session —
+// and answers it with status. The page is built whole first, so a template error is a
+// clean 500, never half a page.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) {
 	l := lang(w, r)
-	data["T"] = pageTexts[l]
+	words := wordsOf(l)
+	data["W"] = words
+	data["T"] = words.T
 	data["Lang"] = l
-	data["Langs"] = langs
-	data["Path"] = r.URL.Path
+	data["LangLinks"] = langLinks(r, l)
 	if sess := sessionFrom(r.Context()); sess != nil {
 		data["Session"] = sess
 		data["Auditor"] = sess.Token.Role == mpass.RoleAuditor
+	} else if t := mpass.TokenFromContext(r.Context()); t != nil {
+		data["Auditor"] = t.Role == mpass.RoleAuditor
 	}
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
@@ -99,6 +56,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 
@@ -150,8 +108,14 @@ func allowedServices(reg *mpass.Registry, oid string) []allowedView {
 	return out
 }
 
+// controllersPerPage keeps an auditor's home short with hundreds of controllers: the
+// search narrows the list, and what is left is paged.
+const controllersPerPage = 20
+
 // handleHome lists the caller's controllers, the runs it may see, and the forms to
-// download a report and (auditors) start an audit.
+// download a report and (auditors) start an audit. An auditor's page puts the actions
+// first and makes the controllers searchable (?q= matches a name or an OID); a DPO's
+// lists its few controllers with the services each allows.
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	t, err := reader(r)
 	if err != nil {
@@ -189,16 +153,111 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	prev := time.Now().UTC().AddDate(0, -1, 0).Format("2006-01")
-	s.render(w, r, "home.html", map[string]any{"Controllers": controllers, "Runs": runs, "Period": prev,
-		"Started": r.URL.Query().Get("started")})
+	names := map[string]string{"": wordsOf(l).T["all"]} // a run's scope by the controller's name
+	for _, c := range controllers {
+		names[c.OID] = c.Name
+	}
+	data := map[string]any{"Controllers": controllers, "AllControllers": controllers, "Runs": runs, "Names": names,
+		"Period": time.Now().UTC().AddDate(0, -1, 0).Format("2006-01"), "Started": r.URL.Query().Get("started")}
+	if t.Role == mpass.RoleAuditor {
+		coll := collate.New(language.Make(l), collate.IgnoreCase)
+		slices.SortStableFunc(controllers, func(a, b controllerView) int { return coll.CompareString(a.Name, b.Name) })
+		q := strings.TrimSpace(r.URL.Query().Get("q"))
+		found := matchControllers(controllers, q)
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		p := newPager(wordsOf(l).T, len(found), page, controllersPerPage, func(page int) string {
+			v := url.Values{"page": {strconv.Itoa(page)}}
+			if q != "" {
+				v.Set("q", q)
+			}
+			return "?" + v.Encode() + "#controllers"
+		})
+		data["Controllers"], data["Query"], data["Pager"] = found[p.From:p.To], q, p
+	}
+	s.render(w, r, "home.html", data)
 }
 
-// handleReportForm turns the report form's query into the report's address.
+// matchControllers are the controllers whose name or OID holds q, ignoring case.
+func matchControllers(cs []controllerView, q string) []controllerView {
+	if q == "" {
+		return cs
+	}
+	q = strings.ToLower(q)
+	var out []controllerView
+	for _, c := range cs {
+		if strings.Contains(strings.ToLower(c.Name), q) || strings.Contains(c.OID, q) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pager is one page of n rows: rows First..To (From rows before it), page Page of
+// Pages (both from 1), the links to the pages before and after ("" where there is
+// none), and the words it is told in.
+type pager struct {
+	Page, Pages, From, To, N int
+	First, Last, Total       int64 // the same as numbers to write
+	Prev, Next               string
+	T                        map[string]string
+}
+
+// newPager is page (from 1; anything less is the first, anything more the last) of n
+// rows, size a page, in the words of t.
+func newPager(t map[string]string, n, page, size int, link func(page int) string) pager {
+	pages := max(1, (n+size-1)/size)
+	page = min(max(page, 1), pages)
+	p := pager{Page: page, Pages: pages, N: n, From: (page - 1) * size, To: min(page*size, n), T: t}
+	p.First, p.Last, p.Total = int64(p.From+1), int64(p.To), int64(n)
+	if page > 1 {
+		p.Prev = link(page - 1)
+	}
+	if page < pages {
+		p.Next = link(page + 1)
+	}
+	return p
+}
+
+// handleReportForm answers the report form: the PDF, or an error page in the reader's
+// language that says what is wrong with the form and leads back to it. (It used to
+// redirect to the API, whose errors are English JSON for scripts.)
 func (s *Server) handleReportForm(w http.ResponseWriter, r *http.Request) {
+	t, err := reader(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	q := r.URL.Query()
-	u := "/api/v1/reports/" + url.PathEscape(q.Get("controller")) + "/" + url.PathEscape(q.Get("period")) + ".pdf?lang=" + url.QueryEscape(q.Get("report_lang"))
-	http.Redirect(w, r, u, http.StatusSeeOther)
+	controller, period := strings.TrimSpace(q.Get("controller")), strings.TrimSpace(q.Get("period"))
+	reportLang := q.Get("report_lang")
+	if !slices.Contains(i18n.Langs, reportLang) {
+		reportLang = lang(w, r)
+	}
+	tx := wordsOf(lang(w, r)).T
+	back := &backLink{Href: "/#report", Text: tx["back_to_form"]}
+	if err := mpass.CheckControllerOID(controller); err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf(tx["bad_controller"], controller), back)
+		return
+	}
+	if _, _, err := audit.ParsePeriod(period); err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf(tx["bad_period"], period), back)
+		return
+	}
+	if !t.Sees(controller) { // as for a controller that does not exist
+		s.errorPage(w, r, http.StatusNotFound, tx["no_report"], back)
+		return
+	}
+	pdf, err := s.report(r.Context(), controller, period, reportLang)
+	if mpass.ErrorCode(err) == mpass.ENOTFOUND {
+		s.errorPage(w, r, http.StatusNotFound, tx["no_report"], back)
+		return
+	} else if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="mpass-audit-%s-%s-%s.pdf"`, controller, period, reportLang))
+	w.Write(pdf)
 }
 
 // handleStartRunForm starts an audit from the page (auditors).
@@ -210,63 +269,4 @@ func (s *Server) handleStartRunForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/?started="+strconv.FormatInt(run.ID, 10), http.StatusSeeOther)
-}
-
-const pageSize = 200
-
-// handleRunPage shows a run's findings by term and SP, with filters, limited to the
-// caller's controllers.
-func (s *Server) handleRunPage(w http.ResponseWriter, r *http.Request) {
-	t, view, err := s.runView(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	ctx, id := r.Context(), view.Run.ID
-	counts, err := s.DB.FindingCounts(ctx, id, t.Scope())
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	q := r.URL.Query()
-	page, _ := strconv.Atoi(q.Get("page"))
-	page = max(page, 0)
-	filter := mpass.FindingFilter{RunID: id, Controllers: t.Scope(), Term: q.Get("term"), SP: q.Get("sp"), Result: q.Get("result"),
-		Offset: page * pageSize, Limit: pageSize + 1}
-	var findings []mpass.Finding
-	if err := s.DB.Findings(ctx, filter, func(f *mpass.Finding) error { findings = append(findings, *f); return nil }); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	more := len(findings) > pageSize
-	if more {
-		findings = findings[:pageSize]
-	}
-	type group struct {
-		Term, SP string
-		mpass.Summary
-	}
-	var groups []group
-	var terms, sps []string
-	for _, c := range counts {
-		if len(groups) == 0 || groups[len(groups)-1].Term != c.Term || groups[len(groups)-1].SP != c.SP {
-			groups = append(groups, group{Term: c.Term, SP: c.SP})
-		}
-		groups[len(groups)-1].Add(c.Result, c.N)
-		if !slices.Contains(terms, c.Term) {
-			terms = append(terms, c.Term)
-		}
-		if !slices.Contains(sps, c.SP) {
-			sps = append(sps, c.SP)
-		}
-	}
-	slices.Sort(sps)
-	next := ""
-	if more {
-		v := url.Values{"term": {filter.Term}, "sp": {filter.SP}, "result": {filter.Result}, "page": {strconv.Itoa(page + 1)}}
-		next = "?" + v.Encode()
-	}
-	s.render(w, r, "run.html", map[string]any{"Run": view.Run, "Summary": view.Summary, "Groups": groups, "Findings": findings,
-		"Terms": terms, "SPs": sps, "Results": []string{mpass.ResultFail, mpass.ResultWarn, mpass.ResultSkip, mpass.ResultError},
-		"Filter": filter, "Next": next, "Page": page})
 }

@@ -73,6 +73,7 @@ func NewServer(db *sqlite.DB, a *audit.Auditor, x *facts.Extractor, logger *slog
 		r.Post("/logout", s.handleLogout)
 		r.Get("/", s.handleHome)
 		r.Get("/runs/{id}", s.handleRunPage)
+		r.Get("/runs/{id}/findings.csv", s.handleFindingsCSV)
 		r.Post("/runs", s.handleStartRunForm)
 		r.Get("/report", s.handleReportForm)
 		r.Route("/api/v1", func(r chi.Router) {

@@ -223,17 +223,22 @@ type FindingTally struct {
 }
 
 // FindingFilter selects findings of a run. Controllers, when not nil, limits them to
-// those controllers (a DPO's scope).
+// those controllers (a DPO's scope; [""] selects the findings whose controller could
+// not be found).
 type FindingFilter struct {
 	RunID       int64
 	Controllers []string
 	Term        string
 	SP          string
 	Result      string
+	Severity    string
 	From, To    string // days, inclusive
 	Rule        string
-	Offset      int
-	Limit       int
+	// BySeverity orders the findings most severe first (then as usual): a reader's
+	// pages show what needs action first, the API keeps its documented order.
+	BySeverity bool
+	Offset     int
+	Limit      int
 }
 
 // RunService stores audit runs and their findings.

@@ -258,7 +258,7 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 			args = append(args, c)
 		}
 	}
-	for _, c := range [...]struct{ col, v string }{{"term", f.Term}, {"rule", f.Rule}, {"sp", f.SP}, {"result", f.Result}} {
+	for _, c := range [...]struct{ col, v string }{{"term", f.Term}, {"rule", f.Rule}, {"sp", f.SP}, {"result", f.Result}, {"severity", f.Severity}} {
 		if c.v != "" {
 			conds = append(conds, c.col+" = ?")
 			args = append(args, c.v)
@@ -278,8 +278,15 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 		}
 		conds, args = append(conds, "time < ?"), append(args, n)
 	}
-	query := `SELECT ` + findingColumns + ` FROM findings WHERE ` + strings.Join(conds, " AND ") +
-		` ORDER BY term, rule, sp, record, attribute`
+	order := `term, rule, sp, record, attribute`
+	if f.BySeverity {
+		var rank strings.Builder
+		for i, s := range mpass.Severities { // the store's words, not input: no placeholder needed
+			fmt.Fprintf(&rank, " WHEN '%s' THEN %d", s, i)
+		}
+		order = `CASE severity` + rank.String() + fmt.Sprintf(` ELSE %d END, `, len(mpass.Severities)) + order
+	}
+	query := `SELECT ` + findingColumns + ` FROM findings WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(0, f.Offset))
 	}
