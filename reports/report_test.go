@@ -358,3 +358,43 @@ func TestHostileStringsRender(t *testing.T) {
 		t.Errorf("not replaced visibly: %q %q", d.Groups[0].Records, d.SPs[0].Name)
 	}
 }
+
+// TestTallRowContinues: a row taller than a page (an SP that received 150 attributes)
+// continues on the next pages at full height: every line of it is in the PDF, in order,
+// and the rows after it follow.
+func TestTallRowContinues(t *testing.T) {
+	pdftotext := tool(t, "pdftotext")
+	a, run := demo(t)
+	d, err := a.ReportData(context.Background(), run, city, "2026-10-01", "2026-10-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var received []reports.AttributeCount
+	for i := range 150 {
+		received = append(received, reports.AttributeCount{Name: fmt.Sprintf("attribute-%03d", i), Count: int64(i + 1), Approved: true})
+	}
+	d.SPs[0].Received = received
+	var buf bytes.Buffer
+	if err := reports.Render(&buf, d, "en"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tall.pdf")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, at := string(out), 0
+	for i := range 150 {
+		j := strings.Index(text[at:], fmt.Sprintf("attribute-%03d", i))
+		if j < 0 {
+			t.Fatalf("attribute-%03d missing or out of order", i)
+		}
+		at += j
+	}
+	if !strings.Contains(text[at:], d.SPs[1].Name) {
+		t.Errorf("the row after the tall one (%s) is missing", d.SPs[1].Name)
+	}
+}

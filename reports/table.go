@@ -105,6 +105,13 @@ func (r *renderer) table(cols []column, rows []row) {
 					pdf.SetXY(x+cellPad, y+cellPad+float64(j-done)*rowLine)
 					pdf.CellFormat(c.w-2*cellPad, rowLine, lines[i][j], "", 0, c.align, false, 0, "")
 				}
+				if i == 0 && done > 0 && done >= len(lines[0]) && len(lines[0]) > 0 {
+					// a continued row says whose it is
+					r.color(colMuted)
+					pdf.SetXY(x+cellPad, y+cellPad)
+					pdf.CellFormat(c.w-2*cellPad, rowLine, fit(pdf, lines[0][0]+" "+r.t.Get("continued"), c.w-2*cellPad), "", 0, c.align, false, 0, "")
+					r.color(colText)
+				}
 				r.color(colText)
 				x += c.w
 			}
