@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -41,7 +42,7 @@ func RenderContext(ctx context.Context, w io.Writer, d *Data, lang string) error
 		return err
 	}
 	var buf bytes.Buffer
-	err = drawn(d, lang, func() error { return (&renderer{d: d, t: t}).render(&buf) })
+	err = Drawn(d, lang, func() error { return (&renderer{d: d, t: t}).render(&buf) })
 	if err != nil {
 		return err
 	}
@@ -54,10 +55,11 @@ func RenderContext(ctx context.Context, w io.Writer, d *Data, lang string) error
 	return nil
 }
 
-// drawn runs draw and turns its error or panic into an EINTERNAL error that names the
-// controller and period; the panic's value stays in the chain for the log, not in the
-// message a user is shown.
-func drawn(d *Data, lang string, draw func() error) (err error) {
+// Drawn runs draw and turns its panic, or an error that is neither the context's nor
+// already coded (mpass.Error), into an EINTERNAL error naming the language, controller
+// and period; the panic's value stays in the chain for the log, not in the message a
+// user is shown. Every path that draws a report goes through it.
+func Drawn(d *Data, lang string, draw func() error) (err error) {
 	failed := func(cause any) error {
 		return fmt.Errorf("%w: %v", mpass.Errorf(mpass.EINTERNAL, "the %s report of controller %s for %s..%s could not be drawn",
 			lang, d.Controller.OID, d.From, d.To), cause)
@@ -67,8 +69,10 @@ func drawn(d *Data, lang string, draw func() error) (err error) {
 			err = failed(p)
 		}
 	}()
-	if err := draw(); err != nil {
+	err = draw()
+	var known *mpass.Error
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &known) {
 		return failed(err)
 	}
-	return nil
+	return err
 }

@@ -128,7 +128,7 @@ func TestDrawnRecovers(t *testing.T) {
 		"panic": func() error { panic("fpdf: index out of range") },
 		"error": func() error { return errors.New("fpdf: font") },
 	} {
-		err := drawn(d, "fi", draw)
+		err := Drawn(d, "fi", draw)
 		if mpass.ErrorCode(err) != mpass.EINTERNAL {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -140,7 +140,7 @@ func TestDrawnRecovers(t *testing.T) {
 			t.Errorf("%s: the cause is lost: %v", name, err)
 		}
 	}
-	if err := drawn(d, "fi", func() error { return nil }); err != nil {
+	if err := Drawn(d, "fi", func() error { return nil }); err != nil {
 		t.Error(err)
 	}
 }

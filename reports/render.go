@@ -195,11 +195,7 @@ func (r *renderer) cover() {
 	pdf.MultiCell(bodyW, 6, r.period(), "", "L", false)
 	// the verdict, or that there is none (TERMS.md: no records, no verdict), first
 	pdf.Ln(6)
-	text, c := r.overall()
-	r.font("B", 12)
-	r.color(c)
-	pdf.MultiCell(bodyW, 6, text, "", "L", false)
-	r.color(colText)
+	r.verdictLine()
 	pdf.Ln(4)
 	r.evidence() // what the verdict rests on, on page 1
 	pdf.Ln(6)
@@ -303,6 +299,15 @@ func (r *renderer) overall() (string, [3]int) {
 	return r.t.N("overall_compliant", r.d.Releases+r.d.Uses), colPass
 }
 
+// verdictLine writes the overall verdict, bold, in its colour.
+func (r *renderer) verdictLine() {
+	text, c := r.overall()
+	r.font("B", 12)
+	r.color(c)
+	r.pdf.MultiCell(bodyW, 6, text, "", "L", false)
+	r.color(colText)
+}
+
 // controllerName is the controller's name in the report's language where the
 // organisation service gave one, else its registry name.
 func (r *renderer) controllerName() string {
@@ -320,12 +325,7 @@ func (r *renderer) spLabel(name, id string) string {
 func (r *renderer) summary() {
 	pdf := r.pdf
 	r.heading(r.t.Get("summary"), 1)
-	// the verdict first, in one line a DPO can quote
-	text, c := r.overall()
-	r.font("B", 12)
-	r.color(c)
-	pdf.MultiCell(bodyW, 6, text, "", "L", false)
-	r.color(colText)
+	r.verdictLine() // the verdict first, in one line a DPO can quote
 	pdf.Ln(2)
 	r.para(r.t.Get("summary_intro"))
 	if !r.d.Controller.PermissionData { // TERMS.md service-not-allowed: say it was not judged

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/output"
 )
 
 // findingsPerPage is how many findings the run page lists at once.
@@ -295,23 +296,29 @@ func (s *Server) countFindings(ctx context.Context, f findingQuery, filter mpass
 	return n, err
 }
 
+// localRunView is the run of the request as the caller may see it, with the words of
+// the page's language and the run's registry.
+func (s *Server) localRunView(w http.ResponseWriter, r *http.Request) (*mpass.Token, *output.Report, *localizer, error) {
+	t, view, err := s.runView(r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	lz, err := s.localizer(r.Context(), lang(w, r), view.Run.RegistryVersion)
+	return t, view, lz, err
+}
+
 // handleRunPage shows a run's findings as the caller may see them: grouped by term and
 // SP, most severe first, then listed with filters (severity, term, SP, result) and
 // pages. An auditor also sees the findings whose controller could not be found, as a
 // group of their own. A run that judged nothing in the caller's scope says "no
 // records", never "compliant" (TERMS.md "No records, no verdict").
 func (s *Server) handleRunPage(w http.ResponseWriter, r *http.Request) {
-	t, view, err := s.runView(r)
+	t, view, lz, err := s.localRunView(w, r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	ctx, run := r.Context(), view.Run
-	lz, err := s.localizer(ctx, lang(w, r), run.RegistryVersion)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
 	f := parseFindingQuery(r, t)
 	auditor := t.Role == mpass.RoleAuditor
 	tallies, err := s.DB.FindingCounts(ctx, run.ID, t.Scope())
@@ -406,17 +413,12 @@ func (lz *localizer) controllerNameOrAll(oid string) string {
 // order, every page. Words are the reader's; ids stay as stored, so a row can be
 // found again. A cell a spreadsheet would take for a formula is neutralised.
 func (s *Server) handleFindingsCSV(w http.ResponseWriter, r *http.Request) {
-	t, view, err := s.runView(r)
+	t, view, lz, err := s.localRunView(w, r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	ctx, run := r.Context(), view.Run
-	lz, err := s.localizer(ctx, lang(w, r), run.RegistryVersion)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
 	filter := parseFindingQuery(r, t).filter(run.ID, t)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="mpass-audit-run-%d-findings.csv"`, run.ID))

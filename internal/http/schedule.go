@@ -3,7 +3,6 @@ package http
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -149,27 +148,12 @@ func (s *Server) storeReports(ctx context.Context, run *mpass.Run, controller, p
 }
 
 // drawReport draws a report with the Server's Render hook, reports.RenderContext unless a
-// test injects a failing one. Whatever the hook does — RenderContext already recovers
-// the PDF library's panics — a failure that is not the context's comes back as
-// EINTERNAL naming the controller and period.
-func (s *Server) drawReport(ctx context.Context, w io.Writer, d *reports.Data, lang string) (err error) {
-	failed := func(cause any) error {
-		return fmt.Errorf("%w: %v", mpass.Errorf(mpass.EINTERNAL, "the %s report of controller %s for %s..%s could not be drawn",
-			lang, d.Controller.OID, d.From, d.To), cause)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = failed(p)
-		}
-	}()
+// test injects a failing one, through reports.Drawn: a failure that is not the
+// context's comes back as EINTERNAL naming the controller and period.
+func (s *Server) drawReport(ctx context.Context, w io.Writer, d *reports.Data, lang string) error {
 	render := reports.RenderContext
 	if s.Render != nil {
 		render = s.Render
 	}
-	err = render(ctx, w, d, lang)
-	var known *mpass.Error
-	if err != nil && ctx.Err() == nil && !errors.As(err, &known) {
-		return failed(err)
-	}
-	return err
+	return reports.Drawn(d, lang, func() error { return render(ctx, w, d, lang) })
 }
