@@ -1,11 +1,22 @@
 package reports
 
-import "codeberg.org/go-pdf/fpdf"
+import (
+	"slices"
+
+	"codeberg.org/go-pdf/fpdf"
+)
 
 // findingsChart draws findings per term as stacked horizontal bars; a term's name wraps
 // onto a second line rather than being cut.
 func (r *renderer) findingsChart() {
 	pdf := r.pdf
+	var total int64
+	for _, s := range r.d.Terms {
+		total += s.Fail + s.Error + s.Warn + s.Skip
+	}
+	if total == 0 {
+		return // a chart of zeros says nothing the verdicts do not
+	}
 	r.ensure(12 + 11*float64(len(r.d.Terms)))
 	r.font("B", 11)
 	pdf.CellFormat(bodyW, 6, r.t.Get("findings_per_term"), "", 1, "L", false, 0, "")
@@ -102,8 +113,8 @@ func pt(x, y float64) fpdf.PointType { return fpdf.PointType{X: x, Y: y} }
 // weeklyChart draws releases per week of the largest SPs as lines.
 func (r *renderer) weeklyChart() {
 	wk := r.d.Weekly
-	if len(wk.Weeks) == 0 || len(wk.Series) == 0 {
-		return
+	if len(wk.Weeks) < 2 || len(wk.Series) == 0 {
+		return // one week is one point: the SP table says it
 	}
 	pdf := r.pdf
 	const chartH = 60.0
@@ -128,7 +139,7 @@ func (r *renderer) weeklyChart() {
 		y := y0 + h - h*float64(i)/4
 		pdf.Line(x0, y, x0+w, y)
 		pdf.SetXY(margin, y-2)
-		pdf.CellFormat(15, 4, thousands(most*int64(i)/4), "", 0, "R", false, 0, "")
+		pdf.CellFormat(13, 4, thousands(most*int64(i)/4), "", 0, "R", false, 0, "")
 	}
 	step := w / float64(max(1, len(wk.Weeks)-1))
 	if len(wk.Weeks) == 1 {
@@ -140,9 +151,14 @@ func (r *renderer) weeklyChart() {
 	for step > 0 && float64(every)*step < pdf.GetStringWidth("2026-W40")+2 {
 		every++
 	}
+	partial := false
 	for i, week := range wk.Weeks {
 		if i%every != 0 && i != len(wk.Weeks)-1 {
 			continue
+		}
+		if slices.Contains(wk.Partial, week) {
+			week += "*"
+			partial = true
 		}
 		pdf.SetXY(x0+float64(i)*step-11, y0+h+1)
 		pdf.CellFormat(22, 4, week, "", 0, "C", false, 0, "")
@@ -150,6 +166,9 @@ func (r *renderer) weeklyChart() {
 	pdf.SetLineWidth(0.5)
 	for si, s := range wk.Series {
 		st := seriesStyles[si%len(seriesStyles)]
+		// each series a hair above the one before, so equal lines lie side by side
+		// instead of one hiding the other
+		y0 := y0 - 0.7*float64(si)
 		r.draw(st.c)
 		r.fill(st.c)
 		pdf.SetDashPattern(st.dash, 0)
@@ -165,6 +184,11 @@ func (r *renderer) weeklyChart() {
 	r.color(colText)
 	pdf.SetXY(margin, y0+h+7)
 	r.font("", 8)
+	if partial {
+		r.color(colMuted)
+		pdf.CellFormat(bodyW, 5, r.t.Get("partial_week"), "", 1, "L", false, 0, "")
+		r.color(colText)
+	}
 	for i, s := range wk.Series {
 		st := seriesStyles[i%len(seriesStyles)]
 		y := pdf.GetY()

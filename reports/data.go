@@ -99,6 +99,7 @@ type SPSummary struct {
 	Received    []AttributeCount // over the run's scope
 	Disclosures []AttributeCount // approved age-indicative attributes released
 	Summary     mpass.Summary    // results in the period
+	Worst       string           // the severity of its most severe failed or warned finding; "" none
 }
 
 // AttributeCount is an attribute with a count; Approved tells the SP may receive it.
@@ -127,8 +128,9 @@ func (g FindingGroup) Count() int64 { return g.Fail + g.Warn + g.Skip + g.Error 
 
 // Weekly is releases per ISO week for the largest SPs.
 type Weekly struct {
-	Weeks  []string // 2026-W40
-	Series []Series
+	Weeks   []string // 2026-W40
+	Partial []string // the weeks only partly in the period
+	Series  []Series
 }
 
 // Series is one SP's releases per week.

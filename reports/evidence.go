@@ -27,10 +27,10 @@ func (r *renderer) evidence() {
 		if s.Records > 0 {
 			line = r.t.F("evidence_source", label, r.t.N("n_records", s.Records), s.First.UTC().Format(stamp), s.Last.UTC().Format(stamp))
 		}
-		pdf.MultiCell(bodyW, lineH, line, "", "L", false)
+		r.lines(line, lineH)
 	}
 	if e.EmptyDays == 0 {
-		pdf.MultiCell(bodyW, lineH, r.t.Get("evidence_no_gaps"), "", "L", false)
+		r.lines(r.t.Get("evidence_no_gaps"), lineH)
 	} else {
 		var ranges []string
 		for _, g := range e.Gaps {
@@ -44,7 +44,7 @@ func (r *renderer) evidence() {
 			ranges = append(ranges, r.t.N("n_more", int64(e.MoreGaps)))
 		}
 		r.color(colMuted)
-		pdf.MultiCell(bodyW, lineH, r.t.F("evidence_gaps", r.t.N("n_days", int64(e.EmptyDays)), e.Days, strings.Join(ranges, ", ")), "", "L", false)
+		r.lines(r.t.F("evidence_gaps", r.t.N("n_days", int64(e.EmptyDays)), r.t.N("n_days", int64(e.Days)), strings.Join(ranges, ", ")), lineH)
 		r.color(colText)
 	}
 	pdf.Ln(3)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -160,5 +161,24 @@ func TestPolicyWordsPassUnchanged(t *testing.T) {
 	}
 	if after, _ := json.Marshal(d.Terms); string(after) != string(before) {
 		t.Errorf("printableAll changed the policies' words (%d bytes before, %d after)", len(before), len(after))
+	}
+}
+
+// TestNumbersStayWhole: a line is never broken inside a number written with its
+// thousands apart ("3 350 varoitusta" read as "3" and "350 varoitusta").
+func TestNumbersStayWhole(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"118 hylättyä, 3 350 varoitusta", []string{"118", "hylättyä,", "3 350", "varoitusta"}},
+		{"mpassClassLevel (4 855)", []string{"mpassClassLevel", "(4 855)"}},
+		{"1 234 567 luovutusta", []string{"1 234 567", "luovutusta"}},
+		{"12 3456 x", []string{"12", "3456", "x"}},
+		{"  a  b ", []string{"a", "b"}},
+	} {
+		if got := words(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("words(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -172,8 +172,16 @@ func (r *renderer) ensure(h float64) {
 func (r *renderer) para(text string) {
 	r.font("", 9.5)
 	r.color(colText)
-	r.pdf.MultiCell(bodyW, lineH, text, "", "L", false)
+	r.lines(text, lineH)
 	r.pdf.Ln(2)
+}
+
+// lines writes text over the body's width, lineHeight apart, wrapped as tables wrap
+// (textLines: never inside a word or a number); the page breaks where it must.
+func (r *renderer) lines(text string, lineHeight float64) {
+	for _, l := range textLines(r.pdf, text, bodyW) {
+		r.pdf.CellFormat(bodyW, lineHeight, l, "", 1, "L", false, 0, "")
+	}
 }
 
 func (r *renderer) cover() {
@@ -314,6 +322,21 @@ func (r *renderer) controllerName() string {
 	return mpass.LocalName(r.d.Controller.Names, r.t.Lang, r.d.Controller.Name)
 }
 
+// spName is the registry name of an SP the report shows ("" where it has none).
+func (r *renderer) spName(id string) string {
+	for _, sp := range r.d.SPs {
+		if sp.ID == id && sp.Known {
+			return sp.Name
+		}
+	}
+	for _, g := range r.d.Groups {
+		if g.SP == id && g.SPName != "" {
+			return g.SPName
+		}
+	}
+	return ""
+}
+
 // spLabel names an SP by its registry name and its id, or by its id alone.
 func (r *renderer) spLabel(name, id string) string {
 	if name == "" || name == id {
@@ -373,7 +396,6 @@ func (r *renderer) summary() {
 		pdf.CellFormat(boxW-4, 5, fit(pdf, f.label, boxW-4), "", 0, "L", false, 0, "")
 	}
 	pdf.SetXY(margin, y+21)
-	r.findingsChart()
 }
 
 // actionRule is one rule's findings across SPs, for the list of what to do.
@@ -523,6 +545,9 @@ func (r *renderer) serviceProviders() {
 		}
 		rows = append(rows, row{cells: []string{name, releases, strings.Join(received, "\n"), disc, findings}, colors: map[int][3]int{4: c}})
 	}
+	if len(rows) == 0 && len(quiet) == 0 {
+		r.para(r.t.Get("no_sps"))
+	}
 	if len(rows) > maxSPRows {
 		var releases, findings int64
 		for _, sp := range shown[maxSPRows:] {
@@ -553,6 +578,7 @@ func (r *renderer) serviceProviders() {
 
 func (r *renderer) terms() {
 	r.heading(r.t.Get("per_term"), 1)
+	r.findingsChart()
 	for i, s := range r.d.Terms {
 		if i > 0 {
 			r.pdf.Ln(3)
@@ -624,7 +650,7 @@ func (r *renderer) terms() {
 			}
 			rows = rows[:maxFindingRows]
 		}
-		cols := []column{{title: r.t.Get("sp"), w: 36, align: "L"}, {title: r.t.Get("finding"), w: 46, align: "L"}, {title: r.t.Get("severity"), w: 19, align: "L"},
+		cols := []column{{title: r.t.Get("sp"), w: 33, align: "L"}, {title: r.t.Get("finding"), w: 46, align: "L"}, {title: r.t.Get("severity"), w: 22, align: "L"},
 			{title: r.t.Get("count"), w: 22, align: "L"}, {title: r.t.Get("first_last"), w: 20, align: "L"}, {title: r.t.Get("samples"), w: bodyW - 143, align: "L", ids: true}}
 		r.table(cols, rows)
 		if more > 0 {
@@ -664,7 +690,7 @@ func (r *renderer) exceptions() {
 				}
 			}
 		}
-		target := e.SP
+		target := r.spLabel(r.spName(e.SP), e.SP)
 		if e.Attribute != "" {
 			target += "\n" + e.Attribute
 		}
@@ -690,7 +716,7 @@ func (r *renderer) appendix() {
 	r.table([]column{{title: r.t.Get("term"), w: 48, align: "L"}, {title: r.t.Get("rule"), w: 56, align: "L"}, {title: r.t.Get("severity"), w: 19, align: "L"},
 		{title: r.t.Get("clause"), w: bodyW - 123, align: "L"}}, rows)
 	r.heading(r.t.Get("integrity"), 2)
-	r.para(r.t.F("integrity_text", r.d.FindingsDigest, r.d.FindingCount, r.d.Run.ID))
+	r.para(r.t.F("integrity_text", r.d.FindingsDigest, r.t.N("n_findings", int64(r.d.FindingCount)), r.d.Run.ID))
 }
 
 // thousands groups digits with spaces, as Finnish and Swedish write them. (Not a

@@ -41,6 +41,19 @@ func (r *renderer) table(cols []column, rows []row) {
 	// each header title at the largest size at which no word is broken
 	sizes := make([]float64, len(cols))
 	headerH := 0.0
+	for i := range cols {
+		// a soft hyphen (U+00AD) in a title marks where a long compound may break
+		// ("Allvarlighets-grad") when it would not fit whole at full size
+		if t := cols[i].title; strings.Contains(t, "\u00ad") {
+			r.font("B", headerSize)
+			whole := strings.ReplaceAll(t, "\u00ad", "")
+			if widestWord(pdf, whole) > cols[i].w-2*cellPad {
+				cols[i].title = strings.ReplaceAll(t, "\u00ad", "-\n")
+			} else {
+				cols[i].title = whole
+			}
+		}
+	}
 	for i, c := range cols {
 		sizes[i] = headerSize
 		for ; sizes[i] > minHeaderSize; sizes[i] -= 0.5 {
@@ -82,7 +95,7 @@ func (r *renderer) table(cols []column, rows []row) {
 					lines[i] = append(lines[i], shortenMiddle(pdf, part, c.w-2*cellPad))
 					continue
 				}
-				lines[i] = append(lines[i], pdf.SplitText(shortenWords(pdf, part, c.w-2*cellPad), c.w-2*cellPad)...)
+				lines[i] = append(lines[i], textLines(pdf, part, c.w-2*cellPad)...)
 			}
 			n = max(n, len(lines[i]))
 		}
@@ -137,6 +150,66 @@ func boldStyle(b bool) string {
 	}
 	return ""
 }
+
+// textLines is text as the lines it takes at width w and the current font: its own line
+// breaks kept, words too wide shortened or broken at their punctuation (shortenWords),
+// then wrapped between words (wrap).
+func textLines(pdf *fpdf.Fpdf, text string, w float64) []string {
+	var out []string
+	for _, part := range strings.Split(text, "\n") {
+		for _, l := range strings.Split(shortenWords(pdf, part, w), "\n") {
+			out = append(out, wrap(pdf, l, w)...)
+		}
+	}
+	return out
+}
+
+// wrap breaks s into lines no wider than w at the current font, between words; a space
+// that groups a number's digits ("4 855") is not a place to break, so a count is never
+// read as two. A word wider than w stays whole on its own line (shortenWords fits
+// those first).
+func wrap(pdf *fpdf.Fpdf, s string, w float64) []string {
+	words := words(s)
+	if len(words) == 0 {
+		return []string{""}
+	}
+	var lines []string
+	line := words[0]
+	for _, word := range words[1:] {
+		if pdf.GetStringWidth(line+" "+word) <= w {
+			line += " " + word
+			continue
+		}
+		lines = append(lines, line)
+		line = word
+	}
+	return append(lines, line)
+}
+
+// words splits s at its spaces, except those between a digit and a group of three
+// digits (a number written with thousands separated, i18n.Thousands).
+func words(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' {
+			continue
+		}
+		if i > 0 && isDigit(s[i-1]) && i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) && (i+4 == len(s) || !isDigit(s[i+4])) {
+			continue // a thousands separator
+		}
+		if i > start {
+			out = append(out, s[start:i])
+		}
+		start = i + 1
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // widestWord is the width of the widest space-separated word of s at the current font.
 func widestWord(pdf *fpdf.Fpdf, s string) float64 {

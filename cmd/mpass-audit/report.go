@@ -61,7 +61,11 @@ it runs that audit first. --run picks a run.`,
 			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 				return err
 			}
-			fmt.Fprintf(m.Stdout, "%s: %s %s, run %d, %d findings\n", out, controller, period, run.ID, data.FindingCount)
+			noun := "findings"
+			if data.FindingCount == 1 {
+				noun = "finding"
+			}
+			fmt.Fprintf(m.Stdout, "%s: %s %s, run %d, %d %s\n", out, controller, period, run.ID, data.FindingCount, noun)
 			return nil
 		},
 	}

@@ -87,6 +87,7 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 	}
 	groups := map[[5]string]*reports.FindingGroup{}
 	spResults := map[string]*mpass.Summary{}
+	spWorst := map[string]string{} // SP → the most severe of its failed or warned findings
 	var digestLines []string
 	err = a.DB.Findings(ctx, mpass.FindingFilter{RunID: run.ID, Controllers: only, From: from, To: to}, func(f *mpass.Finding) error {
 		ts := terms[f.Term]
@@ -126,6 +127,11 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 			spResults[f.SP] = &mpass.Summary{}
 		}
 		spResults[f.SP].Add(f.Result, 1)
+		if f.Result != mpass.ResultSkip && f.Result != mpass.ResultPass {
+			if w, ok := spWorst[f.SP]; !ok || mpass.SeverityRank(f.Severity) < mpass.SeverityRank(w) {
+				spWorst[f.SP] = f.Severity
+			}
+		}
 		digestLines = append(digestLines, f.ID+";"+f.Result+";"+f.Exception)
 		return nil
 	})
@@ -161,7 +167,8 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 	}
 	// what a DPO acts on first: the most severe, then the most frequent
 	slices.SortFunc(d.Groups, func(x, y reports.FindingGroup) int {
-		return cmp.Or(cmp.Compare(mpass.SeverityRank(x.Severity), mpass.SeverityRank(y.Severity)), cmp.Compare(y.Count(), x.Count()),
+		return cmp.Or(cmp.Compare(acceptedOnly(x), acceptedOnly(y)), // accepted risks after what needs acting on
+			cmp.Compare(mpass.SeverityRank(x.Severity), mpass.SeverityRank(y.Severity)), cmp.Compare(y.Count(), x.Count()),
 			termOrder(x.Term, y.Term), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.SP, y.SP), cmp.Compare(x.Attribute, y.Attribute))
 	})
 	sort.Strings(digestLines)
@@ -175,7 +182,7 @@ func (a *Auditor) ReportData(ctx context.Context, run *mpass.Run, controller, fr
 	if d.Schools, err = a.schoolSummaries(ctx, run, d.Controller, from, to); err != nil {
 		return nil, err
 	}
-	if err := a.spSummaries(ctx, d, run, reg, controller, from, to, spResults); err != nil {
+	if err := a.spSummaries(ctx, d, run, reg, controller, from, to, spResults, spWorst); err != nil {
 		return nil, err
 	}
 	for i := range d.Terms { // a term judges every record of its kinds
@@ -232,7 +239,7 @@ func resultCounter(result string, fail, warn, skip, errs *int64) *int64 {
 
 // spSummaries fills the per-SP section, the weekly chart and the evidence from the
 // run's frozen day counts.
-func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.Run, reg *mpass.Registry, controller, from, to string, results map[string]*mpass.Summary) error {
+func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.Run, reg *mpass.Registry, controller, from, to string, results map[string]*mpass.Summary, worst map[string]string) error {
 	only := []string{controller}
 	counts, err := a.DB.DayCounts(ctx, run.ID, controller, from, to)
 	if err != nil {
@@ -298,19 +305,31 @@ func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.R
 		if r := results[id]; r != nil {
 			s.Summary = *r
 		}
+		s.Worst = worst[id]
 		d.SPs = append(d.SPs, *s)
 	}
+	// the SPs to act on first: the most severe finding, then the most failed and warned,
+	// then the most releases (a capped table keeps these)
 	slices.SortFunc(d.SPs, func(x, y reports.SPSummary) int {
-		return cmp.Or(cmp.Compare(y.Summary.Fail+y.Summary.Warn, x.Summary.Fail+x.Summary.Warn), cmp.Compare(y.Releases, x.Releases), cmp.Compare(x.ID, y.ID))
+		return cmp.Or(cmp.Compare(worstRank(x.Worst), worstRank(y.Worst)), cmp.Compare(y.Summary.Fail+y.Summary.Warn+y.Summary.Error, x.Summary.Fail+x.Summary.Warn+x.Summary.Error),
+			cmp.Compare(y.Releases, x.Releases), cmp.Compare(x.ID, y.ID))
 	})
 
 	// the weeks of the period, and the SPs with the most releases
 	start, _ := time.Parse(time.DateOnly, from)
 	end, _ := time.Parse(time.DateOnly, to)
+	daysIn := map[string]int{}
 	for t := start; !t.After(end); t = t.AddDate(0, 0, 1) {
 		y, w := t.ISOWeek()
-		if wk := fmt.Sprintf("%04d-W%02d", y, w); !slices.Contains(d.Weekly.Weeks, wk) {
+		wk := fmt.Sprintf("%04d-W%02d", y, w)
+		if !slices.Contains(d.Weekly.Weeks, wk) {
 			d.Weekly.Weeks = append(d.Weekly.Weeks, wk)
+		}
+		daysIn[wk]++
+	}
+	for _, wk := range d.Weekly.Weeks {
+		if daysIn[wk] < 7 {
+			d.Weekly.Partial = append(d.Weekly.Partial, wk)
 		}
 	}
 	top := slices.Clone(d.SPs)
@@ -328,6 +347,22 @@ func (a *Auditor) spSummaries(ctx context.Context, d *reports.Data, run *mpass.R
 		d.Weekly.Series = append(d.Weekly.Series, series)
 	}
 	return nil
+}
+
+// acceptedOnly is 1 for a group of exceptions only (accepted risks), else 0.
+func acceptedOnly(g reports.FindingGroup) int {
+	if g.Fail+g.Warn+g.Error == 0 {
+		return 1
+	}
+	return 0
+}
+
+// worstRank orders SPs by their most severe failed or warned finding; none last.
+func worstRank(severity string) int {
+	if severity == "" {
+		return len(mpass.Severities) + 1
+	}
+	return mpass.SeverityRank(severity)
 }
 
 // approvedAttributes is what the SP may receive from the controller at some time in
