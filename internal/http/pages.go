@@ -240,7 +240,11 @@ func (s *Server) handleReportForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, _, err := audit.ParsePeriod(period); err != nil {
-		s.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf(tx["bad_period"], period), back)
+		msg := fmt.Sprintf(tx["bad_period"], period)
+		if wellFormedRange(period) { // then only its length is wrong: say so
+			msg = fmt.Sprintf(tx["period_too_long"], period, mpass.MaxPeriodMonths)
+		}
+		s.errorPage(w, r, http.StatusBadRequest, msg, back)
 		return
 	}
 	if !t.Sees(controller) { // as for a controller that does not exist
@@ -258,6 +262,14 @@ func (s *Server) handleReportForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="mpass-audit-%s-%s-%s.pdf"`, controller, period, reportLang))
 	w.Write(pdf)
+}
+
+// wellFormedRange reports whether p is FROM..TO of two dates, FROM not after TO.
+func wellFormedRange(p string) bool {
+	a, b, ok := strings.Cut(p, "..")
+	fa, errA := time.Parse(time.DateOnly, a)
+	fb, errB := time.Parse(time.DateOnly, b)
+	return ok && errA == nil && errB == nil && !fb.Before(fa)
 }
 
 // handleStartRunForm starts an audit from the page (auditors).

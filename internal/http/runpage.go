@@ -296,6 +296,55 @@ func (s *Server) countFindings(ctx context.Context, f findingQuery, filter mpass
 	return n, err
 }
 
+// verdictView is one term's verdict on the run page.
+type verdictView struct {
+	Term, Verdict, Class string
+}
+
+// termVerdicts is each term's verdict over the reader's controllers: its failed,
+// warned and excepted findings in words, else "compliant" where it judged records,
+// else "no records (no verdict)" (TERMS.md: never "compliant" for a term that judged
+// nothing, even when other terms did).
+func termVerdicts(lz *localizer, tallies []mpass.FindingTally, judged map[string]int64) []verdictView {
+	byTerm := map[string]*mpass.Summary{}
+	for _, c := range tallies {
+		if byTerm[c.Term] == nil {
+			byTerm[c.Term] = &mpass.Summary{}
+		}
+		byTerm[c.Term].Add(c.Result, c.N)
+	}
+	var out []verdictView
+	for _, term := range lz.terms {
+		v := verdictView{Term: term.Text(lz.Lang).Title}
+		s := byTerm[term.ID]
+		switch {
+		case s != nil && s.Fail+s.Warn+s.Skip+s.Error > 0:
+			var parts []string
+			for _, p := range []struct {
+				n  int64
+				id string
+			}{{s.Fail, "n_fail"}, {s.Error, "n_error"}, {s.Warn, "n_warn"}, {s.Skip, "n_skip"}} {
+				if p.n > 0 {
+					parts = append(parts, lz.N(p.id, p.n))
+				}
+			}
+			v.Verdict, v.Class = strings.Join(parts, ", "), "skip"
+			if s.Warn > 0 {
+				v.Class = "warn"
+			}
+			if s.Fail+s.Error > 0 {
+				v.Class = "fail"
+			}
+		case judged[term.ID] > 0:
+			v.Verdict, v.Class = lz.Get("compliant"), "pass"
+		default:
+			v.Verdict, v.Class = lz.Get("no_records"), "muted"
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
 // localRunView is the run of the request as the caller may see it, with the words of
 // the page's language and the run's registry.
 func (s *Server) localRunView(w http.ResponseWriter, r *http.Request) (*mpass.Token, *output.Report, *localizer, error) {
@@ -389,11 +438,12 @@ func (s *Server) handleRunPage(w http.ResponseWriter, r *http.Request) {
 		return cmp.Or(strings.Compare(a.Label, b.Label), strings.Compare(a.Value, b.Value))
 	})
 	sum := view.Summary
+	verdicts := termVerdicts(lz, tallies, view.Judged)
 	csvURL := fmt.Sprintf("/runs/%d/findings.csv", run.ID)
 	if v := f.values(1); len(v) > 0 {
 		csvURL += "?" + v.Encode()
 	}
-	s.render(w, r, "run.html", map[string]any{"Run": run, "Summary": sum, "Groups": groups, "UnknownGroups": unknownGroups,
+	s.render(w, r, "run.html", map[string]any{"Run": run, "Summary": sum, "Verdicts": verdicts, "Groups": groups, "UnknownGroups": unknownGroups,
 		"Findings": findings, "Pager": p, "Filter": f, "Filtered": f.any(), "CSV": csvURL,
 		"NoRecords":  sum.Pass+sum.Fail+sum.Warn+sum.Skip+sum.Error == 0,
 		"Severities": mpass.Severities, "Terms": termOpts, "SPs": spOpts, "Results": findingResults,
@@ -427,7 +477,7 @@ func (s *Server) handleFindingsCSV(w http.ResponseWriter, r *http.Request) {
 	tx := lz.T
 	cw.Write(safeCSV([]string{tx["severity"], tx["result"], tx["term"], tx["rule"], tx["rule_id"], tx["controller"], tx["controller_oid"],
 		tx["sp"], tx["sp_id"], tx["record"], tx["time"], tx["attribute"], tx["attribute_urn"], tx["pseudonym"], tx["change"],
-		tx["result_skip"], tx["finding_id"]}))
+		tx["exception_column"], tx["finding_id"]}))
 	err = s.DB.Findings(ctx, filter, func(f *mpass.Finding) error {
 		cw.Write(safeCSV([]string{lz.T["severity_"+f.Severity], lz.T["result_"+f.Result], lz.termTitle(f.Term), lz.ruleTitle(f.Term, f.Rule),
 			f.Rule, lz.controllerName(f.Controller), f.Controller, lz.spName(f.SP), f.SP, f.Record, f.Time.UTC().Format(time.RFC3339),

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/i18n"
@@ -74,6 +75,21 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	// count is a counted noun in the page's language with its CLDR plural form
 	// ("8 hylättyä", "1 varoitus", "3 underkända"), the number grouped by threes.
 	"count": func(w words, id string, n int64) string { return w.N(id, n) },
+	// breakable is an id (URL, URN, pseudonym) that may wrap only after its dots,
+	// slashes, colons, underscores and hyphens: each piece escaped, a <wbr> between.
+	"breakable": func(id string) template.HTML {
+		var b strings.Builder
+		start := 0
+		for i, r := range id {
+			if r == '.' || r == '/' || r == ':' || r == '_' || r == '-' {
+				b.WriteString(template.HTMLEscapeString(id[start : i+1]))
+				b.WriteString("<wbr>")
+				start = i + 1
+			}
+		}
+		b.WriteString(template.HTMLEscapeString(id[start:]))
+		return template.HTML(b.String())
+	},
 	// num is a number grouped by threes, as the counted words write it.
 	"num": func(n int64) string { return i18n.Thousands(n) },
 	// judged reports whether a summary counts any record: a run that judged none

@@ -1,8 +1,14 @@
 package http_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/opetushallitus/mpass-audit/internal/audit"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/testenv"
 )
 
 // TestAuditOfAnUnknownControllerRefused: an auditor's audit of a controller that is in
@@ -16,5 +22,30 @@ func TestAuditOfAnUnknownControllerRefused(t *testing.T) {
 	}
 	if list := e.do(t, "auditor", "GET", "/api/v1/runs", "").Body.String(); strings.Contains(list, nowhere) {
 		t.Errorf("a run of %s was stored: %s", nowhere, list)
+	}
+}
+
+// TestRunPageSaysNoRecordsPerTerm: a run of one day with releases and no use has no
+// verdict on the use-only term (identification-only) while the other terms have one;
+// the page says "no records" for it, never "compliant".
+func TestRunPageSaysNoRecordsPerTerm(t *testing.T) {
+	e := newEnv(t)
+	a := &audit.Auditor{DB: e.db, Engine: testenv.MustEngine(t)}
+	run, err := a.Run(context.Background(), mpass.Scope{Controller: city, From: "2026-10-06", To: "2026-10-06"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][2]string{
+		"fi": {"Käyttö vain tunnistamiseen ja käyttövaltuuksien tarkistamiseen ei kirjauksia (ei arviota)", "Ei ikää paljastavia tietoja 2 hylättyä"},
+		"sv": {"Användning endast för identifiering och kontroll av behörighet inga poster (ingen bedömning)", "Inga uppgifter som röjer ålder 2 underkända"},
+		"en": {"Use only for identification and access rights no records (no verdict)", "No information revealing age 2 failed"},
+	} {
+		w := e.do(t, "dpo-city", "GET", fmt.Sprintf("/runs/%d?lang=%s", run.ID, lang), "")
+		text := strings.Join(strings.Fields(visibleText(w.Body.String())), " ")
+		for _, s := range want {
+			if !strings.Contains(text, s) {
+				t.Errorf("%s: the run page lacks %q: %s", lang, s, text)
+			}
+		}
 	}
 }
