@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/opetushallitus/mpass-audit/internal/atomicfile"
 	"github.com/opetushallitus/mpass-audit/internal/audit"
 	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -47,6 +48,10 @@ type Main struct {
 	db        *sqlite.DB
 	engine    *policy.Engine
 	extractor *facts.Extractor
+	// key is the pseudonymisation key once read (and checked against the database
+	// where there is one), keySource where it came from, for error messages.
+	key       []byte
+	keySource string
 	// exit is set by a command that succeeded but must exit non-zero (findings).
 	exit int
 }
@@ -144,12 +149,33 @@ func (m *Main) openDB(ctx context.Context) (*sqlite.DB, error) {
 	if m.db != nil {
 		return m.db, nil
 	}
+	mode, err := m.fileMode()
+	if err != nil {
+		return nil, err
+	}
 	db := sqlite.NewDB(m.DBPath)
+	db.Mode = mode
 	if err := db.Open(ctx); err != nil {
 		return nil, err
 	}
+	if m.key != nil {
+		if err := m.bindKey(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	m.db = db
 	return db, nil
+}
+
+// fileMode is the mode of the files the product writes: 0600, or 0640 by
+// MPASS_AUDIT_FILE_MODE. The key file is 0600 whatever it says.
+func (m *Main) fileMode() (fs.FileMode, error) {
+	mode, err := atomicfile.ParseMode(m.Getenv("MPASS_AUDIT_FILE_MODE"))
+	if err != nil {
+		return 0, mpass.Errorf(mpass.EINVALID, "%v", err)
+	}
+	return mode, nil
 }
 
 // openEngine loads the policies once.
@@ -171,7 +197,7 @@ func (m *Main) openExtractor(ctx context.Context) (*facts.Extractor, error) {
 	if m.extractor != nil {
 		return m.extractor, nil
 	}
-	key, err := m.key()
+	key, err := m.keyFor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -191,45 +217,118 @@ func (m *Main) openExtractor(ctx context.Context) (*facts.Extractor, error) {
 	return m.extractor, nil
 }
 
-// key is the pseudonymisation key: MPASS_AUDIT_KEY, else a key file beside the
-// database, made (0600) on first use. Losing it breaks the link between old and new
-// pseudonyms, so it is never made anew over an unreadable one.
-func (m *Main) key() ([]byte, error) {
+// keyFor returns the pseudonymisation key: MPASS_AUDIT_KEY, else the key file beside
+// the database. The key is what links a pupil's old findings to new ones, so it is
+// never made anew over one that is lost: a key file is created only where the
+// database does not exist yet or holds nothing keyed, and a key whose check value is
+// not the one stored in the database (another key, or a new one where the key file
+// was not copied with a backup) is refused. Rotation is not possible: pseudonyms are
+// one-way, so stored ones cannot be re-keyed.
+func (m *Main) keyFor(ctx context.Context) ([]byte, error) {
+	if m.key != nil {
+		return m.key, nil
+	}
+	key, source, err := m.readKey()
+	if err != nil {
+		return nil, err
+	}
+	exists := false
+	if st, err := os.Stat(m.DBPath); err == nil && st.Size() > 0 {
+		exists = true
+	}
+	if key == nil { // no key file
+		if exists {
+			db, err := m.openDB(ctx)
+			if err != nil {
+				return nil, err
+			}
+			st, err := db.KeyState(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if st.Check != "" || !st.Empty {
+				return nil, mpass.Errorf(mpass.EINVALID, "the key file %s of database %s is missing: restore the key file kept with the database (mode 0600) or set MPASS_AUDIT_KEY to its key; no new key is made, since it would cut every pupil's stored pseudonyms off from new ones", source, m.DBPath)
+			}
+		}
+		if key, err = createKeyFile(source); errors.Is(err, fs.ErrExist) {
+			return m.keyFor(ctx) // another process made it first
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	m.key, m.keySource = key, source
+	if m.db != nil {
+		err = m.bindKey(ctx, m.db)
+	} else if exists {
+		_, err = m.openDB(ctx) // binds the key
+	}
+	if err != nil {
+		m.key = nil
+		return nil, err
+	}
+	return key, nil
+}
+
+// bindKey checks m.key against db's stored check value, storing it where db has none.
+func (m *Main) bindKey(ctx context.Context, db *sqlite.DB) error {
+	err := db.BindKey(ctx, facts.KeyCheck(m.key))
+	if errors.Is(err, sqlite.ErrKeyMismatch) {
+		return mpass.Errorf(mpass.EINVALID, "the key of %s is not the key of database %s (its stored key check value differs): use the key the database was made with; a key is never replaced, since pseudonyms made with another would not match the stored ones", m.keySource, m.DBPath)
+	}
+	return err
+}
+
+// readKey reads MPASS_AUDIT_KEY or the key file, and returns a nil key (and the file's
+// path as source) where there is no key file. A key file that group or others may
+// read is refused: whoever reads it can re-identify pupils from their pseudonyms.
+func (m *Main) readKey() (key []byte, source string, err error) {
 	if v := m.Getenv("MPASS_AUDIT_KEY"); v != "" {
 		if len(v) < 16 {
-			return nil, mpass.Errorf(mpass.EINVALID, "MPASS_AUDIT_KEY is too short: use at least 16 characters (32 random bytes, hex)")
+			return nil, "", mpass.Errorf(mpass.EINVALID, "MPASS_AUDIT_KEY is too short: use at least 16 characters (32 random bytes, hex)")
 		}
-		return []byte(v), nil
+		return []byte(v), "MPASS_AUDIT_KEY", nil
 	}
 	path := m.DBPath + ".key"
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		raw := make([]byte, 32)
-		if _, err := rand.Read(raw); err != nil {
-			return nil, err
-		}
-		b = []byte(hex.EncodeToString(raw) + "\n")
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return m.key() // another process made it first
-		} else if err != nil {
-			return nil, fmt.Errorf("create key file %s: %w", path, err)
-		}
-		if _, err := f.Write(b); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write key file %s: %w", path, err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
+		return nil, path, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("key file %s is unreadable (%v); set MPASS_AUDIT_KEY or fix its permissions", path, err)
+		return nil, "", fmt.Errorf("key file %s is unreadable (%v); set MPASS_AUDIT_KEY or fix its permissions", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, "", fmt.Errorf("key file %s: %w", path, err)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return nil, "", mpass.Errorf(mpass.EINVALID, "key file %s has mode %04o: group or others may read it; make it its owner's only with: chmod 600 %s", path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return nil, "", fmt.Errorf("key file %s is unreadable (%v); set MPASS_AUDIT_KEY or fix its permissions", path, err)
 	}
 	k := strings.TrimSpace(string(b))
 	if len(k) < 16 {
-		return nil, fmt.Errorf("key file %s is empty or too short", path)
+		return nil, "", fmt.Errorf("key file %s is empty or too short", path)
 	}
-	return []byte(k), nil
+	return []byte(k), path, nil
+}
+
+// createKeyFile makes a new random key file at path, 0600 whatever the umask, whole
+// or not at all; fs.ErrExist where another process made it first.
+func createKeyFile(path string) ([]byte, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("new key: %w", err)
+	}
+	k := hex.EncodeToString(raw)
+	err := atomicfile.CreateByName(path, 0o600, func(tmp string) error {
+		return os.WriteFile(tmp, []byte(k+"\n"), 0o600)
+	})
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create key file: %w", err)
+	}
+	return []byte(k), err
 }
 
 func (m *Main) auditor(ctx context.Context) (*audit.Auditor, error) {

@@ -1,12 +1,11 @@
 package main
 
 import (
-	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/opetushallitus/mpass-audit/internal/atomicfile"
 	"github.com/opetushallitus/mpass-audit/internal/gen"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
@@ -27,28 +26,20 @@ func (m *Main) genCommand() *cobra.Command {
 					reg = filepath.Join(filepath.Dir(out), "registry.yaml")
 				}
 			}
-			g := gen.New(cfg)
-			var w io.Writer = m.Stdout
-			if out != "" && out != "-" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			if err := g.WriteRecords(w); err != nil {
-				return err
-			}
-			f, err := os.Create(reg)
+			mode, err := m.fileMode()
 			if err != nil {
 				return err
 			}
-			if err := g.WriteRegistry(f); err != nil {
-				f.Close()
+			g := gen.New(cfg)
+			// each file is whole or left as it was: a benchmark never reads half a workload
+			if out == "" || out == "-" {
+				if err := g.WriteRecords(m.Stdout); err != nil {
+					return err
+				}
+			} else if err := atomicfile.WriteFile(out, mode, g.WriteRecords); err != nil {
 				return err
 			}
-			return f.Close()
+			return atomicfile.WriteFile(reg, mode, g.WriteRegistry)
 		},
 	}
 	f := cmd.Flags()

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/opetushallitus/mpass-audit/internal/atomicfile"
 	"github.com/opetushallitus/mpass-audit/internal/audit"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/reports"
@@ -28,6 +28,9 @@ it runs that audit first. --run picks a run.`,
 			}
 			if out == "" {
 				return mpass.Errorf(mpass.EINVALID, "-o FILE.pdf required")
+			}
+			if err := atomicfile.CheckTarget(out, false); err != nil {
+				return mpass.Errorf(mpass.EINVALID, "-o: %v", err)
 			}
 			if _, err := reports.LoadTexts(lang); err != nil {
 				return err
@@ -54,11 +57,15 @@ it runs that audit first. --run picks a run.`,
 			if err != nil {
 				return err
 			}
-			var buf bytes.Buffer
-			if err := reports.RenderContext(ctx, &buf, data, lang); err != nil {
+			mode, err := m.fileMode()
+			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			// rendered into a temporary file that replaces out only when whole: a
+			// render error or a full disk leaves the previous report as it was
+			if err := atomicfile.WriteFile(out, mode, func(w io.Writer) error {
+				return reports.RenderContext(ctx, w, data, lang)
+			}); err != nil {
 				return err
 			}
 			noun := "findings"

@@ -88,7 +88,7 @@ func CheckTarget(path string, fresh bool) error {
 	case err == nil && !st.Mode().IsRegular():
 		return fmt.Errorf("%s is a special file (%s), not a regular file", path, st.Mode().Type())
 	case err == nil && fresh:
-		return fmt.Errorf("%s exists; it is never overwritten", path)
+		return existsError(path)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -100,6 +100,13 @@ func CheckTarget(path string, fresh bool) error {
 	}
 	return nil
 }
+
+// existsError is a target that CreateByName found taken; it is fs.ErrExist, so a
+// caller racing another process for the same new file can tell.
+type existsError string
+
+func (e existsError) Error() string        { return string(e) + " exists; it is never overwritten" }
+func (e existsError) Is(target error) bool { return target == fs.ErrExist }
 
 // place is WriteFile and CreateByName: an empty temporary file beside the target with
 // mode, filled by name, synced, then renamed over the target (replace) or linked to
@@ -147,7 +154,7 @@ func place(path string, mode fs.FileMode, replace bool, fill func(tmp string) er
 	} else {
 		// a hard link never replaces: a file made at path meanwhile is kept, and ours refused
 		if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s exists; it is never overwritten", path)
+			return existsError(path)
 		} else if err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}

@@ -83,6 +83,17 @@ func (x *Extractor) Pseudonym(raw string) string {
 	})
 }
 
+// KeyCheck is key's check value, stored in the database so that opening it with
+// another key, or with a new key made in place of a lost key file, is refused rather
+// than silently cutting every pupil's old pseudonyms off from new ones. It is an HMAC
+// of a fixed label, so it tells nothing of the key; its "key check" prefix is no
+// pseudonym's ("subject") or fingerprint's ("values").
+func KeyCheck(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("key check\x00mpass-audit\x00v1"))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
 // Fingerprint is a keyed hash of a set of values (order does not matter).
 func (x *Extractor) Fingerprint(values []string) string {
 	sorted := values

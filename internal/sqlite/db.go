@@ -7,14 +7,18 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/opetushallitus/mpass-audit/internal/atomicfile"
 )
 
 // driverName is mattn/go-sqlite3 with the pragmas the DSN cannot set.
@@ -42,6 +46,10 @@ type DB struct {
 	buffers sync.Pool
 	// Now returns the current time; tests set it for deterministic runs.
 	Now func() time.Time
+	// Mode is the mode of the database file, its -wal and -shm and its backups:
+	// 0600 unless set (atomicfile.GroupMode for a group's reader). SQLite gives the
+	// -wal and -shm the database file's mode, so setting it on that file is enough.
+	Mode fs.FileMode
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
@@ -55,6 +63,9 @@ func NewDB(path string) *DB {
 func (db *DB) Open(ctx context.Context) error {
 	if db.Path == "" {
 		return fmt.Errorf("sqlite: database path required")
+	}
+	if err := db.prepareFile(); err != nil {
+		return err
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -78,6 +89,53 @@ func (db *DB) Open(ctx context.Context) error {
 		return fmt.Errorf("migrate %s: %w", db.Path, err)
 	}
 	return db.failInterruptedRuns(ctx)
+}
+
+// mode is Mode or its default.
+func (db *DB) mode() fs.FileMode {
+	if db.Mode == 0 {
+		return atomicfile.DefaultMode
+	}
+	return db.Mode
+}
+
+// prepareFile makes a new database file with the mode before SQLite opens it, since
+// SQLite would create it 0644 less the umask (world-readable under the usual 022),
+// and narrows an existing database, -wal and -shm that allow more than the mode (made
+// by an older version): they hold pupils' pseudonyms. It never widens a mode.
+func (db *DB) prepareFile() error {
+	mode := db.mode()
+	f, err := os.OpenFile(db.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
+	if err == nil {
+		err = f.Chmod(mode) // whatever the umask
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("create %s: %w", db.Path, err)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create %s: %w", db.Path, err)
+	}
+	for _, p := range []string{db.Path, db.Path + "-wal", db.Path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("open %s: %w", db.Path, err)
+		}
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("open %s: %s is not a regular file", db.Path, p)
+		}
+		if perm := st.Mode().Perm(); perm&^mode != 0 {
+			if err := os.Chmod(p, perm&mode); err != nil {
+				return fmt.Errorf("open %s: narrow the mode of %s from %04o to %04o: %w", db.Path, p, perm, perm&mode, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes the database.

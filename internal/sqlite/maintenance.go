@@ -3,11 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
+	"net/url"
+	"strings"
 
 	"github.com/mattn/go-sqlite3"
 
+	"github.com/opetushallitus/mpass-audit/internal/atomicfile"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
@@ -49,12 +53,48 @@ func (db *DB) Purge(ctx context.Context, before string) (PurgeCounts, error) {
 }
 
 // Backup writes a consistent copy of the database to path with SQLite's online backup,
-// while ingests, audits and the service go on.
+// while ingests, audits and the service go on. The copy is made in a temporary file
+// beside path and takes its name only when complete and synced, so a backup killed
+// midway leaves no file at path that could pass for a good one; path is never
+// overwritten. A path SQLite would read as anything but a plain file (a file: URI,
+// parameters after ?, :memory:) is refused: it used to say "written" and write nothing.
 func (db *DB) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return mpass.Errorf(mpass.EINVALID, "%s exists; a backup never overwrites a file", path)
+	if err := checkBackupPath(path); err != nil {
+		return err
 	}
-	dest, err := sql.Open(driverName, "file:"+path)
+	err := atomicfile.CreateByName(path, db.mode(), func(tmp string) error {
+		return db.backupTo(ctx, tmp)
+	})
+	if errors.Is(err, fs.ErrExist) {
+		return mpass.Errorf(mpass.EINVALID, "%s exists; a backup never overwrites a file", path)
+	} else if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}
+
+// checkBackupPath refuses what is not a plain file path, and a directory or special
+// file, before anything is copied.
+func checkBackupPath(path string) error {
+	switch {
+	case path == "" || path == ":memory:" || strings.HasPrefix(path, ":memory:"):
+		return mpass.Errorf(mpass.EINVALID, "backup %q: give a file path", path)
+	case strings.HasPrefix(strings.ToLower(path), "file:"):
+		return mpass.Errorf(mpass.EINVALID, "backup %q: a URI, not a file path; give a plain file path", path)
+	case strings.ContainsAny(path, "?#"):
+		return mpass.Errorf(mpass.EINVALID, "backup %q: ? and # would be read as URI parameters; give a plain file path without them", path)
+	}
+	if err := atomicfile.CheckTarget(path, true); errors.Is(err, fs.ErrExist) {
+		return mpass.Errorf(mpass.EINVALID, "%s exists; a backup never overwrites a file", path)
+	} else if err != nil {
+		return mpass.Errorf(mpass.EINVALID, "backup: %v", err)
+	}
+	return nil
+}
+
+// backupTo copies the database into the (empty) file tmp, page by page.
+func (db *DB) backupTo(ctx context.Context, tmp string) error {
+	dest, err := sql.Open(driverName, "file:"+url.PathEscape(tmp))
 	if err != nil {
 		return err
 	}
@@ -69,18 +109,18 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 		return err
 	}
 	defer sconn.Close()
-	return dconn.Raw(func(d any) error {
+	err = dconn.Raw(func(d any) error {
 		return sconn.Raw(func(s any) error {
 			b, err := d.(*sqlite3.SQLiteConn).Backup("main", s.(*sqlite3.SQLiteConn), "main")
 			if err != nil {
-				return fmt.Errorf("backup: %w", err)
+				return err
 			}
 			// page by page, so writers are not held up for the whole copy
 			for {
 				done, err := b.Step(1024)
 				if err != nil {
 					b.Finish()
-					return fmt.Errorf("backup: %w", err)
+					return err
 				}
 				if done {
 					return b.Finish()
@@ -92,4 +132,12 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 			}
 		})
 	})
+	if err != nil {
+		return err
+	}
+	// closed before the file is synced and named: SQLite's handles are then all gone
+	if err := dconn.Close(); err != nil {
+		return err
+	}
+	return dest.Close()
 }
