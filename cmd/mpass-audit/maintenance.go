@@ -44,7 +44,10 @@ database is refused by every command that pseudonymises.`,
 			if err != nil {
 				return err
 			}
-			if err := db.Backup(cmd.Context(), args[0]); err != nil {
+			progress := func(copied, total int) {
+				m.Logger.Info("backup progress", "pages", copied, "of", total)
+			}
+			if err := db.Backup(cmd.Context(), args[0], progress); err != nil {
 				return err
 			}
 			fmt.Fprintf(m.Stdout, "backup written to %s (the key is not in it: keep the key file %s.key or MPASS_AUDIT_KEY with it, apart)\n", args[0], m.DBPath)

@@ -58,12 +58,13 @@ func (db *DB) Purge(ctx context.Context, before string) (PurgeCounts, error) {
 // midway leaves no file at path that could pass for a good one; path is never
 // overwritten. A path SQLite would read as anything but a plain file (a file: URI,
 // parameters after ?, :memory:) is refused: it used to say "written" and write nothing.
-func (db *DB) Backup(ctx context.Context, path string) error {
+// progress, where not nil, is told the pages copied and their total after each step.
+func (db *DB) Backup(ctx context.Context, path string, progress func(copied, total int)) error {
 	if err := checkBackupPath(path); err != nil {
 		return err
 	}
 	err := atomicfile.CreateByName(path, db.mode(), func(tmp string) error {
-		return db.backupTo(ctx, tmp)
+		return db.backupTo(ctx, tmp, progress)
 	})
 	if errors.Is(err, fs.ErrExist) {
 		return mpass.Errorf(mpass.EINVALID, "%s exists; a backup never overwrites a file", path)
@@ -93,7 +94,7 @@ func checkBackupPath(path string) error {
 }
 
 // backupTo copies the database into the (empty) file tmp, page by page.
-func (db *DB) backupTo(ctx context.Context, tmp string) error {
+func (db *DB) backupTo(ctx context.Context, tmp string, progress func(copied, total int)) error {
 	dest, err := sql.Open(driverName, "file:"+url.PathEscape(tmp))
 	if err != nil {
 		return err
@@ -124,6 +125,9 @@ func (db *DB) backupTo(ctx context.Context, tmp string) error {
 				}
 				if done {
 					return b.Finish()
+				}
+				if progress != nil {
+					progress(b.PageCount()-b.Remaining(), b.PageCount())
 				}
 				if ctx.Err() != nil {
 					b.Finish()

@@ -77,7 +77,7 @@ func TestBackupWhileWriting(t *testing.T) {
 		testenv.MustIngest(t, db, "jsonl", releases(2000, 20000, "2026-10-16"))
 	}()
 	path := filepath.Join(t.TempDir(), "backup.db")
-	if err := db.Backup(ctx, path); err != nil {
+	if err := db.Backup(ctx, path, nil); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -96,7 +96,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	if _, err := b.LatestRegistry(ctx); err != nil {
 		t.Errorf("backup lacks the registry: %v", err)
 	}
-	if err := db.Backup(ctx, path); mpass.ErrorCode(err) != mpass.EINVALID {
+	if err := db.Backup(ctx, path, nil); mpass.ErrorCode(err) != mpass.EINVALID {
 		t.Errorf("backup over a file: %v", err)
 	}
 }
