@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/opetushallitus/mpass-audit/internal/gen"
@@ -19,6 +21,13 @@ import (
 // kill a real process.
 func TestMain(m *testing.M) {
 	if os.Getenv("MPASS_AUDIT_AS_MAIN") == "1" {
+		// a file size limit stands in for a full disk (files_test.go)
+		if v := os.Getenv("MPASS_AUDIT_TEST_FSIZE"); v != "" {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+				panic(err)
+			}
+		}
 		main()
 		return
 	}
@@ -138,6 +147,23 @@ func TestKillDuringIngestAndAudit(t *testing.T) {
 	db.Close()
 	if code, out, errs := run(t, dir, env, "", "audit", "--format", "table"); code != 0 || !strings.Contains(out, "Audit run 2") {
 		t.Fatalf("audit re-run: %d %s %s", code, out, errs)
+	}
+
+	// a backup killed midway leaves nothing at its target that could pass for a good
+	// backup: either no file, or (where it finished before the kill) the whole database
+	backup := filepath.Join(dir, "backup.db")
+	killAfter(t, "backup progress", 1, "--db", path, "backup", backup)
+	if _, err := os.Stat(backup); err == nil {
+		t.Log("the backup finished before the kill")
+		db = openDB(t, backup)
+		if rel, uses, _ := db.CountRecords(context.Background()); rel+uses != n {
+			t.Errorf("a backup at its target holds %d records, want %d", rel+uses, n)
+		}
+		db.Close()
+	} else if !os.IsNotExist(err) {
+		t.Fatal(err)
+	} else if code, out, errs := run(t, dir, env, "", "backup", backup); code != 0 {
+		t.Fatalf("backup after the killed one: %d %s %s", code, out, errs)
 	}
 }
 
