@@ -47,10 +47,10 @@ type Server struct {
 	// fails for a controller to see that the failure stays that report's.
 	Render func(ctx context.Context, w io.Writer, d *reports.Data, lang string) error
 
-	router  chi.Router
-	server  *http.Server
-	ln      net.Listener
-	limiter *limiter
+	router chi.Router
+	server *http.Server
+	ln     net.Listener
+	logins *failedLogins
 	// auditing lets one audit run at a time, scheduled or started over the API.
 	auditing sync.Mutex
 	wg       sync.WaitGroup
@@ -60,7 +60,7 @@ type Server struct {
 
 // NewServer builds the routes.
 func NewServer(db *sqlite.DB, a *audit.Auditor, x *facts.Extractor, logger *slog.Logger) *Server {
-	s := &Server{DB: db, Auditor: a, Extractor: x, Logger: logger, MaxBody: MaxBodyBytes, limiter: newLimiter(10, time.Minute)}
+	s := &Server{DB: db, Auditor: a, Extractor: x, Logger: logger, MaxBody: MaxBodyBytes, logins: newFailedLogins(time.Now)}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, s.accessLog, middleware.Recoverer, securityHeaders, middleware.Timeout(5*time.Minute))
