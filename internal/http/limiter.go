@@ -15,7 +15,7 @@ const (
 	MaxFailedLogins   = 10
 	FailedLoginWindow = time.Minute
 	// FailedLoginKeys caps the addresses and the token ids counted (each): about 250
-	// bytes a key, so some 25 MB at most whatever an attacker sends.
+	// bytes a key, so some 25 MB for both tables at most, whatever an attacker sends.
 	FailedLoginKeys = 50_000
 )
 
