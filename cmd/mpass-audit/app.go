@@ -93,13 +93,16 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	return m.exit
 }
 
+// oneLine is an error as one line for stderr: the lines of a multi-line message joined
+// with "; ", then every control character left (an error may quote a file name or
+// other input) escaped, so no input reaches the terminal raw.
 func oneLine(err error) string {
 	msg := err.Error()
 	var e *mpass.Error
 	if errors.As(err, &e) {
 		msg = e.Message
 	}
-	return strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; ")
+	return mpass.Printable(strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; "))
 }
 
 func (m *Main) rootCommand() *cobra.Command {

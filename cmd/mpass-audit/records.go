@@ -45,7 +45,7 @@ func (m *Main) registryCommand() *cobra.Command {
 				return err
 			}
 			for _, w := range warnings {
-				fmt.Fprintln(m.Stderr, "warning: "+w)
+				fmt.Fprintln(m.Stderr, "warning: "+mpass.Printable(w))
 			}
 			db, err := m.openDB(ctx)
 			if err != nil {
@@ -123,7 +123,7 @@ and name maps. Prints what it imported; warnings go to stderr.`,
 			im := &registry.Importer{Extractor: x, Vocabulary: vocab, DataModel: dataModel}
 			reg, warnings, err := im.Import(ctx, src, prev, now)
 			for _, w := range warnings {
-				fmt.Fprintln(m.Stderr, "warning: "+w)
+				fmt.Fprintln(m.Stderr, "warning: "+mpass.Printable(w))
 			}
 			if err != nil {
 				return err
@@ -176,7 +176,7 @@ func printImport(w io.Writer, reg *mpass.Registry) {
 	}
 	fmt.Fprintln(w)
 	for _, c := range blind {
-		fmt.Fprintf(w, "  %s  %s\n", c.OID, c.Name)
+		fmt.Fprintf(w, "  %s  %s\n", mpass.Printable(c.OID), mpass.Printable(c.Name))
 	}
 }
 
@@ -375,7 +375,7 @@ func (m *Main) registryFlows(ctx context.Context, db *sqlite.DB, opts *ingest.Op
 		var ambiguous []string
 		opts.Flows, ambiguous = ingest.RegistryFlows(reg)
 		for _, name := range ambiguous {
-			fmt.Fprintf(m.Stderr, "warning: flow %s belongs to identity providers of two controllers in the registry: not mapped\n", name)
+			fmt.Fprintf(m.Stderr, "warning: flow %s belongs to identity providers of two controllers in the registry: not mapped\n", mpass.Printable(name))
 		}
 	}
 	if len(opts.Flows) == 0 {

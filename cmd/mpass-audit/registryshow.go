@@ -20,7 +20,14 @@ import (
 // exceptions. `registry show --format json` gives every field.
 func writeRegistryTable(w io.Writer, reg *mpass.Registry) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")) }
+	// a registry is input: every cell and name is escaped (mpass.Printable), so no
+	// control character reaches the terminal nor breaks the columns
+	row := func(cells ...string) {
+		for i, c := range cells {
+			cells[i] = mpass.Printable(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
 	flush := func() { tw.Flush(); fmt.Fprintln(w) }
 
 	fmt.Fprintf(w, "Registry version %d, loaded %s, %s\n\n", reg.Version, reg.Loaded.UTC().Format(time.RFC3339), reg.Digest)
@@ -42,9 +49,9 @@ func writeRegistryTable(w io.Writer, reg *mpass.Registry) error {
 	}
 	fmt.Fprintf(w, "Controllers (%d)\n", len(reg.Controllers))
 	for _, c := range reg.Controllers {
-		fmt.Fprintf(w, "  %s  %s%s\n", c.OID, cmp.Or(c.Name, "(no name)"), otherNames(c.Names, c.Name))
+		fmt.Fprintf(w, "  %s  %s\n", mpass.Printable(c.OID), mpass.Printable(cmp.Or(c.Name, "(no name)")+otherNames(c.Names, c.Name)))
 		if len(idps[c.OID]) > 0 {
-			fmt.Fprintf(w, "    identity providers: %s\n", strings.Join(idps[c.OID], "; "))
+			fmt.Fprintf(w, "    identity providers: %s\n", mpass.Printable(strings.Join(idps[c.OID], "; ")))
 		}
 		if len(c.Schools) > 0 {
 			fmt.Fprintf(w, "    schools (%d)\n", len(c.Schools))

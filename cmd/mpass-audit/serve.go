@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	apihttp "github.com/opetushallitus/mpass-audit/internal/http"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -111,7 +112,7 @@ func (m *Main) tokenCommand() *cobra.Command {
 				if t.Revoked != nil {
 					state = "revoked " + t.Revoked.Format(time.DateOnly)
 				}
-				fmt.Fprintf(m.Stdout, "%s\t%s\t%v\t%s\t%s\n", t.ID, t.Role, t.Controllers, t.Name, state)
+				fmt.Fprintf(m.Stdout, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, mpass.Printable(fmt.Sprint(t.Controllers)), mpass.Printable(t.Name), state)
 			}
 			return nil
 		},

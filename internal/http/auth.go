@@ -2,13 +2,13 @@ package http
 
 import (
 	"crypto/subtle"
-	"net"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
 const (
@@ -20,24 +20,34 @@ type sessionKey struct{}
 
 // authenticate admits a request with a valid bearer token or session cookie, and puts
 // the token in its context. A cookie-authenticated POST must carry the session's CSRF
-// token. Failed attempts are rate limited per client address.
+// token. Credentials are always checked, so a valid one is served from an address or
+// for a token id that others have failed from (a school's NAT); a failure is counted
+// per address and token id and, past the limit, answers 429 instead of 401.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := clientIP(r)
-		if !s.limiter.allow(ip) {
-			s.error(w, r, mpass.Errorf(errTooMany, "too many failed attempts; try again later"))
-			return
-		}
+		addr := addrKey(r.RemoteAddr)
 		ctx := r.Context()
 		if h := r.Header.Get("Authorization"); h != "" {
 			secret, ok := strings.CutPrefix(h, "Bearer ")
-			t, err := s.DB.Authenticate(ctx, strings.TrimSpace(secret))
-			if !ok || err != nil {
-				s.limiter.fail(ip)
-				s.error(w, r, mpass.Errorf(mpass.EUNAUTHORIZED, "invalid or revoked token"))
+			secret = strings.TrimSpace(secret)
+			id, wellFormed := sqlite.TokenID(secret)
+			if ok && wellFormed {
+				t, err := s.DB.Authenticate(ctx, secret)
+				if err == nil {
+					next.ServeHTTP(w, r.WithContext(mpass.NewContextWithToken(ctx, t)))
+					return
+				}
+				if mpass.ErrorCode(err) != mpass.EUNAUTHORIZED { // the store failed, not the caller
+					s.error(w, r, fmt.Errorf("authenticate: %w", err))
+					return
+				}
+			}
+			// a token without the shape of one is never looked up: it cannot be valid
+			if s.logins.fail(addr, id) {
+				s.tooMany(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(mpass.NewContextWithToken(ctx, t)))
+			s.error(w, r, mpass.Errorf(mpass.EUNAUTHORIZED, "invalid or revoked token"))
 			return
 		}
 		c, err := r.Cookie(sessionCookie)
@@ -47,7 +57,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		sess, err := s.DB.FindSession(ctx, c.Value)
 		if err != nil {
-			s.limiter.fail(ip)
+			if mpass.ErrorCode(err) != mpass.EUNAUTHORIZED {
+				s.error(w, r, fmt.Errorf("find session: %w", err))
+				return
+			}
+			if s.logins.fail(addr, "") {
+				s.tooMany(w, r)
+				return
+			}
 			s.unauthenticated(w, r)
 			return
 		}
@@ -58,6 +75,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		ctx = mpass.NewContextWithToken(ctx, sess.Token)
 		next.ServeHTTP(w, r.WithContext(withSession(ctx, sess)))
 	})
+}
+
+// tooMany answers a failed authentication from an address or for a token id that has
+// failed too often: 429 with the window as Retry-After.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(FailedLoginWindow.Seconds())))
+	s.error(w, r, mpass.Errorf(errTooMany, "too many failed attempts; try again later"))
 }
 
 func validCSRF(r *http.Request, want string) bool {
@@ -77,14 +101,6 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // secure reports whether the request came over TLS, so cookies get Secure.
 func secure(r *http.Request) bool { return r.TLS != nil }
 
@@ -98,19 +114,29 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // must match a cookie set with the form (double submit), so no other site can log a
 // browser in with its own token.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	ip := clientIP(r)
-	if !s.limiter.allow(ip) {
-		s.error(w, r, mpass.Errorf(errTooMany, "too many failed attempts; try again later"))
-		return
-	}
 	c, err := r.Cookie(loginCSRF)
 	if err != nil || !validCSRF(r, c.Value) {
 		s.error(w, r, mpass.Errorf(mpass.EFORBIDDEN, "missing or wrong CSRF token; reload the login page"))
 		return
 	}
-	t, err := s.DB.Authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
-	if err != nil || t.Role == mpass.RoleIngest {
-		s.limiter.fail(ip)
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	id, wellFormed := sqlite.TokenID(token)
+	var t *mpass.Token
+	if wellFormed {
+		if t, err = s.DB.Authenticate(r.Context(), token); err != nil && mpass.ErrorCode(err) != mpass.EUNAUTHORIZED {
+			s.error(w, r, fmt.Errorf("authenticate: %w", err))
+			return
+		}
+	}
+	if t == nil {
+		if s.logins.fail(addrKey(r.RemoteAddr), id) {
+			s.tooMany(w, r)
+			return
+		}
+		http.Redirect(w, r, "/login?error=1", http.StatusSeeOther)
+		return
+	}
+	if t.Role == mpass.RoleIngest { // a valid token, but not one for the pages
 		http.Redirect(w, r, "/login?error=1", http.StatusSeeOther)
 		return
 	}
@@ -130,48 +156,4 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-// limiter counts failed authentications per client address in a sliding window.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	fails  map[string][]time.Time
-	now    func() time.Time
-}
-
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, fails: map[string][]time.Time{}, now: time.Now}
-}
-
-func (l *limiter) recent(ip string) []time.Time {
-	cut := l.now().Add(-l.window)
-	f := l.fails[ip]
-	i := 0
-	for i < len(f) && f[i].Before(cut) {
-		i++
-	}
-	f = f[i:]
-	if len(f) == 0 {
-		delete(l.fails, ip)
-	} else {
-		l.fails[ip] = f
-	}
-	return f
-}
-
-func (l *limiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(ip)) < l.max
-}
-
-func (l *limiter) fail(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fails[ip] = append(l.recent(ip), l.now())
-	if len(l.fails) > 100_000 { // bounded memory under a spray of addresses
-		clear(l.fails)
-	}
 }

@@ -475,11 +475,11 @@ func (s *Server) handleFindingsCSV(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("\uFEFF")) // a byte order mark: spreadsheets then read the UTF-8 (ä, ö, å) as such
 	cw := csv.NewWriter(w)
 	tx := lz.T
-	cw.Write(safeCSV([]string{tx["severity"], tx["result"], tx["term"], tx["rule"], tx["rule_id"], tx["controller"], tx["controller_oid"],
+	cw.Write(output.SafeCSV([]string{tx["severity"], tx["result"], tx["term"], tx["rule"], tx["rule_id"], tx["controller"], tx["controller_oid"],
 		tx["sp"], tx["sp_id"], tx["record"], tx["time"], tx["attribute"], tx["attribute_urn"], tx["pseudonym"], tx["change"],
 		tx["exception_column"], tx["finding_id"]}))
 	err = s.DB.Findings(ctx, filter, func(f *mpass.Finding) error {
-		cw.Write(safeCSV([]string{lz.T["severity_"+f.Severity], lz.T["result_"+f.Result], lz.termTitle(f.Term), lz.ruleTitle(f.Term, f.Rule),
+		cw.Write(output.SafeCSV([]string{lz.T["severity_"+f.Severity], lz.T["result_"+f.Result], lz.termTitle(f.Term), lz.ruleTitle(f.Term, f.Rule),
 			f.Rule, lz.controllerName(f.Controller), f.Controller, lz.spName(f.SP), f.SP, f.Record, f.Time.UTC().Format(time.RFC3339),
 			lz.friendly[f.Attribute], f.Attribute, f.Subject, lz.T["change_"+f.Change], cmp.Or(f.Exception, f.ExceptionNotApplied), f.ID}))
 		return cw.Error()
@@ -491,17 +491,4 @@ func (s *Server) handleFindingsCSV(w http.ResponseWriter, r *http.Request) {
 	if err != nil { // the header is sent: the log says why the file is short
 		s.Logger.Error("findings csv", "run", run.ID, "err", err)
 	}
-}
-
-// safeCSV neutralises formula injection: a cell that begins with = + - @, a tab or a
-// carriage return is one a spreadsheet may evaluate (OWASP "CSV Injection"), so it
-// gets a leading apostrophe, which spreadsheets show as text and do not evaluate. An
-// SP id, record id or attribute comes from logs anyone can shape.
-func safeCSV(row []string) []string {
-	for i, c := range row {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			row[i] = "'" + c
-		}
-	}
-	return row
 }

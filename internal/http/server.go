@@ -47,10 +47,10 @@ type Server struct {
 	// fails for a controller to see that the failure stays that report's.
 	Render func(ctx context.Context, w io.Writer, d *reports.Data, lang string) error
 
-	router  chi.Router
-	server  *http.Server
-	ln      net.Listener
-	limiter *limiter
+	router chi.Router
+	server *http.Server
+	ln     net.Listener
+	logins *failedLogins
 	// auditing lets one audit run at a time, scheduled or started over the API.
 	auditing sync.Mutex
 	wg       sync.WaitGroup
@@ -60,7 +60,7 @@ type Server struct {
 
 // NewServer builds the routes.
 func NewServer(db *sqlite.DB, a *audit.Auditor, x *facts.Extractor, logger *slog.Logger) *Server {
-	s := &Server{DB: db, Auditor: a, Extractor: x, Logger: logger, MaxBody: MaxBodyBytes, limiter: newLimiter(10, time.Minute)}
+	s := &Server{DB: db, Auditor: a, Extractor: x, Logger: logger, MaxBody: MaxBodyBytes, logins: newFailedLogins(time.Now)}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, s.accessLog, middleware.Recoverer, securityHeaders, middleware.Timeout(5*time.Minute))
@@ -147,11 +147,21 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
+// HSTS is the Strict-Transport-Security header sent over TLS: browsers then use only
+// HTTPS for the service for a year, so a network attacker cannot strip TLS on a later
+// visit and read the session cookie.
+const HSTS = "max-age=31536000"
+
 // securityHeaders keeps the pages to themselves: no framing, no foreign scripts or
-// styles, no referrer, no content sniffing.
+// styles, no referrer, no content sniffing; and, when the service terminates TLS
+// itself, HSTS. Not on plain HTTP: browsers ignore it there, and behind a proxy the
+// proxy, which owns the HTTPS origin, is the one to send it (as with Secure cookies).
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", HSTS)
+		}
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")

@@ -45,7 +45,7 @@ func expected(t *testing.T, path string) (stored, skipped int, rejections []mpas
 // bad line is rejected with its line, field and reason, every good record is stored,
 // and the counts match the expected ones line by line.
 func TestHostileCorpus(t *testing.T) {
-	for _, name := range []string{"hostile.jsonl", "hostile.csv", "hostile-idp-audit.log"} {
+	for _, name := range []string{"hostile.jsonl", "hostile.csv", "hostile-idp-audit.log", "terminal.jsonl"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("..", "..", "testdata", "hostile", name)
 			wantStored, wantSkipped, want := expected(t, path)

@@ -103,11 +103,14 @@ type Rejection struct {
 	Digest string // SHA-256 of the line
 }
 
+// Error is the rejection as one line of text for a terminal: the source (a file name),
+// the field and the reason may all hold input, so their control characters are escaped
+// (Printable) and a line of input cannot forge or recolour lines of stderr.
 func (r Rejection) Error() string {
 	if r.Field == "" {
-		return r.Source + ":" + strconv.Itoa(r.Line) + ": " + r.Reason
+		return Printable(r.Source) + ":" + strconv.Itoa(r.Line) + ": " + Printable(r.Reason)
 	}
-	return r.Source + ":" + strconv.Itoa(r.Line) + ": " + r.Field + ": " + r.Reason
+	return Printable(r.Source) + ":" + strconv.Itoa(r.Line) + ": " + Printable(r.Field) + ": " + Printable(r.Reason)
 }
 
 // Result values follow the policy-report convention.

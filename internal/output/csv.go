@@ -9,7 +9,8 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
-// CSV writes one row per finding, for spreadsheets.
+// CSV writes one row per finding, for spreadsheets. Every cell goes through SafeCSV, so
+// none that input shaped is read as a formula.
 type CSV struct{}
 
 var csvHeader = []string{"policy", "rule", "result", "severity", "sp", "controller", "record", "kind", "time",
@@ -21,9 +22,9 @@ func (CSV) Output(w io.Writer, r *Report) error {
 	err := r.Findings(func(f *mpass.Finding) error {
 		// a use whose controller could not be found is in a bucket of its own
 		controller := cmp.Or(f.Controller, ControllerUnknownLabel)
-		return cw.Write([]string{f.Term, f.Rule, f.Result, f.Severity, f.SP, controller, f.Record, string(f.Kind),
+		return cw.Write(SafeCSV([]string{f.Term, f.Rule, f.Result, f.Severity, f.SP, controller, f.Record, string(f.Kind),
 			f.Time.Format(time.RFC3339Nano), f.Attribute, f.Purpose, f.Subject, f.Fingerprint, f.ID, f.Change,
-			firstNonEmpty(f.Exception, f.ExceptionNotApplied), f.Message})
+			firstNonEmpty(f.Exception, f.ExceptionNotApplied), f.Message}))
 	})
 	if err != nil {
 		return err

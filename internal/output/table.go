@@ -11,7 +11,10 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
-// Table writes a human summary: the run, results by term, and by term and SP.
+// Table writes a human summary: the run, results by term, and by term and SP. Ids that
+// input shaped (SP ids, term ids of user policies, the controller) are escaped with
+// mpass.Printable, so no control character or ANSI escape reaches the terminal (a tab
+// would also break the columns).
 type Table struct{}
 
 // TopSPs is how many SPs the table lists under a term; the rest are counted.
@@ -54,13 +57,13 @@ func (Table) Output(w io.Writer, r *Report) error {
 
 	scope := "all controllers"
 	if r.Run.Controller != "" {
-		scope = r.Run.Controller
+		scope = mpass.Printable(r.Run.Controller)
 	}
 	period := "all time"
 	if r.Run.From != "" || r.Run.To != "" {
 		period = cmp.Or(r.Run.From, "…") + ".." + cmp.Or(r.Run.To, "…")
 	}
-	fmt.Fprintf(w, "Audit run %d: %s, %s (registry v%d, policies %s)\n", r.Run.ID, scope, period, r.Run.RegistryVersion, short(r.Run.PolicyDigest))
+	fmt.Fprintf(w, "Audit run %d: %s, %s (registry v%d, policies %s)\n", r.Run.ID, scope, period, r.Run.RegistryVersion, mpass.Printable(short(r.Run.PolicyDigest)))
 	s := r.Summary
 	fmt.Fprintf(w, "pass %d  fail %d  warn %d  skip %d  error %d", s.Pass, s.Fail, s.Warn, s.Skip, s.Error)
 	if r.Run.Previous != 0 {
@@ -77,15 +80,16 @@ func (Table) Output(w io.Writer, r *Report) error {
 			judged = itoa(v.Judged)
 		}
 		term, c := v.Term, v.counts
+		shown := mpass.Printable(term)
 		if c == nil {
 			verdict := "compliant"
 			if v.Verdict == VerdictNoRecords { // TERMS.md: no records, no verdict
 				verdict = "no records (no verdict)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t0\t0\t0\t0\t\n", term, verdict, judged)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t0\t0\t0\t0\t\n", shown, verdict, judged)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n", term, "(all)", judged, c.Fail, c.Warn, c.Skip, c.new)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n", shown, "(all)", judged, c.Fail, c.Warn, c.Skip, c.new)
 		var sps []string
 		for k := range bySP {
 			if k[0] == term {
@@ -103,7 +107,7 @@ func (Table) Output(w io.Writer, r *Report) error {
 				break
 			}
 			c := bySP[[2]string{term, sp}]
-			fmt.Fprintf(tw, "\t%s\t\t%d\t%d\t%d\t%d\t\n", sp, c.Fail, c.Warn, c.Skip, c.new)
+			fmt.Fprintf(tw, "\t%s\t\t%d\t%d\t%d\t%d\t\n", mpass.Printable(sp), c.Fail, c.Warn, c.Skip, c.new)
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -68,6 +68,29 @@ func (db *DB) CreateToken(ctx context.Context, role, name string, controllers []
 	return tokenPrefix + t.ID + "_" + secret, t, nil
 }
 
+// TokenID returns the id of a token, mpa_<id>_<secret>, when the token has the shape
+// CreateToken gives (a 10-digit lowercase hex id, a 43-character URL-safe base64
+// secret): the service counts failed logins per token id, and an id it counts must be
+// one a real token could have, not any string a client makes up.
+func TokenID(full string) (string, bool) {
+	rest, ok := strings.CutPrefix(full, tokenPrefix)
+	id, secret, ok2 := strings.Cut(rest, "_")
+	if !ok || !ok2 || len(id) != 10 || len(secret) != 43 {
+		return "", false
+	}
+	for _, c := range []byte(id) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", false
+		}
+	}
+	for _, c := range []byte(secret) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && c != '-' && c != '_' {
+			return "", false
+		}
+	}
+	return id, true
+}
+
 var errBadToken = mpass.Errorf(mpass.EUNAUTHORIZED, "invalid or revoked token")
 
 // Authenticate finds a live token by its full secret, comparing hashes in constant time.
