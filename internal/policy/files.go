@@ -48,13 +48,20 @@ func readFS(fsys fs.FS, lim Limits) (map[string][]byte, error) {
 }
 
 func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	// stat before open: opening a FIFO blocks until someone writes to it
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
+	if st, err = f.Stat(); err != nil {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {

@@ -219,7 +219,7 @@ func stopped(ctx context.Context, err error) error {
 // Guard bounds an audit run: ctx gets the run deadline and the heap guard. Every
 // evaluation under it has its own deadline too (Prepared.Eval).
 func (e *Engine) Guard(ctx context.Context) (context.Context, context.CancelFunc) {
-	return guard(ctx, e.limits.RunTimeout, "the run", e.limits.HeapGrowth)
+	return guard(ctx, e.limits.RunTimeout, "the audit run", e.limits.HeapGrowth)
 }
 
 // Limits are the limits in force.

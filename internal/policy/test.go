@@ -14,7 +14,7 @@ import (
 // every result. The tests are user code too: they run with the sandbox's capabilities,
 // each within the evaluation deadline, all within the run deadline and heap guard.
 func (e *Engine) Test(ctx context.Context) ([]*tester.Result, error) {
-	ctx, cancel := e.Guard(ctx)
+	ctx, cancel := guard(ctx, e.limits.RunTimeout, "the policy tests", e.limits.HeapGrowth)
 	defer cancel()
 	modules := make(map[string]*ast.Module, len(e.modules)+len(e.tests))
 	maps.Copy(modules, e.modules)
