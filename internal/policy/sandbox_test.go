@@ -1,8 +1,11 @@
 package policy_test
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -145,3 +148,31 @@ func TestPolicyFileLimits(t *testing.T) {
 		t.Errorf("a FIFO: %v", err)
 	}
 }
+
+// TestOversizedBundle: a bundle file holding a 64 MiB policy file is refused (as a
+// gzip stream of zeros it takes some 64 kB on disk).
+func TestOversizedBundle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.tar.gz")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	tw := tar.NewWriter(zw)
+	const size = 64 << 20
+	err = tw.WriteHeader(&tar.Header{Name: "terms/big.rego", Mode: 0o644, Size: size, Typeflag: tar.TypeReg})
+	if err == nil {
+		_, err = io.CopyN(tw, zeroReader{}, size)
+	}
+	if err = errors.Join(err, tw.Close(), zw.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = policy.Load(context.Background(), path)
+	if mpass.ErrorCode(err) != mpass.EINVALID || !strings.Contains(err.Error(), "terms/big.rego: 67108864 bytes, over the limit of 4194304 bytes") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
