@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,6 +36,8 @@ const (
 type Main struct {
 	DBPath     string
 	PolicyPath string
+	// RunTimeout bounds one audit run or `policy test` (0: the policy package's default).
+	RunTimeout time.Duration
 	Stdin      io.Reader
 	Stdout     io.Writer
 	Stderr     io.Writer
@@ -118,9 +121,25 @@ func (m *Main) rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&m.DBPath, "db", dbDefault, "SQLite database (env MPASS_AUDIT_DB)")
 	root.PersistentFlags().StringVar(&m.PolicyPath, "policy", "", "policy directory or OPA bundle (.tar.gz) instead of the built-in policies")
+	runTimeout, envErr := policy.DefaultRunTimeout, error(nil)
+	if v := m.Getenv("MPASS_AUDIT_RUN_TIMEOUT"); v != "" {
+		if runTimeout, envErr = time.ParseDuration(v); envErr == nil && runTimeout <= 0 {
+			envErr = errors.New("not positive")
+		}
+		if envErr != nil {
+			envErr = mpass.Errorf(mpass.EINVALID, "MPASS_AUDIT_RUN_TIMEOUT=%q: a duration such as 90m is needed (%v)", v, envErr)
+		}
+	}
+	root.PersistentFlags().DurationVar(&m.RunTimeout, "run-timeout", runTimeout, "longest an audit run or policy test may take; each evaluation has 2s (env MPASS_AUDIT_RUN_TIMEOUT)")
 	root.PersistentFlags().StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if envErr != nil && !cmd.Flags().Changed("run-timeout") {
+			return envErr
+		}
+		if m.RunTimeout <= 0 {
+			return mpass.Errorf(mpass.EINVALID, "--run-timeout %s: must be positive", m.RunTimeout)
+		}
 		if m.CPUProfile == "" {
 			return nil
 		}
@@ -186,7 +205,7 @@ func (m *Main) openEngine(ctx context.Context) (*policy.Engine, error) {
 	if m.engine != nil {
 		return m.engine, nil
 	}
-	e, err := policy.Load(ctx, m.PolicyPath)
+	e, err := policy.Load(ctx, m.PolicyPath, policy.WithLimits(policy.Limits{RunTimeout: m.RunTimeout}))
 	if err != nil {
 		return nil, err
 	}

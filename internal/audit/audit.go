@@ -73,7 +73,7 @@ func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run,
 		return nil, nil, err
 	}
 	finish = func(ctx context.Context) error {
-		if err := a.judge(ctx, run, reg, prepared); err != nil {
+		if err := a.guardedJudge(ctx, run, reg, prepared); err != nil {
 			if ferr := a.DB.FailRun(context.WithoutCancel(ctx), run.ID, err.Error()); ferr != nil {
 				err = errors.Join(err, ferr)
 			}
@@ -87,6 +87,19 @@ func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run,
 		return nil
 	}
 	return run, finish, nil
+}
+
+// guardedJudge judges within the policies' run deadline and heap guard. When a limit
+// stopped the run, that limit is the error (and the failed run's reason), whichever
+// part of the run (an evaluation, a database read) noticed the cancellation first.
+func (a *Auditor) guardedJudge(ctx context.Context, run *mpass.Run, reg *mpass.Registry, prepared *policy.Prepared) error {
+	gctx, cancel := a.Engine.Guard(ctx)
+	defer cancel()
+	err := a.judge(gctx, run, reg, prepared)
+	if cause := context.Cause(gctx); err != nil && gctx.Err() != nil && errors.Is(cause, policy.ErrLimit) && !errors.Is(err, policy.ErrLimit) {
+		err = fmt.Errorf("policy evaluation: %w", cause)
+	}
+	return err
 }
 
 func (a *Auditor) logger() *slog.Logger {

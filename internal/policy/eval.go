@@ -26,7 +26,8 @@ type Decision struct {
 
 // Prepared is the audit query prepared against one registry version.
 type Prepared struct {
-	q rego.PreparedEvalQuery
+	q       rego.PreparedEvalQuery
+	timeout time.Duration
 }
 
 // Prepare compiles the audit query once with the registry as data.registry.
@@ -34,19 +35,24 @@ func (e *Engine) Prepare(ctx context.Context, reg *mpass.Registry) (*Prepared, e
 	q, err := rego.New(
 		rego.Query(Query),
 		rego.Compiler(e.compiler),
+		rego.Capabilities(e.caps),
 		rego.Store(e.store(RegistryData(reg))),
 	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", Query, err)
 	}
-	return &Prepared{q: q}, nil
+	return &Prepared{q: q, timeout: e.limits.EvalTimeout}, nil
 }
 
-// Eval evaluates the policies for one input document (see Input). Safe for concurrent use.
+// Eval evaluates the policies for one input document (see Input) within the
+// evaluation deadline; the heap is guarded by the run's context (Engine.Guard). Safe
+// for concurrent use.
 func (p *Prepared) Eval(ctx context.Context, input ast.Value) ([]Decision, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, p.timeout, limitErrorf("one evaluation of %s ran longer than %s", Query, p.timeout))
+	defer cancel()
 	rs, err := p.q.Eval(ctx, rego.EvalParsedInput(input))
-	if err != nil {
-		return nil, err
+	if err = stopped(ctx, err); err != nil {
+		return nil, fmt.Errorf("policy evaluation: %w", err)
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return nil, nil

@@ -9,14 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -40,6 +37,8 @@ type Engine struct {
 	tests    map[string]*ast.Module // tests only
 	data     map[string]any         // bundle data, if any
 	compiler *ast.Compiler
+	caps     *ast.Capabilities
+	limits   Limits
 	terms    []mpass.Term
 	// dayDecisions: the policies promise (data.mpass.main METADATA custom.decision_time:
 	// day) that a decision depends on time only through the day and the year.
@@ -50,30 +49,41 @@ type Engine struct {
 // whose days fall between the same registry dates (see main.rego).
 func (e *Engine) DayDecisions() bool { return e.dayDecisions }
 
+// Option configures Load.
+type Option func(*Engine)
+
+// WithLimits sets the limits the policies run under (zero fields keep their defaults).
+func WithLimits(l Limits) Option { return func(e *Engine) { e.limits = l.withDefaults() } }
+
 // Load loads the built-in policies (source == "") or those of a directory or an OPA
-// bundle (.tar.gz).
-func Load(ctx context.Context, source string) (*Engine, error) {
+// bundle (.tar.gz), within the sandbox: files over the size limits, and calls of a
+// builtin the capabilities leave out, are refused with the file (and line).
+func Load(ctx context.Context, source string, opts ...Option) (*Engine, error) {
+	e := &Engine{modules: map[string]*ast.Module{}, tests: map[string]*ast.Module{}, caps: sandboxCapabilities(), limits: Limits{}.withDefaults()}
+	for _, o := range opts {
+		o(e)
+	}
 	var files map[string][]byte
 	var data map[string]any
 	var err error
 	switch {
 	case source == "":
-		files, err = readFS(builtin.FS)
+		files, err = readFS(builtin.FS, e.limits)
 		source = "built-in"
 	case strings.HasSuffix(source, ".tar.gz") || strings.HasSuffix(source, ".tgz"):
-		files, data, err = readBundle(source)
+		files, data, err = readBundleFile(source, e.limits)
 	default:
 		var st os.FileInfo
 		if st, err = os.Stat(source); err == nil && !st.IsDir() {
 			err = fmt.Errorf("%s: not a directory or an OPA bundle (.tar.gz)", source)
 		} else if err == nil {
-			files, err = readFS(os.DirFS(source))
+			files, err = readFS(os.DirFS(source), e.limits)
 		}
 	}
 	if err != nil {
 		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: %v", source, err)
 	}
-	e := &Engine{Source: source, modules: map[string]*ast.Module{}, tests: map[string]*ast.Module{}, data: data}
+	e.Source, e.data = source, data
 	h := sha256.New()
 	names := make([]string, 0, len(files))
 	for name := range files {
@@ -98,7 +108,10 @@ func Load(ctx context.Context, source string) (*Engine, error) {
 	}
 	e.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
 
-	e.compiler = ast.NewCompiler().WithEnablePrintStatements(false)
+	if err := errors.Join(checkBuiltins(e.modules), checkBuiltins(e.tests)); err != nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: %v", source, err)
+	}
+	e.compiler = ast.NewCompiler().WithCapabilities(e.caps).WithEnablePrintStatements(false)
 	if e.compiler.Compile(e.modules); e.compiler.Failed() {
 		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: %v", source, e.compiler.Errors)
 	}
@@ -114,38 +127,6 @@ func Load(ctx context.Context, source string) (*Engine, error) {
 		return nil, mpass.Errorf(mpass.EINVALID, "policy %s: no %s", source, Query)
 	}
 	return e, nil
-}
-
-func readFS(fsys fs.FS) (map[string][]byte, error) {
-	files := map[string][]byte{}
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(p) != ".rego" {
-			return err
-		}
-		files[p], err = fs.ReadFile(fsys, p)
-		return err
-	})
-	if err == nil && len(files) == 0 {
-		err = errors.New("no .rego files")
-	}
-	return files, err
-}
-
-func readBundle(name string) (map[string][]byte, map[string]any, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	b, err := bundle.NewReader(f).Read()
-	if err != nil {
-		return nil, nil, err
-	}
-	files := map[string][]byte{}
-	for _, m := range b.Modules {
-		files[strings.TrimPrefix(m.Path, "/")] = m.Raw
-	}
-	return files, b.Data, nil
 }
 
 // readTerms builds the term catalog from the annotations: a package annotation with
@@ -319,9 +300,13 @@ func (e *Engine) catalog(ctx context.Context) (map[string]map[string]any, error)
 	return out, nil
 }
 
+// evalData evaluates a data query outside an audit run, under the evaluation deadline
+// and a heap guard of its own.
 func (e *Engine) evalData(ctx context.Context, query string) (any, error) {
-	rs, err := rego.New(rego.Query(query), rego.Compiler(e.compiler), rego.Store(e.store(nil))).Eval(ctx)
-	if err != nil {
+	ctx, cancel := guard(ctx, e.limits.EvalTimeout, "the query "+query, e.limits.HeapGrowth)
+	defer cancel()
+	rs, err := rego.New(rego.Query(query), rego.Compiler(e.compiler), rego.Capabilities(e.caps), rego.Store(e.store(nil))).Eval(ctx)
+	if err = stopped(ctx, err); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", query, err)
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
