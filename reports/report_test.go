@@ -398,3 +398,26 @@ func TestTallRowContinues(t *testing.T) {
 		t.Errorf("the row after the tall one (%s) is missing", d.SPs[1].Name)
 	}
 }
+
+// TestGradeHasNoFingerprint (issue 14): the grade level is kept in clear, so no finding
+// on it, and no stored release, carries a fingerprint that the grade beside it would
+// decode.
+func TestGradeHasNoFingerprint(t *testing.T) {
+	a, run := demo(t)
+	n := 0
+	err := a.DB.Findings(context.Background(), mpass.FindingFilter{RunID: run.ID}, func(f *mpass.Finding) error {
+		if f.Attribute == "urn:mpass.id:classLevel" {
+			n++
+			if f.Fingerprint != "" {
+				t.Errorf("finding %s on the grade level has fingerprint %s", f.ID, f.Fingerprint)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("the demo has no finding on the grade level: the test proves nothing")
+	}
+}

@@ -94,8 +94,12 @@ func KeyCheck(key []byte) string {
 	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-// Fingerprint is a keyed hash of a set of values (order does not matter).
-func (x *Extractor) Fingerprint(values []string) string {
+// Fingerprint is a keyed hash of one attribute's set of values (order does not matter),
+// 8 bytes in hex. It is keyed per attribute — the attribute's name is part of the hashed
+// message — so one value in two attributes (a class "7" and a grade "7") has two
+// fingerprints, and what the store says in clear of one attribute cannot decode the
+// fingerprints of another (issue 14).
+func (x *Extractor) Fingerprint(name string, values []string) string {
 	sorted := values
 	if !slices.IsSorted(values) {
 		sorted = slices.Clone(values)
@@ -103,6 +107,7 @@ func (x *Extractor) Fingerprint(values []string) string {
 	}
 	var buf [256]byte // one Write of the whole message: a Write per value allocated
 	msg := append(buf[:0], "values\x00"...)
+	msg = append(append(msg, name...), 0)
 	for _, v := range sorted {
 		msg = append(append(msg, v...), 0)
 	}
@@ -121,7 +126,11 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 		return f
 	}
 	f.Values = true
-	f.Fingerprint = x.Fingerprint(values)
+	// the grade is kept in clear (f.Grade), so the grade level gets no fingerprint: the
+	// two side by side would map every fingerprint to its value (issue 14)
+	if name != ClassLevel {
+		f.Fingerprint = x.Fingerprint(name, values)
+	}
 	form := x.catalog.RoleForm(name)
 	for _, v := range values {
 		if ContainsIdentityCode(v) {

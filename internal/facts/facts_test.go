@@ -343,3 +343,21 @@ func TestRolesKeepNoText(t *testing.T) {
 		t.Errorf("vocabulary lost: %+v", r)
 	}
 }
+
+// TestFingerprintsKeyedPerAttribute (issue 14): one value in two attributes has two
+// fingerprints, so what the store keeps in clear of one attribute (a grade) cannot name
+// the fingerprints of another; and the grade level, kept in clear, has no fingerprint
+// beside it.
+func TestFingerprintsKeyedPerAttribute(t *testing.T) {
+	x := testExtractor()
+	if a, b := x.Fingerprint(facts.ClassLevel, []string{"7"}), x.Fingerprint("urn:mpass.id:class", []string{"7"}); a == b {
+		t.Errorf("one fingerprint %s for two attributes", a)
+	}
+	if a, b := x.Fingerprint("urn:mpass.id:class", []string{"7A", "7B"}), x.Fingerprint("urn:mpass.id:class", []string{"7B", "7A"}); a != b {
+		t.Errorf("order changed the fingerprint: %s %s", a, b)
+	}
+	f := x.Attribute(facts.ClassLevel, []string{"7"})
+	if f.Grade != "7" || f.Fingerprint != "" {
+		t.Errorf("grade level facts %+v: want the grade and no fingerprint", f)
+	}
+}

@@ -518,21 +518,26 @@ func (db *DB) Record(ctx context.Context, r *Raw) (mpass.Record, error) {
 		return rec, err
 	}
 	for i, n := range sortedNames(nil, rec.Attributes) {
-		if fp := r.Fingerprints; len(fp) >= (i+1)*fingerprintSize {
+		if fp := Fingerprint(r.Fingerprints, i); fp != "" {
 			a := rec.Attributes[n]
-			a.Fingerprint = hex.EncodeToString(fp[i*fingerprintSize : (i+1)*fingerprintSize])
+			a.Fingerprint = fp
 			rec.Attributes[n] = a
 		}
 	}
 	return rec, nil
 }
 
-// Fingerprint is the fingerprint of the i-th attribute (in name order) of a record.
+// Fingerprint is the fingerprint of the i-th attribute (in name order) of a record; ""
+// for an attribute that has none (names only, or the grade level: eight zero bytes).
 func Fingerprint(fingerprints []byte, i int) string {
 	if len(fingerprints) < (i+1)*fingerprintSize {
 		return ""
 	}
-	return hex.EncodeToString(fingerprints[i*fingerprintSize : (i+1)*fingerprintSize])
+	fp := fingerprints[i*fingerprintSize : (i+1)*fingerprintSize]
+	if string(fp) == string(make([]byte, fingerprintSize)) {
+		return ""
+	}
+	return hex.EncodeToString(fp)
 }
 
 // SeqRange is the first and last seq of a kind's table (0, 0 when empty), so an audit
