@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -389,6 +390,39 @@ func checkLine(source string, l line) (parsed, bool) {
 	return parsed{}, true
 }
 
+// The store keeps a time as unix nanoseconds in an int64: the instants from
+// 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z. Outside them
+// UnixNano wraps (2611 became 2026-10-05, 9999 became 1816), so such a time is
+// rejected, never stored.
+var (
+	minStorable = time.Unix(0, math.MinInt64).UTC()
+	maxStorable = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// reasonTimeRange rejects a time the store cannot hold exactly (Storable).
+const reasonTimeRange = "outside the times the store holds exactly (from 1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z)"
+
+// Storable reports whether the store holds t exactly (see minStorable): every reader's
+// times and purge's --before are checked with it.
+func Storable(t time.Time) bool {
+	return !t.Before(minStorable) && !t.After(maxStorable)
+}
+
+// reasonControl rejects an identifier of a record (id, sp, controller, purpose,
+// subject) that holds a control character: a NUL or an escape sequence would reach
+// the database, terminals and logs as it is.
+const reasonControl = "holds a control character (U+0000–U+001F or U+007F)"
+
+// hasControl reports a C0 control character or DEL in s.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 func blank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 // canonical gives attributes their catalog names, merging the values of names that
@@ -450,10 +484,18 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 			return reject(source, l, x.name, "holds a personal identity code (the record is not stored)")
 		}
 	}
+	for _, x := range [...]struct{ name, value string }{{"id", f.id}, {"sp", f.sp}, {"controller", f.controller}, {"purpose", f.purpose}, {"subject", f.subject}} {
+		if hasControl(x.value) { // stored or printed, it would reach terminals and logs
+			return reject(source, l, x.name, reasonControl)
+		}
+	}
 	// RFC 3339 allows a lower-case t and z; Go's parser takes the upper-case ones only
 	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(strings.TrimSpace(f.time)))
 	if err != nil {
 		return reject(source, l, "time", "not an RFC 3339 time (e.g. 2026-10-05T07:58:12Z)")
+	}
+	if !Storable(t) {
+		return reject(source, l, "time", reasonTimeRange)
 	}
 	r.Time = t.UTC()
 	r.SP = strings.TrimSpace(f.sp)

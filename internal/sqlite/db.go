@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -143,12 +144,15 @@ func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 // dayStart is the first instant of a day ("2006-01-02"); dayEnd the first after it.
+// A day whose instant unix nanoseconds cannot hold (before 1677-09-22, from
+// 2262-04-11 on) is an error, never a wrapped number: purge --before 9999-01-01 would
+// otherwise cut at 1816 and a period's bounds cross.
 func dayStart(day string) (int64, error) {
 	t, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return 0, err
 	}
-	return t.UnixNano(), nil
+	return exactNanos(t)
 }
 
 func dayEnd(day string) (int64, error) {
@@ -156,5 +160,17 @@ func dayEnd(day string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return t.AddDate(0, 0, 1).UnixNano(), nil
+	return exactNanos(t.AddDate(0, 0, 1))
+}
+
+// errTimeRange is a time unix nanoseconds in an int64 cannot hold.
+var errTimeRange = errors.New("outside the times the store holds exactly (1677-09-22 to 2262-04-10)")
+
+// exactNanos is t in unix nanoseconds, or errTimeRange where they would wrap.
+func exactNanos(t time.Time) (int64, error) {
+	n := t.UnixNano()
+	if !time.Unix(0, n).Equal(t) {
+		return 0, errTimeRange
+	}
+	return n, nil
 }

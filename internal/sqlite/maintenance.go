@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 
@@ -22,7 +23,9 @@ type PurgeCounts struct {
 func (db *DB) Purge(ctx context.Context, before string) (PurgeCounts, error) {
 	var c PurgeCounts
 	cut, err := dayStart(before)
-	if err != nil {
+	if errors.Is(err, errTimeRange) {
+		return c, mpass.Errorf(mpass.EINVALID, "--before %s: %v", before, err)
+	} else if err != nil {
 		return c, mpass.Errorf(mpass.EINVALID, "--before %q: not a date (YYYY-MM-DD)", before)
 	}
 	for _, t := range []struct {

@@ -100,3 +100,20 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Errorf("backup over a file: %v", err)
 	}
 }
+
+// TestPurgeBeforeOutOfRange (issue 14, item 5): a --before day whose instant unix
+// nanoseconds cannot hold is refused, never wrapped (9999-01-01 would cut at 1816).
+func TestPurgeBeforeOutOfRange(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.MustOpenDB(t)
+	testenv.MustLoadRegistry(t, db, demoRegistry(t))
+	testenv.MustIngest(t, db, "jsonl", releases(0, 3, "2026-09-15"))
+	for _, day := range []string{"9999-01-01", "2262-04-12", "1600-01-01"} {
+		if _, err := db.Purge(ctx, day); err == nil || !strings.Contains(err.Error(), "outside the times the store holds") {
+			t.Errorf("purge --before %s: %v", day, err)
+		}
+	}
+	if rel, _, _ := db.CountRecords(ctx); rel != 3 {
+		t.Errorf("%d releases left, want 3", rel)
+	}
+}
