@@ -1,10 +1,15 @@
 package ingest_test
 
 import (
+	"context"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
+	"github.com/opetushallitus/mpass-audit/internal/testenv"
 )
 
 // TestRepeatedKeysRejected (issue 14, item 4): JSON's last-wins and encoding/json's
@@ -125,5 +130,109 @@ func TestShibbolethUserAgentWithBar(t *testing.T) {
 	rec = run(t, ingest.Options{Format: ingest.FormatShibboleth, Controller: city, LogFormat: "idp3"}, "20261005T075812Z|b|_r1|"+shop+"|p|i|b|_r2|u@x|ac|mpassRole|n|_i||extra\n")
 	if len(rec.rejections) != 1 || !strings.Contains(rec.rejections[0].Reason, "15 fields where the log format has 14") {
 		t.Fatalf("records %v rejections %v", rec.records, rec.rejections)
+	}
+}
+
+// junk is n rejected lines of a few kinds (not JSON, a wrong type, a line that quotes
+// an identity code in its time), as an attacker with an ingest token would post them.
+func junk(n int) string {
+	var b strings.Builder
+	for i := range n {
+		switch i % 3 {
+		case 0:
+			b.WriteString("not json " + strconv.Itoa(i) + "\n")
+		case 1:
+			b.WriteString(`{"kind":"use","id":"j` + strconv.Itoa(i) + `","time":true}` + "\n")
+		default:
+			b.WriteString(`{"kind":"use","id":"j` + strconv.Itoa(i) + `","time":"131052-308T","sp":"s","subject":"x","purpose":"p"}` + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestRejectionsBounded (issue 14, item 1): 200,000 junk lines are all counted, the
+// first DefaultMaxRejections are stored and listed, one more row says how many more
+// there were, and the live heap does not grow with their number (sampled after each
+// batch, after a collection: no timing).
+func TestRejectionsBounded(t *testing.T) {
+	const n = 200_000
+	db := testenv.MustOpenDB(t)
+	var heap []uint64
+	sample := func(sqlite.IngestCounts) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		heap = append(heap, ms.HeapAlloc)
+	}
+	in := &ingest.Ingester{Store: db, Extractor: testenv.MustExtractor(t), Options: ingest.Options{Format: ingest.FormatJSONL, Progress: sample}}
+	text := junk(n) + `{"kind":"use","id":"u-good","time":"2026-10-09T12:00:00Z","sp":"s","subject":"x","purpose":"p"}` + "\n"
+	res, err := in.Ingest(context.Background(), "junk.jsonl", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rejected != n || res.Stored != 1 || len(res.Rejections) != ingest.DefaultMaxRejections || res.Unlisted != n-ingest.DefaultMaxRejections {
+		t.Fatalf("rejected %d stored %d listed %d unlisted %d", res.Rejected, res.Stored, len(res.Rejections), res.Unlisted)
+	}
+	for i, r := range res.Rejections {
+		if r.Line != i+1 {
+			t.Fatalf("rejection %d is of line %d: the first ones are listed, in line order", i, r.Line)
+		}
+	}
+	kept, err := db.Rejections(context.Background())
+	if err != nil || len(kept) != ingest.DefaultMaxRejections+1 {
+		t.Fatalf("stored %d rejections (%v), want %d and the count of the rest", len(kept), err, ingest.DefaultMaxRejections+1)
+	}
+	more := kept[len(kept)-1]
+	if more.Line != ingest.DefaultMaxRejections+1 || !strings.Contains(more.Reason, "and 199000 more rejected lines") {
+		t.Errorf("last stored rejection %s", more.Error())
+	}
+	if len(heap) < 5 {
+		t.Fatalf("%d heap samples", len(heap))
+	}
+	// the heap after the last batch is that after the first, give or take the
+	// collector's noise; listing all 200,000 would be about 40 MB more
+	first, last := heap[0], heap[len(heap)-1]
+	if last > first+8<<20 {
+		t.Errorf("live heap grew from %d MB to %d MB over %d junk lines (samples %v)", first>>20, last>>20, n, heap)
+	}
+}
+
+// TestIDConflicts (issue 14, item 3): of records with one id only identical ones (in
+// what the store keeps) are duplicates; one with other content — another value, time,
+// controller or purpose — is rejected as an id conflict with its line, in a later
+// ingest and within one batch alike.
+func TestIDConflicts(t *testing.T) {
+	db := testenv.MustOpenDB(t)
+	in := &ingest.Ingester{Store: db, Extractor: testenv.MustExtractor(t), Options: ingest.Options{Format: ingest.FormatJSONL}}
+	rel := func(id, value string) string {
+		return `{"kind":"release","id":"` + id + `","time":"2026-10-05T07:58:12Z","sp":"` + shop + `","controller":"` + city + `","subject":"` + aino + `","attributes":{"urn:oid:2.5.4.42":["` + value + `"]}}` + "\n"
+	}
+	use := func(id, purpose string) string {
+		return `{"kind":"use","id":"` + id + `","time":"2026-10-09T12:00:00Z","sp":"` + shop + `","subject":"` + aino + `","purpose":"` + purpose + `","note":"` + id + purpose + `"}` + "\n"
+	}
+	first := rel("r-1", "Aino") + use("u-1", "analytics") + rel("r-2", "Aino") + rel("r-2", "Eino") + use("u-2", "analytics") + use("u-2", "marketing")
+	res, err := in.Ingest(context.Background(), "a.jsonl", strings.NewReader(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored != 4 || res.Duplicate != 0 || res.Rejected != 2 || len(res.Rejections) != 2 || res.Rejections[0].Line != 4 || res.Rejections[1].Line != 6 {
+		t.Fatalf("within a batch: %+v %v", res.IngestCounts, res.Rejections)
+	}
+	// a later file: identical records (a use's note is not kept) are duplicates
+	second := rel("r-1", "Aino") + use("u-1", "analytics") + rel("r-1", "Eino") + use("u-1", "marketing")
+	if res, err = in.Ingest(context.Background(), "b.jsonl", strings.NewReader(second)); err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored != 0 || res.Duplicate != 2 || res.Rejected != 2 {
+		t.Fatalf("later: %+v %v", res.IngestCounts, res.Rejections)
+	}
+	for i, r := range res.Rejections {
+		if r.Source != "b.jsonl" || r.Line != 3+i || r.Field != "id" || r.Reason != sqlite.ReasonIDConflict || len(r.Digest) != 64 {
+			t.Errorf("rejection %+v", r)
+		}
+	}
+	kept, err := db.Rejections(context.Background())
+	if err != nil || len(kept) != 4 {
+		t.Fatalf("stored rejections %v %v", kept, err)
 	}
 }

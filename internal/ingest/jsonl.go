@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/valyala/fastjson"
 )
 
@@ -216,6 +217,16 @@ func skipValue(d *json.Decoder) error {
 
 var null = []byte("null")
 
+// shownName is an attribute name as a reason may show it: a well-formed name of at
+// most 128 bytes as it is, anything else (value text, an identity code, a megabyte of
+// key) as "an attribute" — a reason names the field, never content of the line.
+func shownName(name string) string {
+	if len(name) > 128 || !facts.WellFormedName(name) {
+		return "an attribute"
+	}
+	return name
+}
+
 // releaseAttributes decodes {"name": ["value", ...] | "value" | null}.
 func releaseAttributes(raw json.RawMessage) (map[string][]string, error) {
 	if len(raw) == 0 || bytes.Equal(raw, null) {
@@ -233,18 +244,18 @@ func releaseAttributes(raw json.RawMessage) (map[string][]string, error) {
 		case len(v) > 0 && v[0] == '"':
 			var s string
 			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, fmt.Errorf("%s: bad string", name)
+				return nil, fmt.Errorf("%s: bad string", shownName(name))
 			}
 			out[name] = []string{s}
 		default:
 			var list []*string
 			if err := json.Unmarshal(v, &list); err != nil {
-				return nil, fmt.Errorf("%s: values must be a list of strings or null", name)
+				return nil, fmt.Errorf("%s: values must be a list of strings or null", shownName(name))
 			}
 			values := make([]string, 0, len(list))
 			for _, s := range list {
 				if s == nil {
-					return nil, fmt.Errorf("%s: a value is null", name)
+					return nil, fmt.Errorf("%s: a value is null", shownName(name))
 				}
 				values = append(values, *s)
 			}
