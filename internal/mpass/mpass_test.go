@@ -169,3 +169,4 @@ func TestScopeValidate(t *testing.T) {
 		})
 	}
 }
+
