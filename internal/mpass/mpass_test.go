@@ -169,4 +169,3 @@ func TestScopeValidate(t *testing.T) {
 		})
 	}
 }
-
