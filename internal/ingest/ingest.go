@@ -263,7 +263,6 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 						if err != nil {
 							x = reject(name, l, "kind", err.Error())
 						} else {
-							row.Line = l.text                 // for the digest of an id conflict's rejection
 							x.row, x.record = row, row.Record // the record as the row keeps it
 						}
 					}

@@ -227,7 +227,7 @@ func TestIDConflicts(t *testing.T) {
 		t.Fatalf("later: %+v %v", res.IngestCounts, res.Rejections)
 	}
 	for i, r := range res.Rejections {
-		if r.Source != "b.jsonl" || r.Line != 3+i || r.Field != "id" || r.Reason != sqlite.ReasonIDConflict || len(r.Digest) != 64 {
+		if r.Source != "b.jsonl" || r.Line != 3+i || r.Field != "id" || r.Reason != sqlite.ReasonIDConflict || len(r.Digest) != len("row:")+64 {
 			t.Errorf("rejection %+v", r)
 		}
 	}

@@ -34,10 +34,7 @@ func (c *IngestCounts) Add(o IngestCounts) {
 // Ingest encodes on its parsing workers (Encode needs no database), so that the one
 // writer only writes.
 type Row struct {
-	Record *mpass.Record
-	// Line is the input line the record was read from, or nil: only an id conflict's
-	// rejection uses it, for the line's SHA-256 (never stored).
-	Line         []byte
+	Record       *mpass.Record
 	facts        string
 	fingerprints []byte
 	ids          rowIDs
@@ -182,9 +179,7 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 			return c, nil, err
 		}
 		m.close()
-		for _, row := range m.conflicts {
-			conflicts = append(conflicts, conflictRejection(row))
-		}
+		conflicts = append(conflicts, m.conflicts...)
 	}
 	c.Stored = releases.stored + uses.stored
 	c.Duplicate = len(rows) - c.Stored - len(conflicts)
@@ -198,18 +193,23 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 }
 
 // conflictRejection is the rejection of a row whose id is stored with other content:
-// its source and line from the record's "source:line", the digest of its line.
-func conflictRejection(row *Row) mpass.Rejection {
+// its source and line from the record's "source:line". Its digest is the SHA-256 of
+// the row as it would have been stored (values: the statement's arguments), not of
+// the line: the line was let go when it was parsed (keeping every line of a batch
+// until the writer had them was 20 MB more peak memory for a rare event), and the row
+// holds no value, only pseudonyms, keyed fingerprints and numbers.
+func conflictRejection(row *Row, values []any) mpass.Rejection {
 	r := mpass.Rejection{Source: row.Record.Source, Field: "id", Reason: ReasonIDConflict}
 	if i := strings.LastIndexByte(r.Source, ':'); i >= 0 {
 		if n, err := strconv.Atoi(r.Source[i+1:]); err == nil {
 			r.Source, r.Line = r.Source[:i], n
 		}
 	}
-	if row.Line != nil {
-		sum := sha256.Sum256(row.Line)
-		r.Digest = hex.EncodeToString(sum[:])
+	h := sha256.New()
+	for _, v := range values {
+		fmt.Fprintf(h, "%T:%v\x00", v, v)
 	}
+	r.Digest = "row:" + hex.EncodeToString(h.Sum(nil))
 	return r
 }
 
@@ -221,7 +221,7 @@ type multiInsert struct {
 	args        []any
 	rows        []*Row // of args, one per row
 	stored      int
-	conflicts   []*Row // rows whose id is stored with other content
+	conflicts   []mpass.Rejection // of rows whose id is stored with other content
 }
 
 func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, row *Row, values ...any) error {
@@ -312,7 +312,7 @@ func (m *multiInsert) findConflicts(ctx context.Context, tx *sql.Tx) error {
 		}
 		for j := 1; j < cols; j++ {
 			if !sameValue(v[j], m.args[i*cols+j]) {
-				m.conflicts = append(m.conflicts, row)
+				m.conflicts = append(m.conflicts, conflictRejection(row, m.args[i*cols:(i+1)*cols]))
 				break
 			}
 		}
