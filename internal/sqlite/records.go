@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -218,6 +217,7 @@ func conflictRejection(row *Row, values []any) mpass.Rejection {
 type multiInsert struct {
 	table, cols string
 	full        *sql.Stmt // rowsPerInsert rows
+	fullCheck   *sql.Stmt // findConflicts of rowsPerInsert rows
 	args        []any
 	rows        []*Row // of args, one per row
 	stored      int
@@ -274,79 +274,49 @@ func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt) erro
 	return nil
 }
 
-// findConflicts reads back the stored rows of the ids of the last statement, which
-// ignored some of them, and keeps each row that differs from the stored one with its
-// id: a conflict. A row equal to the stored one was stored by the statement or is an
-// identical duplicate; InsertBatch tells them apart by count.
+// findConflicts finds, among the rows of the last statement (which ignored some of
+// them), each whose id is stored with other content: a conflict. SQLite compares, with
+// the statement's own arguments (column by column with IS, NULL-safe), so that a
+// re-ingest of a big file, every row a duplicate, costs one indexed query per
+// statement and no Go allocation per row. A row equal to the stored one was stored by
+// the statement or is an identical duplicate; InsertBatch tells them apart by count.
 func (m *multiInsert) findConflicts(ctx context.Context, tx *sql.Tx) error {
-	cols := len(m.args) / len(m.rows)
-	ids := make([]any, len(m.rows))
-	for i := range m.rows {
-		ids[i] = m.args[i*cols]
+	cols := strings.Split(m.cols, ", ")
+	n := len(m.rows)
+	args := make([]any, 0, n*(len(cols)+1))
+	for i := range n {
+		args = append(append(args, i), m.args[i*len(cols):(i+1)*len(cols)]...)
 	}
-	q := "SELECT " + m.cols + " FROM " + m.table + " WHERE id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")"
-	rows, err := tx.QueryContext(ctx, q, ids...)
-	if err != nil {
-		return err
+	one := "(?" + strings.Repeat(", ?", len(cols)) + ")"
+	var differs []string
+	for j, c := range cols[1:] {
+		differs = append(differs, "t."+c+" IS NOT v.column"+strconv.Itoa(j+3))
 	}
-	stored := make(map[string][]any, len(ids))
-	err = scanRows(ctx, rows, func() error {
-		v := make([]any, cols)
-		p := make([]any, cols)
-		for i := range v {
-			p[i] = &v[i]
-		}
-		if err := rows.Scan(p...); err != nil {
-			return err
-		}
-		stored[fmt.Sprint(v[0])] = v
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i, row := range m.rows {
-		v, ok := stored[fmt.Sprint(m.args[i*cols])]
-		if !ok {
-			return fmt.Errorf("%s: id neither stored nor inserted", row.Record.Source)
-		}
-		for j := 1; j < cols; j++ {
-			if !sameValue(v[j], m.args[i*cols+j]) {
-				m.conflicts = append(m.conflicts, conflictRejection(row, m.args[i*cols:(i+1)*cols]))
-				break
+	q := "SELECT v.column1 FROM (VALUES " + one + strings.Repeat(", "+one, n-1) + ") AS v JOIN " + m.table +
+		" AS t ON t.id = v.column2 WHERE " + strings.Join(differs, " OR ") + " ORDER BY v.column1"
+	var rows *sql.Rows
+	var err error
+	if n == rowsPerInsert { // a whole statement's: prepared once a batch, as the insert is
+		if m.fullCheck == nil {
+			if m.fullCheck, err = tx.PrepareContext(ctx, q); err != nil {
+				return err
 			}
 		}
+		rows, err = m.fullCheck.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.QueryContext(ctx, q, args...)
 	}
-	return nil
-}
-
-// sameValue compares a stored column with the argument that would have stored it:
-// integers as int64, text and blobs as bytes, NULL with nil.
-func sameValue(stored, arg any) bool {
-	switch a := arg.(type) {
-	case nil:
-		return stored == nil
-	case int64:
-		s, ok := stored.(int64)
-		return ok && s == a
-	case string:
-		switch s := stored.(type) {
-		case string:
-			return s == a
-		case []byte:
-			return string(s) == a
-		}
-	case []byte:
-		switch s := stored.(type) {
-		case nil:
-			return len(a) == 0
-		case []byte:
-			return bytes.Equal(s, a)
-		case string:
-			return s == string(a)
-		}
+	if err != nil {
+		return err
 	}
-	return false
+	return scanRows(ctx, rows, func() error {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			return err
+		}
+		m.conflicts = append(m.conflicts, conflictRejection(m.rows[i], m.args[i*len(cols):(i+1)*len(cols)]))
+		return nil
+	})
 }
 
 // statement is a multi-row INSERT OR IGNORE: ignoring is what ON CONFLICT (id) DO
@@ -359,8 +329,10 @@ func (m *multiInsert) statement(rows, cols int) string {
 }
 
 func (m *multiInsert) close() {
-	if m.full != nil {
-		m.full.Close()
+	for _, stmt := range []*sql.Stmt{m.full, m.fullCheck} {
+		if stmt != nil {
+			stmt.Close()
+		}
 	}
 }
 
