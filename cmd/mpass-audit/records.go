@@ -302,8 +302,11 @@ is itself an organisation OID.`,
 			var total ingest.Result
 			for i, name := range args {
 				res, err := in.Ingest(ctx, name, readers[i])
-				for _, r := range res.Rejections {
+				for _, r := range res.Rejections { // the first ingest.DefaultMaxRejections
 					fmt.Fprintln(m.Stderr, r.Error())
+				}
+				if res.Unlisted > 0 {
+					fmt.Fprintf(m.Stderr, "%s: %s\n", name, ingest.UnlistedReason(res.Unlisted, ingest.DefaultMaxRejections))
 				}
 				total.Add(res.IngestCounts)
 				total.Skipped += res.Skipped

@@ -169,8 +169,8 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 
 // storedRole keeps of a role what the terms judge: whether the class starts with a
 // grade digit, and the role name and code where they are words of the data model's
-// vocabulary (knownRoleName, a code 1–6). The school, the class itself and any other
-// text are not kept: a class name is age-indicative data of its own, and a role field
+// vocabulary (knownRoleName, a code 1–6), else OtherRole. The school, the class itself
+// and any other text are not kept: a class name is age-indicative data of its own, and a role field
 // may hold anything an upstream system put there, a person's name or identity code too.
 func storedRole(r mpass.Role) mpass.Role {
 	return mpass.Role{ClassGrade: r.ClassGrade, Name: knownRoleName(r.Name), Code: knownRoleCode(r.Code)}

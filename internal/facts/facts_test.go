@@ -320,8 +320,9 @@ func TestRandomUserIDsHoldNoIdentityCode(t *testing.T) {
 	}
 }
 
-// A role keeps only words of the vocabulary: any other text of its fields (a name, an
-// identity code) is not kept, though the role still counts as seen.
+// A role keeps only words of the vocabulary: any other text of its name and code
+// fields (a name, an identity code) is kept as "other", of its other fields nothing,
+// and the role still counts as seen (issue 14, item 2).
 func TestRolesKeepNoText(t *testing.T) {
 	x := testExtractor()
 	for name, value := range map[string]string{
@@ -332,7 +333,11 @@ func TestRolesKeepNoText(t *testing.T) {
 		if len(f.Roles) != 1 {
 			t.Fatalf("%s: roles %+v", name, f.Roles)
 		}
-		if r := f.Roles[0]; r.Name != "" || r.Code != "" || r.Controller != "" || r.School != "" || r.Class != "" {
+		wantCode := facts.OtherRole
+		if name != facts.Role {
+			wantCode = "" // a role name alone has no code
+		}
+		if r := f.Roles[0]; r.Name != facts.OtherRole || r.Code != wantCode || r.Controller != "" || r.School != "" || r.Class != "" {
 			t.Errorf("%s: kept %+v", name, r)
 		}
 		if facts.RoleStatus(map[string]mpass.AttributeFacts{name: f}) != mpass.RoleNonLearner {
@@ -341,6 +346,14 @@ func TestRolesKeepNoText(t *testing.T) {
 	}
 	if r := x.Attribute(facts.Role, []string{";;;Elev;1;;"}).Roles[0]; r.Name != "elev" || r.Code != "1" {
 		t.Errorf("vocabulary lost: %+v", r)
+	}
+	for _, code := range []string{"0", "7", "11", "1a", "131052-308T"} {
+		if r := x.Attribute(facts.Role, []string{";;;Oppilas;" + code + ";;"}).Roles[0]; r.Code != facts.OtherRole {
+			t.Errorf("code %q kept as %q", code, r.Code)
+		}
+	}
+	if r := x.Attribute(facts.Role, []string{";;;;;;"}).Roles[0]; r.Name != "" || r.Code != "" {
+		t.Errorf("empty fields kept as %+v", r)
 	}
 }
 

@@ -69,23 +69,35 @@ var roleNames = map[string]bool{
 	"rehtori": true, "rektor": true, "principal": true,
 }
 
+// OtherRole stands for a role name or code that was there but is not a word of the
+// data model's vocabulary: the fact that a role said something is kept, its text (which
+// may be a person's name, an e-mail address or an identity code) is not.
+const OtherRole = "other"
+
 // knownRoleName is a role name lower-cased where it is a word of the vocabulary
-// (a learner role name or one of roleNames), else "": the role was seen, its text is
-// not kept.
+// (a learner role name or one of roleNames), OtherRole for any other text, "" for none.
 func knownRoleName(name string) string {
 	n := strings.ToLower(strings.TrimSpace(name))
-	if learnerRoleNames[n] || roleNames[n] {
+	switch {
+	case n == "":
+		return ""
+	case learnerRoleNames[n] || roleNames[n]:
 		return n
 	}
-	return ""
+	return OtherRole
 }
 
-// knownRoleCode is a role code of the data model (1–6), else "".
+// knownRoleCode is a role code of the data model (1–6), OtherRole for any other text,
+// "" for none.
 func knownRoleCode(code string) string {
-	if c := strings.TrimSpace(code); len(c) == 1 && '1' <= c[0] && c[0] <= '6' {
+	c := strings.TrimSpace(code)
+	switch {
+	case c == "":
+		return ""
+	case len(c) == 1 && '1' <= c[0] && c[0] <= '6':
 		return c
 	}
-	return ""
+	return OtherRole
 }
 
 // IsLearnerRole reports whether a role makes its holder a learner: role code 1 or a

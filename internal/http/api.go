@@ -224,7 +224,9 @@ func (s *Server) report(ctx context.Context, controller, period, lang string) ([
 }
 
 // handleRecords ingests a JSON Lines body (ingest role), with the CLI's validation; the
-// answer has the counts and every rejection.
+// answer has the counts and the first ingest.DefaultMaxRejections rejections, and
+// "unlisted" counts the rest: it is bounded (about 300 KB) however many lines of the
+// body were bad, and so is the memory that makes it.
 func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
 	if caller(r).Role != mpass.RoleIngest {
 		s.error(w, r, mpass.Errorf(mpass.EFORBIDDEN, "only an ingest token may post records"))
@@ -259,5 +261,5 @@ func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
 	if res.Rejected > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	writeJSON(w, status, map[string]any{"stored": res.Stored, "duplicate": res.Duplicate, "rejected": res.Rejected, "rejections": rej})
+	writeJSON(w, status, map[string]any{"stored": res.Stored, "duplicate": res.Duplicate, "rejected": res.Rejected, "rejections": rej, "unlisted": res.Unlisted})
 }

@@ -414,3 +414,28 @@ func allowCity(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 }
+
+// TestRecordsAnswerBounded (issue 14, item 1): a body of 200,000 junk lines is answered
+// with every line counted, the first 1,000 listed, the rest as a count: the answer stays
+// small (4,000,000 junk lines made a 511 MB answer).
+func TestRecordsAnswerBounded(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	for i := range 200_000 {
+		fmt.Fprintf(&b, "junk %d\n", i)
+	}
+	w := e.do(t, "ingest", "POST", "/api/v1/records", b.String())
+	var res struct {
+		Rejected, Unlisted int
+		Rejections         []struct{ Line int }
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != http.StatusUnprocessableEntity || res.Rejected != 200_000 || len(res.Rejections) != 1000 || res.Unlisted != 199_000 {
+		t.Fatalf("%d: rejected %d listed %d unlisted %d", w.Code, res.Rejected, len(res.Rejections), res.Unlisted)
+	}
+	if w.Body.Len() > 256<<10 {
+		t.Errorf("answer of %d bytes", w.Body.Len())
+	}
+}

@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,7 +49,10 @@ type Store interface {
 	// Encode encodes a record for InsertBatch; parsing workers call it, so it must be
 	// safe for concurrent use.
 	Encode(r *mpass.Record) (sqlite.Row, error)
-	InsertBatch(ctx context.Context, rows []sqlite.Row, rejections []mpass.Rejection) (sqlite.IngestCounts, error)
+	// InsertBatch stores rows and rejections in one transaction; it returns the rows'
+	// id conflicts (a stored id with other content) as rejections, of which it stores
+	// the first keep, and counts them all as rejected.
+	InsertBatch(ctx context.Context, rows []sqlite.Row, rejections []mpass.Rejection, keep int) (sqlite.IngestCounts, []mpass.Rejection, error)
 	UpdateRoles(ctx context.Context) error
 }
 
@@ -76,7 +81,18 @@ type Options struct {
 	Workers int
 	// Progress, when set, is told the running counts after each stored batch.
 	Progress func(sqlite.IngestCounts)
+	// MaxRejections is how many rejections of one source are stored and listed
+	// (default DefaultMaxRejections); the rest are counted (Result.Unlisted).
+	MaxRejections int
 }
+
+// DefaultMaxRejections is how many rejected lines of one source (one Ingest: a file,
+// stdin, a POST body) are stored in the rejections table and listed in the Result. The
+// rest are only counted, and one more row says how many: junk lines cost neither
+// memory, nor database, nor answer in proportion to their number (4,000,000 junk
+// lines made a 511 MB API answer and +1 GB of database), while the first thousand are
+// plenty to see what is wrong with a file.
+const DefaultMaxRejections = 1000
 
 // Ingester validates, reduces and stores records.
 type Ingester struct {
@@ -85,11 +101,19 @@ type Ingester struct {
 	Options   Options
 }
 
-// Result is what an ingest did, with the rejections in line order.
+// Result is what an ingest did. Rejected counts every rejected line; Rejections
+// lists the first of them (Options.MaxRejections, each batch's in line order) and
+// Unlisted counts the rest, which are not stored either.
 type Result struct {
 	sqlite.IngestCounts
 	Skipped    int               `json:"skipped"` // Shibboleth lines that are not releases
 	Rejections []mpass.Rejection `json:"-"`
+	Unlisted   int               `json:"unlisted"`
+}
+
+// UnlistedReason says how many more rejected lines there were than a source lists.
+func UnlistedReason(n, max int) string {
+	return fmt.Sprintf("and %d more rejected lines, counted but neither stored nor listed (the first %d of a source are)", n, max)
 }
 
 // line is one input line with its number.
@@ -148,6 +172,10 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		return Result{}, err
 	}
 
+	maxRej := opts.MaxRejections
+	if maxRej <= 0 {
+		maxRej = DefaultMaxRejections
+	}
 	var res Result
 	if h, ok := p.(headerParser); ok {
 		for {
@@ -162,7 +190,7 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 				continue
 			}
 			if x := h.header(name, l); x.rejection != nil {
-				if _, err := in.Store.InsertBatch(ctx, nil, []mpass.Rejection{*x.rejection}); err != nil {
+				if _, _, err := in.Store.InsertBatch(ctx, nil, []mpass.Rejection{*x.rejection}, 0); err != nil {
 					return res, fmt.Errorf("store %s: %w", name, err)
 				}
 				res.Rejected++
@@ -247,15 +275,31 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	defer func() { cancel(); wg.Wait() }()
 
 	var rows []sqlite.Row
-	var rejections []mpass.Rejection
+	var rejections []mpass.Rejection // to list and store: the first maxRej of the source
 	lines := 0
+	firstUnlisted := 0 // the line of the first rejection neither stored nor listed
+	unlist := func(line int) {
+		res.Unlisted++
+		if firstUnlisted == 0 || line < firstUnlisted {
+			firstUnlisted = line
+		}
+	}
 	store := func() error {
-		c, err := in.Store.InsertBatch(ctx, rows, rejections)
+		keep := max(0, maxRej-len(res.Rejections)-len(rejections))
+		c, conflicts, err := in.Store.InsertBatch(ctx, rows, rejections, keep)
 		if err != nil {
 			return fmt.Errorf("store %s: %w", name, err)
 		}
 		res.IngestCounts.Add(c)
 		res.Rejections = append(res.Rejections, rejections...)
+		if len(conflicts) > 0 {
+			kept := len(res.Rejections)
+			res.Rejections = append(res.Rejections, conflicts[:min(keep, len(conflicts))]...)
+			slices.SortStableFunc(res.Rejections[kept-len(rejections):], func(a, b mpass.Rejection) int { return a.Line - b.Line })
+			for _, x := range conflicts[min(keep, len(conflicts)):] {
+				unlist(x.Line)
+			}
+		}
 		if opts.Progress != nil {
 			opts.Progress(res.IngestCounts)
 		}
@@ -274,8 +318,11 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			switch {
 			case x.record != nil:
 				rows = append(rows, x.row)
-			case x.rejection != nil:
+			case x.rejection != nil && len(res.Rejections)+len(rejections) < maxRej:
 				rejections = append(rejections, *x.rejection)
+			case x.rejection != nil:
+				res.Rejected++
+				unlist(x.rejection.Line)
 			case x.skipped:
 				res.Skipped++
 			}
@@ -289,6 +336,12 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	if lines > 0 {
 		if err := store(); err != nil {
 			return res, err
+		}
+	}
+	if res.Unlisted > 0 {
+		more := mpass.Rejection{Source: name, Line: firstUnlisted, Reason: UnlistedReason(res.Unlisted, maxRej)}
+		if _, _, err := in.Store.InsertBatch(ctx, nil, []mpass.Rejection{more}, 0); err != nil {
+			return res, fmt.Errorf("store %s: %w", name, err)
 		}
 	}
 	if readErr != nil {
@@ -389,6 +442,39 @@ func checkLine(source string, l line) (parsed, bool) {
 	return parsed{}, true
 }
 
+// The store keeps a time as unix nanoseconds in an int64: the instants from
+// 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z. Outside them
+// UnixNano wraps (2611 became 2026-10-05, 9999 became 1816), so such a time is
+// rejected, never stored.
+var (
+	minStorable = time.Unix(0, math.MinInt64).UTC()
+	maxStorable = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// reasonTimeRange rejects a time the store cannot hold exactly (Storable).
+const reasonTimeRange = "outside the times the store holds exactly (from 1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z)"
+
+// Storable reports whether the store holds t exactly (see minStorable): every reader's
+// times and purge's --before are checked with it.
+func Storable(t time.Time) bool {
+	return !t.Before(minStorable) && !t.After(maxStorable)
+}
+
+// reasonControl rejects an identifier of a record (id, sp, controller, purpose,
+// subject) that holds a control character: a NUL or an escape sequence would reach
+// the database, terminals and logs as it is.
+const reasonControl = "holds a control character (U+0000–U+001F or U+007F)"
+
+// hasControl reports a C0 control character or DEL in s.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 func blank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 // canonical gives attributes their catalog names, merging the values of names that
@@ -450,10 +536,18 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 			return reject(source, l, x.name, "holds a personal identity code (the record is not stored)")
 		}
 	}
+	for _, x := range [...]struct{ name, value string }{{"id", f.id}, {"sp", f.sp}, {"controller", f.controller}, {"purpose", f.purpose}, {"subject", f.subject}} {
+		if hasControl(x.value) { // stored or printed, it would reach terminals and logs
+			return reject(source, l, x.name, reasonControl)
+		}
+	}
 	// RFC 3339 allows a lower-case t and z; Go's parser takes the upper-case ones only
 	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(strings.TrimSpace(f.time)))
 	if err != nil {
 		return reject(source, l, "time", "not an RFC 3339 time (e.g. 2026-10-05T07:58:12Z)")
+	}
+	if !Storable(t) {
+		return reject(source, l, "time", reasonTimeRange)
 	}
 	r.Time = t.UTC()
 	r.SP = strings.TrimSpace(f.sp)

@@ -29,12 +29,12 @@ type recorder struct {
 	rejections []mpass.Rejection
 }
 
-func (r *recorder) InsertBatch(_ context.Context, rows []sqlite.Row, rej []mpass.Rejection) (sqlite.IngestCounts, error) {
+func (r *recorder) InsertBatch(_ context.Context, rows []sqlite.Row, rej []mpass.Rejection, _ int) (sqlite.IngestCounts, []mpass.Rejection, error) {
 	for _, row := range rows {
 		r.records = append(r.records, *row.Record)
 	}
 	r.rejections = append(r.rejections, rej...)
-	return sqlite.IngestCounts{Stored: len(rows), Rejected: len(rej)}, nil
+	return sqlite.IngestCounts{Stored: len(rows), Rejected: len(rej)}, nil, nil
 }
 
 func (r *recorder) UpdateRoles(context.Context) error { return nil }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/valyala/fastjson"
 )
 
@@ -72,14 +73,21 @@ func (p *jsonlParser) parse(source string, l line) parsed {
 	if f, ok := p.fast(l.text); ok {
 		return p.record(source, l, f)
 	}
+	if field, why := keysProblem(l.text); why != "" {
+		return reject(source, l, field, why)
+	}
 	var j jsonRecord
 	if err := json.Unmarshal(l.text, &j); err != nil {
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			if te.Field == "" {
-				return reject(source, l, "", "not one JSON object")
-			}
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te) && te.Field == "":
+			return reject(source, l, "", "not one JSON object")
+		case errors.As(err, &te):
 			return reject(source, l, strings.TrimPrefix(te.Field, "recordFields."), fmt.Sprintf("wrong type: %s where %s is needed", te.Value, te.Type))
+		case errors.As(err, &se) && strings.Contains(se.Error(), "in string literal"):
+			// a raw NUL, tab or escape inside a string: JSON allows them only escaped
+			return reject(source, l, "", reasonRawControl)
 		}
 		return reject(source, l, "", "not one JSON object: "+err.Error())
 	}
@@ -97,7 +105,127 @@ func (p *jsonlParser) parse(source string, l line) parsed {
 	return p.record(source, l, f)
 }
 
+// reasonRawControl rejects a line with a control character inside a string: JSON
+// allows one only escaped (\u0000), and fastjson would take it as it is.
+const reasonRawControl = "not one JSON object: a control character (U+0000–U+001F) inside a string; JSON allows it only escaped"
+
+// reasonRepeatedKey rejects an object with a key twice, or in two letter cases:
+// encoding/json takes the last of a repeated key and matches field names without
+// regard to case, so {"kind":"use",…,"kind":"release"} or "SUBJECT" beside "subject"
+// would silently change the record, and a repeated attribute hide its first values.
+const reasonRepeatedKey = "a key is repeated (also in another letter case); every key of an object must be unique"
+
+// keysProblem reads a line's keys as encoding/json would and names the first of
+// them that the line must not have: a top-level key repeated or in two letter cases, a
+// known field written in another case ("SUBJECT"), an attribute name repeated or in
+// two cases. It reports field and reason, or "" for a line it finds nothing wrong
+// with (an invalid line among them: json.Unmarshal then says what is wrong). Keys are
+// compared by simple case folding (strings.EqualFold), through a map: a line of a
+// million keys costs a map, not a million squared comparisons.
+func keysProblem(text []byte) (field, why string) {
+	d := json.NewDecoder(bytes.NewReader(text))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return "", ""
+	}
+	seen := map[string]bool{}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return "", ""
+		}
+		key, _ := tok.(string)
+		fold := foldKey(key)
+		if seen[fold] {
+			return knownKey(fold), reasonRepeatedKey
+		}
+		seen[fold] = true
+		if k := knownKey(fold); k != "" && k != key {
+			return k, fmt.Sprintf("field names are case-sensitive: write %q", k)
+		}
+		if key != "attributes" {
+			if skipValue(d) != nil {
+				return "", ""
+			}
+			continue
+		}
+		if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+			if tok == json.Delim('[') { // a use's list of names
+				for d.More() {
+					if skipValue(d) != nil {
+						return "", ""
+					}
+				}
+				d.Token()
+			}
+			continue
+		}
+		names := map[string]bool{}
+		for d.More() {
+			tok, err := d.Token()
+			if err != nil {
+				return "", ""
+			}
+			name := foldKey(tok.(string))
+			if names[name] {
+				return "attributes", reasonRepeatedKey
+			}
+			names[name] = true
+			if skipValue(d) != nil {
+				return "", ""
+			}
+		}
+		if _, err := d.Token(); err != nil {
+			return "", ""
+		}
+	}
+	return "", ""
+}
+
+// foldKey is a key in one letter case, so that keys strings.EqualFold takes for equal
+// are equal (the Kelvin sign and the long s too).
+func foldKey(k string) string { return strings.ToLower(strings.ToUpper(k)) }
+
+// knownKey is the field a folded key names, or "".
+func knownKey(fold string) string {
+	for _, k := range knownKeys {
+		if k == fold {
+			return k
+		}
+	}
+	return ""
+}
+
+// skipValue reads one value of d, however nested.
+func skipValue(d *json.Decoder) error {
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
 var null = []byte("null")
+
+// shownName is an attribute name as a reason may show it: a well-formed name of at
+// most 128 bytes as it is, anything else (value text, an identity code, a megabyte of
+// key) as "an attribute" — a reason names the field, never content of the line.
+func shownName(name string) string {
+	if len(name) > 128 || !facts.WellFormedName(name) {
+		return "an attribute"
+	}
+	return name
+}
 
 // releaseAttributes decodes {"name": ["value", ...] | "value" | null}.
 func releaseAttributes(raw json.RawMessage) (map[string][]string, error) {
@@ -116,18 +244,18 @@ func releaseAttributes(raw json.RawMessage) (map[string][]string, error) {
 		case len(v) > 0 && v[0] == '"':
 			var s string
 			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, fmt.Errorf("%s: bad string", name)
+				return nil, fmt.Errorf("%s: bad string", shownName(name))
 			}
 			out[name] = []string{s}
 		default:
 			var list []*string
 			if err := json.Unmarshal(v, &list); err != nil {
-				return nil, fmt.Errorf("%s: values must be a list of strings or null", name)
+				return nil, fmt.Errorf("%s: values must be a list of strings or null", shownName(name))
 			}
 			values := make([]string, 0, len(list))
 			for _, s := range list {
 				if s == nil {
-					return nil, fmt.Errorf("%s: a value is null", name)
+					return nil, fmt.Errorf("%s: a value is null", shownName(name))
 				}
 				values = append(values, *s)
 			}
@@ -176,14 +304,27 @@ func surrogateEscape(text []byte) bool {
 	return false
 }
 
+// rawControl reports a byte below U+0020 in text: whitespace between tokens may be a
+// tab, anything else (a NUL in a string) is for encoding/json to reject.
+func rawControl(text []byte) bool {
+	for _, c := range text {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
 // knownKeys are the fields of a line.
 var knownKeys = [...]string{"kind", "id", "time", "sp", "controller", "subject", "purpose", "attributes"}
 
 // fast reads a line that is one object with string fields and attributes of an
 // accepted form; ok is false for anything else.
 func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
-	if surrogateEscape(text) {
-		return f, false // encoding/json makes U+FFFD of a lone surrogate; let it
+	if surrogateEscape(text) || rawControl(text) {
+		// encoding/json makes U+FFFD of a lone surrogate, and rejects a raw control
+		// character in a string, which fastjson takes: let it
+		return f, false
 	}
 	parser, _ := p.parsers.Get().(*fastParser)
 	if parser == nil {
@@ -195,23 +336,13 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 		return f, false
 	}
 	// encoding/json matches keys without regard to case and takes the last of a
-	// repeated key; a line that depends on either goes the precise way
-	ok = true
+	// repeated key: a line with a repeated key, or a key in another case, goes the
+	// precise way, which rejects it (keysProblem)
 	top, _ := v.Object()
-	var seen [len(knownKeys)]bool
-	top.Visit(func(k []byte, _ *fastjson.Value) {
-		for i, known := range knownKeys {
-			if strings.EqualFold(string(k), known) {
-				if seen[i] || string(k) != known {
-					ok = false
-				}
-				seen[i] = true
-			}
-		}
-	})
-	if !ok {
+	if !uniqueKeys(top) {
 		return f, false
 	}
+	ok = true
 	str := func(key string, intern bool) string {
 		x := v.Get(key)
 		if x == nil || x.Type() == fastjson.TypeNull {
@@ -247,6 +378,9 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 		}
 	case fastjson.TypeObject:
 		obj, _ := attrs.Object()
+		if !uniqueKeys(obj) {
+			return f, false
+		}
 		f.values = make(map[string][]string, obj.Len())
 		obj.Visit(func(k []byte, x *fastjson.Value) {
 			switch x.Type() {
@@ -273,4 +407,42 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 		return f, false
 	}
 	return f, ok
+}
+
+// maxFastKeys is the most keys an object may have for the fast path: uniqueKeys
+// compares them pairwise, and a hostile object of many keys goes the precise way.
+const maxFastKeys = 32
+
+// uniqueKeys reports whether o's keys are ASCII, at most maxFastKeys, each a known
+// field exactly or no field at all, and no two equal without regard to case (ASCII
+// keys equal so have one length: only those are compared). A key outside ASCII may
+// fold to another one (the Kelvin sign to k): false, for keysProblem to judge.
+func uniqueKeys(o *fastjson.Object) bool {
+	if o.Len() > maxFastKeys {
+		return false
+	}
+	var array [maxFastKeys][]byte
+	keys := array[:0]
+	ok := true
+	o.Visit(func(k []byte, _ *fastjson.Value) {
+		for _, c := range k {
+			if c >= 0x80 {
+				ok = false
+			}
+		}
+		keys = append(keys, k)
+	})
+	for i, k := range keys {
+		for _, known := range knownKeys {
+			if len(known) == len(k) && string(k) != known && strings.EqualFold(string(k), known) {
+				return false
+			}
+		}
+		for _, other := range keys[:i] {
+			if len(other) == len(k) && strings.EqualFold(string(other), string(k)) {
+				return false
+			}
+		}
+	}
+	return ok
 }

@@ -16,6 +16,11 @@ func FuzzFastPathAgrees(f *testing.F) {
 		`{"kind":"use","attributes":{"mail":null},"note":"x"}`,
 		`{"kind":"release","sp":"\u00e4\"\\","attributes":{"a\nb":["\ud83d\ude00"]}}`,
 		`{"kind":null,"id":null}`,
+		`{"kind":"use","kind":"release"}`,
+		`{"kind":"release","attributes":{"urn:mpass.id:nickname":["x"],"URN:MPASS.ID:NICKNAME":null}}`,
+		`{"kind":"release","subject":"a","SUBJECT":"b"}`,
+		`{"Kind":"release"}`,
+		"{\"kind\":\"use\",\"subject\":\"a\u0000b\"}",
 	} {
 		f.Add(s)
 	}
@@ -27,6 +32,9 @@ func FuzzFastPathAgrees(f *testing.F) {
 		got, ok := p.fast([]byte(line))
 		if !ok {
 			return
+		}
+		if field, why := keysProblem([]byte(line)); why != "" {
+			t.Fatalf("fast path took %q, which the precise path rejects: %s: %s", line, field, why)
 		}
 		var j jsonRecord
 		if err := json.Unmarshal([]byte(line), &j); err != nil {

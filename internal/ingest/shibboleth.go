@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -62,6 +63,9 @@ func shibbolethCode(s string) string {
 type shibbolethParser struct {
 	*normalizer
 	fields int
+	// lastFree: the format ends in %UA, the user agent, which a browser or a script may
+	// fill with anything, '|' too: the line's fields beyond the format's are its own
+	lastFree bool
 	// positions of the fields read; -1 where the format has none
 	time, sp, attr, id, status, profile, principal, subject, flow int
 	controller                                                    string
@@ -93,7 +97,7 @@ func newShibbolethParser(n *normalizer, o Options) (*shibbolethParser, error) {
 	p := &shibbolethParser{normalizer: n, fields: len(codes),
 		time: at("%T"), sp: at("%SP"), attr: at("%attr"), id: at("%i"), status: at("%S"),
 		profile: at("%P"), principal: at("%u"), subject: at("%u"), flow: -1,
-		controller: strings.TrimSpace(o.Controller)}
+		controller: strings.TrimSpace(o.Controller), lastFree: strings.TrimSpace(codes[len(codes)-1]) == "%UA"}
 	shown := truncate(o.LogFormat) // as given: a name or a format string
 	if shown == "" {
 		shown = LogFormatIdP4
@@ -165,7 +169,12 @@ func (p *shibbolethParser) parse(source string, l line) parsed {
 	if blank(l.text) {
 		return parsed{}
 	}
-	f := strings.Split(string(l.text), "|")
+	var f []string
+	if p.lastFree {
+		f = strings.SplitN(string(l.text), "|", p.fields)
+	} else {
+		f = strings.Split(string(l.text), "|")
+	}
 	if len(f) != p.fields {
 		// the commonest cause is the other default format: say so
 		hint := ""
@@ -204,7 +213,9 @@ func (p *shibbolethParser) parse(source string, l line) parsed {
 		}
 	}
 	ts, err := shibbolethTime(shibbolethField(f, p.time))
-	if err != nil {
+	if err == errTimeRange {
+		return reject(source, l, "%T", reasonTimeRange)
+	} else if err != nil {
 		return reject(source, l, "%T", "not a time (RFC 3339, an offset such as +0300, or yyyyMMdd'T'HHmmss'Z')")
 	}
 	subject := shibbolethField(f, p.subject)
@@ -277,6 +288,9 @@ var shibbolethLayouts = []string{
 	"20060102T150405Z",
 }
 
+// errTimeRange is a %T the store cannot hold exactly (Storable).
+var errTimeRange = errors.New(reasonTimeRange)
+
 // shibbolethTime gives a %T value as an RFC 3339 time in UTC.
 func shibbolethTime(s string) (string, error) {
 	s = strings.ToUpper(s) // RFC 3339 allows a lower-case t and z; the layouts have upper
@@ -284,6 +298,9 @@ func shibbolethTime(s string) (string, error) {
 	for _, layout := range shibbolethLayouts {
 		var t time.Time
 		if t, err = time.Parse(layout, s); err == nil {
+			if !Storable(t) {
+				return "", errTimeRange
+			}
 			return t.UTC().Format(time.RFC3339Nano), nil
 		}
 	}

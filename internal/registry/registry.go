@@ -411,7 +411,12 @@ func valueLine(n *yaml.Node, field, value string) int {
 // decode decodes one entry strictly: an unknown field is an error, as at the top level
 // (yaml.Node.Decode alone would ignore it).
 func decode(p *problems, n *yaml.Node, v any) bool {
-	b, err := yaml.Marshal(n)
+	budget := maxExpandedNodes
+	expanded, err := expandAliases(n, &budget)
+	var b []byte
+	if err == nil {
+		b, err = yaml.Marshal(expanded)
+	}
 	if err == nil {
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
@@ -425,6 +430,44 @@ func decode(p *problems, n *yaml.Node, v any) bool {
 		return false
 	}
 	return true
+}
+
+// maxExpandedNodes bounds the nodes one entry may have once its aliases are
+// expanded: a "billion laughs" of aliases of aliases is refused, not expanded.
+const maxExpandedNodes = 100_000
+
+// errTooManyAliases refuses an entry whose aliases expand beyond maxExpandedNodes.
+var errTooManyAliases = fmt.Errorf("its aliases expand to more than %d nodes", maxExpandedNodes)
+
+// expandAliases is a copy of n with every alias replaced by (a copy of) what it
+// names, and no anchors. An entry is decoded on its own, re-encoded (decode): an alias
+// to an anchor of another entry — `valid: *school-year` under one SP, defined under
+// another, or `<<: *defaults` — would otherwise be an "unknown anchor". Anchors and
+// aliases so work across the whole file, as YAML means them. budget counts the nodes
+// made (maxExpandedNodes).
+func expandAliases(n *yaml.Node, budget *int) (*yaml.Node, error) {
+	if *budget--; *budget < 0 {
+		return nil, errTooManyAliases
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		c, err := expandAliases(n.Alias, budget)
+		if err != nil {
+			return nil, err
+		}
+		c.Line, c.Column = n.Line, n.Column
+		return c, nil
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = nil
+	for _, child := range n.Content {
+		x, err := expandAliases(child, budget)
+		if err != nil {
+			return nil, err
+		}
+		c.Content = append(c.Content, x)
+	}
+	return &c, nil
 }
 
 // lineRef is yaml's "line N: " within the re-encoded entry, meaningless to the reader.

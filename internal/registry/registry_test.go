@@ -195,3 +195,57 @@ func TestRegistryKnowsEveryCatalogName(t *testing.T) {
 		}
 	}
 }
+
+// TestAnchorsAcrossEntries (issue 14, smaller items): an anchor in one entry and its
+// alias in another (a shared validity, a merge key of defaults) read as YAML means
+// them; aliases that would expand without bound are refused with the entry's line.
+func TestAnchorsAcrossEntries(t *testing.T) {
+	const y = `service_providers:
+  - id: s1
+    name: One
+    valid: &school-year {from: 2026-08-01, to: 2027-07-31}
+    attributes: &basic [urn:mpass.id:uid, mail]
+    purposes: [essential.service.authentication]
+  - &defaults
+    id: s2
+    name: Two
+    valid: *school-year
+    attributes: *basic
+    purposes: [essential.service.authentication]
+  - <<: *defaults
+    id: s3
+    name: Three
+`
+	r, _, err := registry.Parse("registry.yaml", []byte(y), testenv.MustExtractor(t), vocab(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.ServiceProviders) != 3 {
+		t.Fatalf("%d SPs", len(r.ServiceProviders))
+	}
+	for _, sp := range r.ServiceProviders {
+		if sp.Valid.From != "2026-08-01" || sp.Valid.To != "2027-07-31" || len(sp.Attributes) != 2 {
+			t.Errorf("%s: valid %+v attributes %v", sp.ID, sp.Valid, sp.Attributes)
+		}
+	}
+	// the hostile corpus's alias bomb: each entry that holds or uses it is refused
+	path := "../../testdata/hostile/registry-alias-bomb.yaml"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(path + ".expected")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = registry.Parse("registry-alias-bomb.yaml", data, testenv.MustExtractor(t), vocab(t))
+	if err == nil {
+		t.Fatal("an alias bomb was read")
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+		line, msg, _ := strings.Cut(l, "\t")
+		if !strings.Contains(err.Error(), "registry-alias-bomb.yaml:"+line+": "+msg) {
+			t.Errorf("%v\nwant line %s: %s", err, line, msg)
+		}
+	}
+}

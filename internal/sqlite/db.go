@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"sort"
@@ -200,13 +201,18 @@ func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
-// dayStart is the first instant of a day ("2006-01-02"); dayEnd the first after it.
+// dayStart is the first instant of a day ("2006-01-02") in unix nanoseconds; dayEnd
+// the first after it. As bounds of an audit's period they are clamped to what the
+// nanoseconds hold: no stored record lies outside (ingest rejects such times), so an
+// open end "to 9999-12-31" bounds nothing, where the unchecked UnixNano wrapped it to a
+// day in the past and the audit saw nothing. purge --before, which deletes, takes
+// dayStartExact instead.
 func dayStart(day string) (int64, error) {
 	t, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return 0, err
 	}
-	return t.UnixNano(), nil
+	return clampedNanos(t), nil
 }
 
 func dayEnd(day string) (int64, error) {
@@ -214,5 +220,38 @@ func dayEnd(day string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return t.AddDate(0, 0, 1).UnixNano(), nil
+	return clampedNanos(t.AddDate(0, 0, 1)), nil
+}
+
+// dayStartExact is dayStart, or errTimeRange where the nanoseconds would not hold it.
+func dayStartExact(day string) (int64, error) {
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return 0, err
+	}
+	return exactNanos(t)
+}
+
+// clampedNanos is t in unix nanoseconds, the least or greatest int64 where t is
+// before or after what they hold.
+func clampedNanos(t time.Time) int64 {
+	if n, err := exactNanos(t); err == nil {
+		return n
+	}
+	if t.Before(time.Unix(0, 0)) {
+		return math.MinInt64
+	}
+	return math.MaxInt64
+}
+
+// errTimeRange is a time unix nanoseconds in an int64 cannot hold.
+var errTimeRange = errors.New("outside the times the store holds exactly (1677-09-22 to 2262-04-10)")
+
+// exactNanos is t in unix nanoseconds, or errTimeRange where they would wrap.
+func exactNanos(t time.Time) (int64, error) {
+	n := t.UnixNano()
+	if !time.Unix(0, n).Equal(t) {
+		return 0, errTimeRange
+	}
+	return n, nil
 }

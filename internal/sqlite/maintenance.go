@@ -25,8 +25,10 @@ type PurgeCounts struct {
 // its record's id, time, SP, controller and subject, so old reports stay readable.
 func (db *DB) Purge(ctx context.Context, before string) (PurgeCounts, error) {
 	var c PurgeCounts
-	cut, err := dayStart(before)
-	if err != nil {
+	cut, err := dayStartExact(before)
+	if errors.Is(err, errTimeRange) {
+		return c, mpass.Errorf(mpass.EINVALID, "--before %s: %v", before, err)
+	} else if err != nil {
 		return c, mpass.Errorf(mpass.EINVALID, "--before %q: not a date (YYYY-MM-DD)", before)
 	}
 	for _, t := range []struct {

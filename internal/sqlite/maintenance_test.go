@@ -100,3 +100,40 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Errorf("backup over a file: %v", err)
 	}
 }
+
+// TestPurgeBeforeOutOfRange (issue 14, item 5): a --before day whose instant unix
+// nanoseconds cannot hold is refused, never wrapped (9999-01-01 would cut at 1816).
+func TestPurgeBeforeOutOfRange(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.MustOpenDB(t)
+	testenv.MustLoadRegistry(t, db, demoRegistry(t))
+	testenv.MustIngest(t, db, "jsonl", releases(0, 3, "2026-09-15"))
+	for _, day := range []string{"9999-01-01", "2262-04-12", "1600-01-01"} {
+		if _, err := db.Purge(ctx, day); err == nil || !strings.Contains(err.Error(), "outside the times the store holds") {
+			t.Errorf("purge --before %s: %v", day, err)
+		}
+	}
+	if rel, _, _ := db.CountRecords(ctx); rel != 3 {
+		t.Errorf("%d releases left, want 3", rel)
+	}
+}
+
+// TestOpenPeriodBounds (issue 14, item 5): an audit's bound beyond what unix
+// nanoseconds hold ("to 9999-12-31", an open end) bounds nothing; it wrapped to a
+// day in 1816 and the audit judged no record.
+func TestOpenPeriodBounds(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.MustOpenDB(t)
+	testenv.MustLoadRegistry(t, db, demoRegistry(t))
+	testenv.MustIngest(t, db, "jsonl", releases(0, 3, "2026-09-15"))
+	a := &audit.Auditor{DB: db, Engine: testenv.MustEngine(t)}
+	for _, scope := range []mpass.Scope{{To: "9999-12-31"}, {From: "0001-01-01"}} {
+		run, err := a.Run(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := run.Summary; s.Pass+s.Fail+s.Warn == 0 {
+			t.Errorf("%+v judged nothing: %+v", scope, s)
+		}
+	}
+}

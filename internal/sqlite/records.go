@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
@@ -108,14 +109,26 @@ func encode(buf []byte, r *mpass.Record) (facts, fingerprints []byte, err error)
 // cost more in database/sql and cgo than SQLite spent on the row itself.
 const rowsPerInsert = 64
 
+// ReasonIDConflict rejects a record whose id is stored with other content.
+const ReasonIDConflict = "id conflict: a record with this id and other content is stored (this one is not)"
+
 // InsertBatch stores records and rejections in one transaction: the whole batch is in
-// or none of it is. A record whose id is already stored counts as a duplicate. The
-// names and shapes the batch refers to are stored first, on their own: they are
+// or none of it is. A record whose id is stored already is a duplicate when the stored
+// row is the row it would store (RECORDS.md: only identical records are duplicates),
+// and an id conflict otherwise: rejected, never a silent duplicate (a harmless use
+// taking a critical one's id made its finding vanish). "Identical" is judged on what
+// the store keeps of a record — time, SP, controller, pseudonymous subject, role,
+// school, purpose, the facts' shape and the keyed fingerprints — so that no value and
+// no digest of one need be stored for it, and a fresh ingest (nothing ignored) pays
+// nothing: only a statement that stored fewer rows than it carried reads its ids back.
+// Every conflict of the batch is returned (a batch's worth at most); the first keep of
+// them are stored as rejections beside rejections, and c.Rejected counts them all.
+// The names and shapes the batch refers to are stored first, on their own: they are
 // idempotent and harmless if the batch then fails.
-func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Rejection) (IngestCounts, error) {
+func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Rejection, keep int) (IngestCounts, []mpass.Rejection, error) {
 	var c IngestCounts
 	if err := db.resolve(ctx, rows); err != nil {
-		return c, err
+		return c, nil, err
 	}
 	nameID := func(name string, id int64) any {
 		if name == "" {
@@ -128,13 +141,13 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return c, err
+		return c, nil, err
 	}
 	defer tx.Rollback()
 	// The writer gets a larger page cache than readers: its inserts land all over the
 	// indexes, and every page it must read back is a miss. Per connection; cheap to repeat.
 	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
-		return c, err
+		return c, nil, err
 	}
 	releases := &multiInsert{table: "releases", cols: "id, time, sp, controller, subject, role, shape, fingerprints, school"}
 	uses := &multiInsert{table: "uses", cols: "id, time, sp, controller, subject, purpose, shape"}
@@ -151,40 +164,69 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 			if school == nil {
 				school = int64(0)
 			}
-			err = releases.add(ctx, tx, r.ID, nanos(r.Time), sp, controller, r.Subject, int64(r.Role), shape, row.fingerprints, school)
+			err = releases.add(ctx, tx, row, r.ID, nanos(r.Time), sp, controller, r.Subject, int64(r.Role), shape, row.fingerprints, school)
 		case mpass.KindUse:
-			err = uses.add(ctx, tx, r.ID, nanos(r.Time), sp, controller, r.Subject, nameID(r.Purpose, row.ids.purpose), shape)
+			err = uses.add(ctx, tx, row, r.ID, nanos(r.Time), sp, controller, r.Subject, nameID(r.Purpose, row.ids.purpose), shape)
 		}
 		if err != nil {
-			return c, fmt.Errorf("%s: %w", r.Source, err)
+			return c, nil, fmt.Errorf("%s: %w", r.Source, err)
 		}
 	}
+	var conflicts []mpass.Rejection
 	for _, m := range []*multiInsert{releases, uses} {
 		if err := m.flush(ctx, tx); err != nil {
-			return c, err
+			return c, nil, err
 		}
 		m.close()
+		conflicts = append(conflicts, m.conflicts...)
 	}
 	c.Stored = releases.stored + uses.stored
-	c.Duplicate = len(rows) - c.Stored
-	if err := insertRejections(ctx, tx, rejections, nanos(db.Now())); err != nil {
-		return c, err
+	c.Duplicate = len(rows) - c.Stored - len(conflicts)
+	slices.SortStableFunc(conflicts, func(a, b mpass.Rejection) int { return a.Line - b.Line })
+	stored := append(slices.Clip(rejections), conflicts[:min(max(keep, 0), len(conflicts))]...)
+	if err := insertRejections(ctx, tx, stored, nanos(db.Now())); err != nil {
+		return c, nil, err
 	}
-	c.Rejected = len(rejections)
-	return c, tx.Commit()
+	c.Rejected = len(rejections) + len(conflicts)
+	return c, conflicts, tx.Commit()
+}
+
+// conflictRejection is the rejection of a row whose id is stored with other content:
+// its source and line from the record's "source:line". Its digest is the SHA-256 of
+// the row as it would have been stored (values: the statement's arguments), not of
+// the line: the line was let go when it was parsed (keeping every line of a batch
+// until the writer had them was 20 MB more peak memory for a rare event), and the row
+// holds no value, only pseudonyms, keyed fingerprints and numbers.
+func conflictRejection(row *Row, values []any) mpass.Rejection {
+	r := mpass.Rejection{Source: row.Record.Source, Field: "id", Reason: ReasonIDConflict}
+	if i := strings.LastIndexByte(r.Source, ':'); i >= 0 {
+		if n, err := strconv.Atoi(r.Source[i+1:]); err == nil {
+			r.Source, r.Line = r.Source[:i], n
+		}
+	}
+	h := sha256.New()
+	for _, v := range values {
+		fmt.Fprintf(h, "%T:%v\x00", v, v)
+	}
+	r.Digest = "row:" + hex.EncodeToString(h.Sum(nil))
+	return r
 }
 
 // multiInsert inserts rows of one table rowsPerInsert at a time, skipping ids already
-// stored, and counts what it stored.
+// stored, counts what it stored and finds the id conflicts among what it skipped.
 type multiInsert struct {
 	table, cols string
 	full        *sql.Stmt // rowsPerInsert rows
+	fullCheck   *sql.Stmt // findConflicts of rowsPerInsert rows
 	args        []any
+	rows        []*Row // of args, one per row
 	stored      int
+	conflicts   []mpass.Rejection // of rows whose id is stored with other content
 }
 
-func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, values ...any) error {
+func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, row *Row, values ...any) error {
 	m.args = append(m.args, values...)
+	m.rows = append(m.rows, row)
 	if len(m.args) < rowsPerInsert*len(values) {
 		return nil
 	}
@@ -194,7 +236,7 @@ func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, values ...any) error 
 			return err
 		}
 	}
-	return m.exec(ctx, m.full)
+	return m.exec(ctx, tx, m.full)
 }
 
 // flush inserts the rows that did not fill a whole statement.
@@ -208,19 +250,73 @@ func (m *multiInsert) flush(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	defer stmt.Close()
-	return m.exec(ctx, stmt)
+	return m.exec(ctx, tx, stmt)
 }
 
-func (m *multiInsert) exec(ctx context.Context, stmt *sql.Stmt) error {
+func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt) error {
 	res, err := stmt.ExecContext(ctx, m.args...)
 	if err != nil {
 		return err
 	}
 	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
 	m.stored += int(n)
+	if int(n) < len(m.rows) {
+		if err := m.findConflicts(ctx, tx); err != nil {
+			return err
+		}
+	}
 	clear(m.args)
-	m.args = m.args[:0]
-	return err
+	clear(m.rows)
+	m.args, m.rows = m.args[:0], m.rows[:0]
+	return nil
+}
+
+// findConflicts finds, among the rows of the last statement (which ignored some of
+// them), each whose id is stored with other content: a conflict. SQLite compares, with
+// the statement's own arguments (column by column with IS, NULL-safe), so that a
+// re-ingest of a big file, every row a duplicate, costs one indexed query per
+// statement and no Go allocation per row. A row equal to the stored one was stored by
+// the statement or is an identical duplicate; InsertBatch tells them apart by count.
+func (m *multiInsert) findConflicts(ctx context.Context, tx *sql.Tx) error {
+	cols := strings.Split(m.cols, ", ")
+	n := len(m.rows)
+	args := make([]any, 0, n*(len(cols)+1))
+	for i := range n {
+		args = append(append(args, i), m.args[i*len(cols):(i+1)*len(cols)]...)
+	}
+	one := "(?" + strings.Repeat(", ?", len(cols)) + ")"
+	var differs []string
+	for j, c := range cols[1:] {
+		differs = append(differs, "t."+c+" IS NOT v.column"+strconv.Itoa(j+3))
+	}
+	q := "SELECT v.column1 FROM (VALUES " + one + strings.Repeat(", "+one, n-1) + ") AS v JOIN " + m.table +
+		" AS t ON t.id = v.column2 WHERE " + strings.Join(differs, " OR ") + " ORDER BY v.column1"
+	var rows *sql.Rows
+	var err error
+	if n == rowsPerInsert { // a whole statement's: prepared once a batch, as the insert is
+		if m.fullCheck == nil {
+			if m.fullCheck, err = tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		rows, err = m.fullCheck.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		return err
+	}
+	return scanRows(ctx, rows, func() error {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			return err
+		}
+		m.conflicts = append(m.conflicts, conflictRejection(m.rows[i], m.args[i*len(cols):(i+1)*len(cols)]))
+		return nil
+	})
 }
 
 // statement is a multi-row INSERT OR IGNORE: ignoring is what ON CONFLICT (id) DO
@@ -233,8 +329,10 @@ func (m *multiInsert) statement(rows, cols int) string {
 }
 
 func (m *multiInsert) close() {
-	if m.full != nil {
-		m.full.Close()
+	for _, stmt := range []*sql.Stmt{m.full, m.fullCheck} {
+		if stmt != nil {
+			stmt.Close()
+		}
 	}
 }
 
