@@ -53,7 +53,6 @@ func TestInputNeverReachesTheTerminalRaw(t *testing.T) {
 		t.Errorf("the table does not show the SP id:\n%s", table)
 	}
 
-
 	_, out, errs = run(t, dir, nil, "", "audit", "--format", "csv")
 	raw("the CSV", out+errs)
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
