@@ -176,3 +176,31 @@ func TestOversizedBundle(t *testing.T) {
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestHostilePolicyCorpus: each policy of testdata/hostile/policies, added to the
+// built-in set as a term of its own, is refused at load with the error its first line
+// names ("# want: ...").
+func TestHostilePolicyCorpus(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/hostile/policies/*.rego")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("corpus: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(string(b), "\n")
+			want, ok := strings.CutPrefix(first, "# want: ")
+			if !ok {
+				t.Fatalf("%s: no '# want:' line", f)
+			}
+			dir := policyDir(t, map[string]string{"terms/" + filepath.Base(f): string(b)})
+			_, err = policy.Load(context.Background(), dir)
+			if mpass.ErrorCode(err) != mpass.EINVALID || !strings.Contains(err.Error(), want) {
+				t.Errorf("err = %v\nwant %q", err, want)
+			}
+		})
+	}
+}
