@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -100,22 +101,38 @@ func TestHostileCorpusLeavesNoValue(t *testing.T) {
 	}
 	must("report", "--controller", controller, "--period", "2026-10", "--lang", "fi", "-o", filepath.Join(dir, "r.pdf"))
 	must("backup", filepath.Join(dir, "backup.db"))
+	outputs := writtenFiles(t, dir)
+	outputs["printed"] = printed
+	t.Logf("%d secrets scanned for in %d outputs", len(secrets), len(outputs))
+	if len(outputs) < 4 {
+		t.Fatalf("only %d outputs to scan", len(outputs))
+	}
+	assertNoSecret(t, outputs, secrets)
+}
+
+// writtenFiles are the contents of every file the product wrote into dir (database,
+// WAL, backups, reports), by name: all but the key file, the one file meant to hold a
+// secret, and the test's own inputs.
+func writtenFiles(t *testing.T, dir string, inputs ...string) map[string]string {
+	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
-	outputs := map[string]string{"printed": printed}
+	out := map[string]string{}
 	for _, f := range files {
-		if strings.HasSuffix(f, ".key") {
+		if st, err := os.Stat(f); err != nil || !st.Mode().IsRegular() || strings.HasSuffix(f, ".key") || slices.Contains(inputs, filepath.Base(f)) {
 			continue
 		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		outputs[filepath.Base(f)] = string(b)
+		out[filepath.Base(f)] = string(b)
 	}
-	t.Logf("%d secrets scanned for in %d outputs", len(secrets), len(outputs))
-	if len(outputs) < 4 {
-		t.Fatalf("only %d outputs to scan", len(outputs))
-	}
+	return out
+}
+
+// assertNoSecret fails for every output that holds a secret, in any letter case.
+func assertNoSecret(t *testing.T, outputs map[string]string, secrets []string) {
+	t.Helper()
 	for name, out := range outputs {
 		lower := strings.ToLower(out)
 		for _, s := range secrets {
