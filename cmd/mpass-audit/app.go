@@ -161,6 +161,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.backupCommand(),
 		m.policyCommand(),
 		m.pseudonymCommand(),
+		m.keyCommand(),
 		m.genCommand(),
 	)
 	return root
@@ -244,8 +245,8 @@ func (m *Main) openExtractor(ctx context.Context) (*facts.Extractor, error) {
 // never made anew over one that is lost: a key file is created only where the
 // database does not exist yet or holds nothing keyed, and a key whose check value is
 // not the one stored in the database (another key, or a new one where the key file
-// was not copied with a backup) is refused. Rotation is not possible: pseudonyms are
-// one-way, so stored ones cannot be re-keyed.
+// was not copied with a backup) is refused. Only `key rotate --confirm` replaces it
+// (keyCommand); pseudonyms are one-way, so stored ones are not re-keyed.
 func (m *Main) keyFor(ctx context.Context) ([]byte, error) {
 	if m.key != nil {
 		return m.key, nil
@@ -336,15 +337,23 @@ func (m *Main) readKey() (key []byte, source string, err error) {
 	return []byte(k), path, nil
 }
 
+// newKey is a new random key: 32 bytes, hex.
+func newKey() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("new key: %w", err)
+	}
+	return hex.EncodeToString(raw), nil
+}
+
 // createKeyFile makes a new random key file at path, 0600 whatever the umask, whole
 // or not at all; fs.ErrExist where another process made it first.
 func createKeyFile(path string) ([]byte, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, fmt.Errorf("new key: %w", err)
+	k, err := newKey()
+	if err != nil {
+		return nil, err
 	}
-	k := hex.EncodeToString(raw)
-	err := atomicfile.CreateByName(path, 0o600, func(tmp string) error {
+	err = atomicfile.CreateByName(path, 0o600, func(tmp string) error {
 		return os.WriteFile(tmp, []byte(k+"\n"), 0o600)
 	})
 	if err != nil && !errors.Is(err, fs.ErrExist) {

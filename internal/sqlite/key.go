@@ -58,3 +58,18 @@ func (db *DB) BindKey(ctx context.Context, check string) error {
 	}
 	return tx.Commit()
 }
+
+// ReplaceKeyCheck stores check as the key check value where the stored one is old
+// (ErrKeyMismatch where it is not): the one way a database takes a new key.
+func (db *DB) ReplaceKeyCheck(ctx context.Context, old, check string) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE key_check SET value = ?, created = ? WHERE id = 1 AND value = ?`, check, nanos(db.Now()), old)
+	if err != nil {
+		return fmt.Errorf("key check: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("key check: %w", err)
+	} else if n != 1 {
+		return ErrKeyMismatch
+	}
+	return nil
+}
