@@ -190,6 +190,7 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 				continue
 			}
 			if x := h.header(name, l); x.rejection != nil {
+				in.keyDigest(x.rejection)
 				if _, _, err := in.Store.InsertBatch(ctx, nil, []mpass.Rejection{*x.rejection}, 0); err != nil {
 					return res, fmt.Errorf("store %s: %w", name, err)
 				}
@@ -319,6 +320,7 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			case x.record != nil:
 				rows = append(rows, x.row)
 			case x.rejection != nil && len(res.Rejections)+len(rejections) < maxRej:
+				in.keyDigest(x.rejection)
 				rejections = append(rejections, *x.rejection)
 			case x.rejection != nil:
 				res.Rejected++
@@ -426,9 +428,19 @@ type normalizer struct {
 	x *facts.Extractor
 }
 
+// reject is a rejection of line l. Its Digest is the line's SHA-256 for now, in memory
+// only: the Ingester keys it (keyDigest) before it is stored or answered.
 func reject(source string, l line, field, reason string) parsed {
 	sum := sha256.Sum256(l.text)
 	return parsed{rejection: &mpass.Rejection{Source: source, Line: l.n, Field: field, Reason: reason, Digest: hex.EncodeToString(sum[:])}}
+}
+
+// keyDigest replaces a rejection's unkeyed line hash by the keyed digest that is stored
+// and answered (facts.Extractor.LineDigest).
+func (in *Ingester) keyDigest(r *mpass.Rejection) {
+	if sum, err := hex.DecodeString(r.Digest); err == nil && len(sum) == sha256.Size {
+		r.Digest = in.Extractor.LineDigest(sum)
+	}
 }
 
 // checkLine rejects what no format accepts: over-long lines and invalid UTF-8.
@@ -588,9 +600,9 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 			r.Attributes[name] = mpass.AttributeFacts{} // a use names attributes; it has no values
 		}
 	}
-	if r.ID == "" {
+	if r.ID == "" { // named by its line, keyed: an unkeyed hash would give its values up
 		sum := sha256.Sum256(l.text)
-		r.ID = "sha256:" + hex.EncodeToString(sum[:16])
+		r.ID = "line:" + n.x.LineDigest(sum[:])[:32]
 	}
 	return parsed{record: r}
 }

@@ -126,7 +126,7 @@ func TestJSONLRelease(t *testing.T) {
 
 func TestJSONLUseControllerIsOptional(t *testing.T) {
 	rec := run(t, ingest.Options{Format: ingest.FormatJSONL}, `{"kind":"use","time":"2026-10-09T12:00:00Z","sp":"s","subject":"x","purpose":"marketing.communications.email","attributes":["email"],"note":"autumn campaign"}`)
-	if len(rec.records) != 1 || rec.records[0].Controller != "" || !strings.HasPrefix(rec.records[0].ID, "sha256:") {
+	if len(rec.records) != 1 || rec.records[0].Controller != "" || !strings.HasPrefix(rec.records[0].ID, "line:") {
 		t.Fatalf("records = %+v, rejections = %v", rec.records, rec.rejections)
 	}
 	if _, ok := rec.records[0].Attributes["urn:oid:0.9.2342.19200300.100.1.3"]; !ok {

@@ -417,7 +417,7 @@ func TestMPASSidAuditLogs(t *testing.T) {
 				attrs: "mpassUsername,ecafirstName,ecasurname,mpassLegacyCid,ecalegacyId,mpassLegacyCide,ecaroles,ecastructuredRoles,ecagroups"},
 			{line: 3, skipped: true}, // logout
 			{line: 4, skipped: true}, // AuthnFailed
-			{line: 5, id: "sha256:", controller: kuvitteela, time: "2026-10-07T09:01:02.000123Z",
+			{line: 5, id: "line:", controller: kuvitteela, time: "2026-10-07T09:01:02.000123Z",
 				attrs: "mpassUsername,ecafirstName,mpassRole,mpassSchoolCode,mpassClass"},
 		}},
 	} {
