@@ -2,6 +2,8 @@ package ingest_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"runtime"
@@ -442,5 +444,24 @@ func TestRecordChecks(t *testing.T) {
 		} else if strings.Contains(got.rejections[0].Reason, "43210987654") || strings.Contains(got.rejections[0].Reason, "131052-308T") {
 			t.Errorf("%s: the reason quotes the value: %s", tc.name, got.rejections[0].Reason)
 		}
+	}
+}
+
+// TestLineDigestsAreKeyed (issue 14): a rejected line and a record without an id are
+// named by a keyed digest, never by the line's plain SHA-256, which anyone holding the
+// database could test guesses against (an identity code alone on a line).
+func TestLineDigestsAreKeyed(t *testing.T) {
+	const junk = "131052-308T"
+	line := `{"kind":"use","time":"2026-10-09T12:00:00Z","sp":"s","subject":"` + junk + `","purpose":"analytics"}`
+	rec := run(t, ingest.Options{Format: ingest.FormatJSONL}, junk+"\n"+line)
+	plain := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:]) }
+	if len(rec.rejections) != 1 || len(rec.records) != 1 {
+		t.Fatalf("records %v, rejections %v", rec.records, rec.rejections)
+	}
+	if d := rec.rejections[0].Digest; len(d) != 64 || d == plain(junk) {
+		t.Errorf("rejection digest %q is the line's plain SHA-256 or malformed", d)
+	}
+	if id := rec.records[0].ID; !strings.HasPrefix(id, "line:") || strings.Contains(plain(line), strings.TrimPrefix(id, "line:")) {
+		t.Errorf("id %q is not a keyed digest of the line", id)
 	}
 }
