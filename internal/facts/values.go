@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"regexp"
 	"strings"
 	"time"
 
@@ -134,4 +135,14 @@ func Grade(v string) string {
 		i++
 	}
 	return v[:i]
+}
+
+// emailShape is an e-mail address anywhere in a string: a local part, an @, and a
+// domain with at least one dot.
+var emailShape = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`)
+
+// ContainsEmail reports whether s holds something shaped like an e-mail address: a
+// record's id, SP or purpose is an identifier, never a person's address (issue 14).
+func ContainsEmail(s string) bool {
+	return strings.IndexByte(s, '@') >= 0 && emailShape.MatchString(s)
 }

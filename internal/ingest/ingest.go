@@ -547,6 +547,9 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 		if facts.ContainsIdentityCode(x.value) { // an identifier of the record, never a pupil's
 			return reject(source, l, x.name, "holds a personal identity code (the record is not stored)")
 		}
+		if facts.ContainsEmail(x.value) {
+			return reject(source, l, x.name, "holds an e-mail address (the record is not stored)")
+		}
 	}
 	for _, x := range [...]struct{ name, value string }{{"id", f.id}, {"sp", f.sp}, {"controller", f.controller}, {"purpose", f.purpose}, {"subject", f.subject}} {
 		if hasControl(x.value) { // stored or printed, it would reach terminals and logs

@@ -495,9 +495,25 @@ func (db *DB) resolve(ctx context.Context, rows []Row) error {
 	return db.shapes.ensure(ctx, db.db, shapes)
 }
 
+// MaxStoredRejections bounds the rejections table as a whole: one ingest keeps its first
+// 1,000 (ingest.DefaultMaxRejections), but every POST is an ingest of its own, and an
+// ingest token posting junk must not fill the disk (issue 14: 200 posts of 6 KB made
+// 205,000 rows and 120 MB). Past the bound rejections are still counted and answered,
+// not stored, until `purge` makes room.
+const MaxStoredRejections = 100_000
+
 func insertRejections(ctx context.Context, tx *sql.Tx, rejections []mpass.Rejection, now int64) error {
 	if len(rejections) == 0 {
 		return nil
+	}
+	var stored int64 // ids only grow, and purge deletes the oldest: the span bounds the count
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM rejections`).Scan(&stored); err != nil {
+		return err
+	}
+	if room := MaxStoredRejections - stored; room <= 0 {
+		return nil
+	} else if int64(len(rejections)) > room {
+		rejections = rejections[:room]
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO rejections (source, line, field, reason, digest, rejected)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)

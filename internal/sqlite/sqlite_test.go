@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -121,5 +122,28 @@ func TestInterruptedRunIsMarkedFailed(t *testing.T) {
 	}
 	if runs, _ := db.FindRuns(context.Background(), nil); len(runs) != 0 {
 		t.Errorf("listed unfinished runs %v", runs)
+	}
+}
+
+// TestRejectionsTableBounded (issue 14): however many ingests post junk, the table of
+// rejections stops at MaxStoredRejections rows.
+func TestRejectionsTableBounded(t *testing.T) {
+	db := testenv.MustOpenDB(t)
+	ctx := context.Background()
+	batch := make([]mpass.Rejection, 30_000)
+	for i := range 5 {
+		for j := range batch {
+			batch[j] = mpass.Rejection{Source: fmt.Sprintf("request-%d", i), Line: j + 1, Field: "kind", Reason: "unknown kind", Digest: fmt.Sprint(j)}
+		}
+		if _, _, err := db.InsertBatch(ctx, nil, batch, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, err := db.Rejections(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != sqlite.MaxStoredRejections {
+		t.Errorf("%d rejections stored, want the bound %d", len(rs), sqlite.MaxStoredRejections)
 	}
 }
