@@ -74,12 +74,17 @@ func CreateByName(path string, mode fs.FileMode, fill func(tmp string) error) er
 	return place(path, mode, false, fill)
 }
 
-// CheckTarget refuses a path that cannot take a written file: empty, an existing
-// directory or special file (a device, a FIFO, a socket), or in a directory that does
-// not exist. With fresh, an existing file is refused too.
+// CheckTarget refuses a path that cannot take a written file: empty, a symbolic link,
+// an existing directory or special file (a device, a FIFO, a socket), or in a
+// directory that does not exist. With fresh, an existing file is refused too.
 func CheckTarget(path string, fresh bool) error {
 	if path == "" {
 		return errors.New("no file name given")
+	}
+	// a symbolic link is refused, not written through: whoever may plant one beside a
+	// report would have the service overwrite the file it names (issue 14)
+	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link: give the path of a file", path)
 	}
 	st, err := os.Stat(path)
 	switch {
@@ -113,10 +118,6 @@ func (e existsError) Is(target error) bool { return target == fs.ErrExist }
 // its name. No descriptor of it is open while fill runs: closing one would drop
 // SQLite's POSIX locks on the file.
 func place(path string, mode fs.FileMode, replace bool, fill func(tmp string) error) (err error) {
-	// write through a symbolic link to the file it names, rather than replacing the link
-	if real, err := filepath.EvalSymlinks(path); err == nil && path != "" {
-		path = real
-	}
 	if err := CheckTarget(path, !replace); err != nil {
 		return err
 	}
