@@ -245,7 +245,7 @@ func clampedNanos(t time.Time) int64 {
 }
 
 // errTimeRange is a time unix nanoseconds in an int64 cannot hold.
-var errTimeRange = errors.New("outside the times the store holds exactly (1677-09-22 to 2262-04-10)")
+var errTimeRange = errors.New("outside the times the store holds exactly (from 1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z)")
 
 // exactNanos is t in unix nanoseconds, or errTimeRange where they would wrap.
 func exactNanos(t time.Time) (int64, error) {
