@@ -237,8 +237,24 @@ type FindingFilter struct {
 	// BySeverity orders the findings most severe first (then as usual): a reader's
 	// pages show what needs action first, the API keeps its documented order.
 	BySeverity bool
-	Offset     int
-	Limit      int
+	// After, when set, selects the findings after that key in the findings' order (a
+	// keyset page: the next page of a script reading a run in pieces); not with
+	// BySeverity.
+	After  *FindingKey
+	Offset int
+	Limit  int
+}
+
+// FindingKey is a finding's place in the findings' order: policy (term), rule, sp,
+// record, attribute, and the finding id, which tells apart a release and a use of the
+// same record id.
+type FindingKey struct {
+	Term, Rule, SP, Record, Attribute, Finding string
+}
+
+// Key is the finding's place in the findings' order.
+func (f *Finding) Key() FindingKey {
+	return FindingKey{Term: f.Term, Rule: f.Rule, SP: f.SP, Record: f.Record, Attribute: f.Attribute, Finding: f.ID}
 }
 
 // RunService stores audit runs and their findings.

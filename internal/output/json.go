@@ -102,6 +102,14 @@ func (JSON) Output(w io.Writer, r *Report) error {
 	if err := writeArray(bw, "results", r.Findings, func(f *mpass.Finding) any { return result(r, f) }); err != nil {
 		return err
 	}
+	if r.Paged {
+		next := []byte("null")
+		if r.Next != "" {
+			next, _ = json.Marshal(r.Next) // a string always marshals
+		}
+		bw.WriteString(",\n  \"next\": ")
+		bw.Write(next)
+	}
 	resolved := r.Resolved
 	if resolved == nil {
 		resolved = noResolved

@@ -32,6 +32,10 @@ type Report struct {
 	// use names none and no release of its subject to the SP does): set in views of all
 	// controllers (an auditor's), nil in a DPO's, as those uses belong to no DPO.
 	ControllerUnknown *Bucket
+	// Paged marks one page of the results (the API's): the JSON then has "next", the
+	// opaque cursor of the following page, null on the last.
+	Paged bool
+	Next  string
 }
 
 // Bucket is a group of records outside every controller: how many uses, and the

@@ -547,6 +547,43 @@ func (db *DB) Rejections(ctx context.Context) ([]mpass.Rejection, error) {
 	return out, err
 }
 
+// StoredRejection is a stored rejection with its id (a page's cursor) and when it was
+// rejected.
+type StoredRejection struct {
+	ID int64
+	mpass.Rejection
+	Rejected time.Time
+}
+
+// RejectionPage lists at most limit stored rejections with an id above after, in id
+// order (the order they were stored): a keyset page, and the last one's id is the next
+// page's after.
+func (db *DB) RejectionPage(ctx context.Context, after int64, limit int) ([]StoredRejection, error) {
+	if limit <= 0 {
+		return nil, mpass.Errorf(mpass.EINVALID, "limit %d: want at least 1", limit)
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT id, source, line, field, reason, digest, rejected FROM rejections
+		WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("rejections: %w", err)
+	}
+	out := []StoredRejection{}
+	err = scanRows(ctx, rows, func() error {
+		var r StoredRejection
+		var at int64
+		if err := rows.Scan(&r.ID, &r.Source, &r.Line, &r.Field, &r.Reason, &r.Digest, &at); err != nil {
+			return err
+		}
+		r.Rejected = fromNanos(at)
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rejections: %w", err)
+	}
+	return out, nil
+}
+
 // sortedNames appends the names of attrs to names, sorted.
 func sortedNames(names []string, attrs map[string]mpass.AttributeFacts) []string {
 	for n := range attrs {

@@ -248,7 +248,7 @@ const findingColumns = `run_id, finding, term, rule, result, severity, message, 
 	fingerprint, exception, exception_not_applied, change, purpose`
 
 // Findings streams the findings that match the filter to fn, ordered by policy, rule,
-// sp, record and attribute.
+// sp, record, attribute and finding id.
 func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpass.Finding) error) error {
 	conds := []string{"run_id = ?"}
 	args := []any{f.RunID}
@@ -278,7 +278,17 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 		}
 		conds, args = append(conds, "time < ?"), append(args, n)
 	}
-	order := `term, rule, sp, record, attribute`
+	if a := f.After; a != nil {
+		if f.BySeverity {
+			return mpass.Errorf(mpass.EINVALID, "a keyset page is in the findings' own order, not by severity")
+		}
+		// a row value: SQLite walks findings_order from the key on, no OFFSET to skip
+		conds = append(conds, "(term, rule, sp, record, attribute, finding) > (?, ?, ?, ?, ?, ?)")
+		args = append(args, a.Term, a.Rule, a.SP, a.Record, a.Attribute, a.Finding)
+	}
+	// finding last: a release and a use may share a record id, and a page must end
+	// between two findings, never inside a tie
+	order := `term, rule, sp, record, attribute, finding`
 	if f.BySeverity {
 		var rank strings.Builder
 		for i, s := range mpass.Severities { // the store's words, not input: no placeholder needed
