@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -76,33 +77,41 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
 }
 
-// runView is the run of the route's {id} as the caller may see it.
+// runID is the route's {id}; one that is not a run id is not found, like a missing run.
+func runID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, mpass.Errorf(mpass.ENOTFOUND, "run not found")
+	}
+	return id, nil
+}
+
+// runView is the run of the route's {id} as the caller may see it (the web pages').
 func (s *Server) runView(r *http.Request) (*mpass.Token, *output.Report, error) {
 	t, err := reader(r)
 	if err != nil {
 		return nil, nil, err
 	}
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, nil, mpass.Errorf(mpass.ENOTFOUND, "run not found")
+	id, err := runID(r)
+	if err != nil {
+		return nil, nil, err
 	}
 	view, err := s.Auditor.View(r.Context(), id, t.Scope())
 	return t, view, err
 }
 
-// handleRun answers the OpenReports JSON of a run, its results limited to the caller's
-// controllers.
-func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
-	_, view, err := s.runView(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
+// strictJSON decodes one JSON value into v: an unknown field, a value of the wrong
+// type, or anything after the value is an error naming it.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
 	}
-	id := view.Run.ID
-	w.Header().Set("Content-Type", "application/json")
-	if err := (output.JSON{}).Output(w, view); err != nil {
-		s.Logger.Error("write run", "run", id, "err", err)
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more after the JSON value")
 	}
+	return nil
 }
 
 // startRun begins an audit (auditors only) and judges it in the background, one audit
@@ -110,6 +119,9 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 func (s *Server) startRun(ctx context.Context, t *mpass.Token, scope mpass.Scope) (*mpass.Run, error) {
 	if t.Role != mpass.RoleAuditor {
 		return nil, mpass.Errorf(mpass.EFORBIDDEN, "only an auditor token may start an audit")
+	}
+	if err := scope.Validate(); err != nil { // a bad scope is a 400, not a 409 while an audit runs
+		return nil, err
 	}
 	if !s.auditing.TryLock() {
 		return nil, mpass.Errorf(mpass.ECONFLICT, "an audit is running; try again when it has finished")
@@ -131,15 +143,16 @@ func (s *Server) startRun(ctx context.Context, t *mpass.Token, scope mpass.Scope
 }
 
 func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
-	var scope mpass.Scope
-	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
-	if r.ContentLength != 0 {
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields() // INTERFACE.md: an unknown field is a 400, never work
-		if err := dec.Decode(&scope); err != nil {
-			s.error(w, r, mpass.Errorf(mpass.EINVALID, "body: want {\"controller\", \"from\", \"to\"}"))
-			return
-		}
+	if caller(r).Role != mpass.RoleAuditor {
+		s.error(w, r, mpass.Errorf(mpass.EFORBIDDEN, "only an auditor token may start an audit"))
+		return
+	}
+	// INTERFACE.md: a bad body is a 400 with the reason, before the audit lock is
+	// tried (a typo during a running audit is not a 409) and never starts work
+	scope, err := readScope(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	run, err := s.startRun(r.Context(), caller(r), scope)
 	if err != nil {
@@ -148,6 +161,25 @@ func (s *Server) handleStartRun(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/runs/%d", run.ID))
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": run.ID, "status": run.Status, "controller": run.Controller, "from": run.From, "to": run.To})
+}
+
+// readScope reads POST /api/v1/runs's body, {"controller", "from", "to"} (all
+// optional; an empty body is all controllers, all time), strictly, and validates it.
+func readScope(w http.ResponseWriter, r *http.Request) (mpass.Scope, error) {
+	var scope mpass.Scope
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxFormBytes))
+	if err != nil {
+		return scope, mpass.Errorf(mpass.EINVALID, "body: larger than %d bytes or unreadable", MaxFormBytes)
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := strictJSON(body, &scope); err != nil {
+			return scope, mpass.Errorf(mpass.EINVALID, "body: want {\"controller\", \"from\", \"to\"}: %s", mpass.Printable(err.Error()))
+		}
+	}
+	if err := scope.Validate(); err != nil {
+		return scope, err
+	}
+	return scope, nil
 }
 
 // handleReport answers a controller's PDF of a period from the newest run that covers

@@ -79,6 +79,8 @@ func NewServer(db *sqlite.DB, a *audit.Auditor, x *facts.Extractor, logger *slog
 		r.Route("/api/v1", func(r chi.Router) {
 			r.Get("/runs", s.handleRuns)
 			r.Get("/runs/{id}", s.handleRun)
+			r.Get("/runs/{id}/findings.csv", s.handleRunCSV)
+			r.Get("/rejections", s.handleRejections)
 			r.Post("/runs", s.handleStartRun)
 			r.Get("/reports/{controller}/{period}", s.handleReport)
 			r.Post("/records", s.handleRecords)
