@@ -68,3 +68,72 @@ func TestFindingWriterCommitsWholeTransactions(t *testing.T) {
 		}
 	}
 }
+
+// TestFindingsKeysetPages: pages after a key, of every size, together are the whole
+// ordered list, ties of policy, rule, sp, record and attribute (a release and a use of
+// one record id) included, under a filter too.
+func TestFindingsKeysetPages(t *testing.T) {
+	ctx := context.Background()
+	db := NewDB(filepath.Join(t.TempDir(), "a.db"))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run := &mpass.Run{}
+	if err := db.CreateRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	var in []mpass.Finding
+	for i := range 40 {
+		f := mpass.Finding{ID: fmt.Sprintf("f%02d", 39-i), RunID: run.ID, Term: []string{"a", "b"}[i%2], Rule: []string{"x", "y", "z"}[i%3],
+			Result: []string{mpass.ResultFail, mpass.ResultWarn}[i%5%2], SP: "sp", Record: fmt.Sprint("r", i%4),
+			Attribute: "n", Kind: mpass.KindRelease, Time: time.Unix(0, 0), Change: mpass.ChangeNew}
+		in = append(in, f)
+	}
+	w := db.NewFindingWriter()
+	if err := w.Write(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	list := func(f mpass.FindingFilter) []string {
+		var out []string
+		f.RunID = run.ID
+		if err := db.Findings(ctx, f, func(x *mpass.Finding) error { out = append(out, x.ID); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, result := range []string{"", mpass.ResultWarn} {
+		whole := list(mpass.FindingFilter{Result: result})
+		for limit := 1; limit <= len(whole)+1; limit++ {
+			var got []string
+			var after *mpass.FindingKey
+			for {
+				var page []mpass.Finding
+				err := db.Findings(ctx, mpass.FindingFilter{RunID: run.ID, Result: result, After: after, Limit: limit}, func(x *mpass.Finding) error {
+					page = append(page, *x)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range page {
+					got = append(got, f.ID)
+				}
+				if len(page) < limit {
+					break
+				}
+				k := page[len(page)-1].Key()
+				after = &k
+			}
+			if fmt.Sprint(got) != fmt.Sprint(whole) {
+				t.Errorf("result %q, limit %d: pages %v, whole %v", result, limit, got, whole)
+			}
+		}
+	}
+	if err := db.Findings(ctx, mpass.FindingFilter{RunID: run.ID, BySeverity: true, After: &mpass.FindingKey{}}, func(*mpass.Finding) error { return nil }); mpass.ErrorCode(err) != mpass.EINVALID {
+		t.Errorf("a keyset page by severity: %v, want EINVALID", err)
+	}
+}
