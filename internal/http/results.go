@@ -172,7 +172,7 @@ func (s *Server) pagedView(r *http.Request) (*output.Report, string, error) {
 		}
 		return nil
 	}
-	view.Tally = nil
+	// Tally stays the scope's: the terms' verdicts are the run's, whatever the page
 	if resolved := view.Resolved; resolved != nil {
 		// the resolved findings are on the first page only, under the same filters
 		first := res.filter.After == nil

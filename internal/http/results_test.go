@@ -145,6 +145,29 @@ func TestResultPages(t *testing.T) {
 	}
 }
 
+// TestResultPageKeepsVerdicts: a page, filtered or not, has the summary and the
+// terms' verdicts of the whole run as the caller may see it.
+func TestResultPageKeepsVerdicts(t *testing.T) {
+	e := newEnv(t)
+	head := func(path string) string {
+		var v struct {
+			Summary json.RawMessage `json:"summary"`
+			Terms   json.RawMessage `json:"terms"`
+		}
+		if err := json.Unmarshal(e.do(t, "dpo-city", "GET", path, "").Body.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		return string(v.Summary) + string(v.Terms)
+	}
+	all := "/api/v1/runs/" + itoa(e.runs["all"])
+	want := head(all + "?limit=10000")
+	for _, q := range []string{"?limit=1", "?result=warn&limit=1", "?policy=nothing"} {
+		if got := head(all + q); got != want {
+			t.Errorf("%s: %s, want %s", q, got, want)
+		}
+	}
+}
+
 // TestResultPagesDefaultLimit: without limit a page holds at most 1000 results.
 func TestResultPagesDefaultLimit(t *testing.T) {
 	e := newEnv(t)
