@@ -432,3 +432,13 @@ func (e *env) listRuns(t *testing.T) []map[string]any {
 	}
 	return l.Runs
 }
+
+// TestReportPeriodBounded: a report's period longer than 36 months is a 400 naming the
+// bound, not a walk over every day.
+func TestReportPeriodBounded(t *testing.T) {
+	e := newEnv(t)
+	w := e.do(t, "auditor", "GET", "/api/v1/reports/"+city+"/2020-01-01..2026-12-31.pdf", "")
+	if w.Code != 400 || !strings.Contains(w.Body.String(), "36 months") {
+		t.Errorf("%d %s, want 400 naming 36 months", w.Code, w.Body)
+	}
+}
