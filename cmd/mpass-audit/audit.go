@@ -12,8 +12,10 @@ func (m *Main) auditCommand() *cobra.Command {
 	var format, failOn string
 	var exact bool
 	cmd := &cobra.Command{
-		Use:   "audit",
-		Short: "Run an audit over the stored records and print its findings",
+		Use: "audit",
+		// reads the stored records; writes only the run (INTERFACE.md's read-only list)
+		Annotations: readOnlyCommand(),
+		Short:       "Run an audit over the stored records and print its findings",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			out, err := output.Get(format)
