@@ -189,6 +189,8 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.pseudonymCommand(),
 		m.keyCommand(),
 		m.genCommand(),
+		m.runsCommand(),
+		m.rejectionsCommand(),
 	)
 	return root
 }

@@ -98,6 +98,11 @@ func TestReadOnlyRefusesMissingDB(t *testing.T) {
 		args []string
 	}{
 		{"audit", nil, []string{"audit"}},
+		{"audit --sp", nil, []string{"audit", "--sp", "https://sp.example"}},
+		{"runs list", nil, []string{"runs", "list"}},
+		{"runs show", nil, []string{"runs", "show", "1"}},
+		{"runs diff", nil, []string{"runs", "diff", "1", "2"}},
+		{"rejections list", nil, []string{"rejections", "list"}},
 		{"report", nil, []string{"report", "--controller", "1.2.246.562.10.44444444440", "--period", "2026-10", "-o", "r.pdf"}},
 		{"registry show", nil, []string{"registry", "show"}},
 		{"token list", nil, []string{"token", "list"}},
