@@ -201,7 +201,9 @@ func (m *Main) registryShowCommand() *cobra.Command {
 		Use:         "show [--format table|json]",
 		Annotations: readOnlyCommand(),
 		Short:       "Print the registry version in use: controllers, schools, SPs, allowed services, agreements, consents, exceptions, sources",
-		Args:        cobra.NoArgs,
+		Example: `  mpass-audit registry show
+  mpass-audit registry show --format json | jq '.service_providers[].id'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "table" && format != "json" {
 				return mpass.Errorf(mpass.EINVALID, "--format %q: want table or json", format)
@@ -455,7 +457,13 @@ func (m *Main) pseudonymCommand() *cobra.Command {
 		Use:         "pseudonym ID",
 		Annotations: readOnlyCommand(),
 		Short:       "Print the pseudonym of a raw user id, to find a pupil's findings",
-		Args:        cobra.ExactArgs(1),
+		Long: `Prints the pseudonym of a raw user id with the database's key (MPASS_AUDIT_KEY, else
+the key file beside the database), so a controller can find a pupil's findings. It
+only reads: a --db that does not exist, or a database whose key file is missing, is
+refused (exit 2); it never makes a key, whose pseudonyms would match nothing stored.`,
+		Example: `  mpass-audit pseudonym MPASSOID.391ea8eb34f1e27024ab1342603537bdbd494900
+  mpass-audit --db /srv/mpass-audit/audit.db pseudonym MPASSOID.391ea8eb34f1e27024ab1342603537bdbd494900`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			x, err := m.openExtractor(cmd.Context())
 			if err != nil {

@@ -334,3 +334,34 @@ func TestRejectionsList(t *testing.T) {
 		t.Errorf("json: %d %s", code, out)
 	}
 }
+
+// TestHelpExamples: the commands of issue 15 say what they do with examples.
+func TestHelpExamples(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"runs", "--help"}, []string{"list", "show", "diff", "mpass-audit runs diff 41 42"}},
+		{[]string{"runs", "list", "--help"}, []string{"newest first", "--format string", "mpass-audit runs list --format json"}},
+		{[]string{"runs", "show", "--help"}, []string{"as audit printed it", "mpass-audit runs show 42"}},
+		{[]string{"runs", "diff", "--help"}, []string{"stable ids", "resolved", "persisting", "mpass-audit runs diff 41 42"}},
+		{[]string{"rejections", "list", "--help"}, []string{"never keeps a rejected line's text", "--source", "mpass-audit rejections list --source"}},
+		{[]string{"audit", "--help"}, []string{"--sp string", "not part of a run's scope", "mpass-audit audit --sp"}},
+		{[]string{"pseudonym", "--help"}, []string{"never makes a key", "mpass-audit pseudonym MPASSOID."}},
+		{[]string{"registry", "show", "--help"}, []string{"mpass-audit registry show --format json"}},
+	} {
+		code, out, errs := run(t, dir, nil, "", tc.args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d %s", tc.args, code, errs)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: no %q in\n%s", tc.args, w, out)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("--help made %v", entries)
+	}
+}
