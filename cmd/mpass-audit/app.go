@@ -57,6 +57,27 @@ type Main struct {
 	keySource string
 	// exit is set by a command that succeeded but must exit non-zero (findings).
 	exit int
+	// readOnly is set for a command that only reads (annotated readOnly): it refuses a
+	// database that does not exist and never makes a key.
+	readOnly bool
+}
+
+// annReadOnly marks a command (or a parent of it) that only reads the database
+// (INTERFACE.md): it refuses a --db that does not exist instead of creating an empty
+// one, and never creates a key file.
+const annReadOnly = "mpass-audit/read-only"
+
+// readOnlyCommand is the annotation of a command that only reads.
+func readOnlyCommand() map[string]string { return map[string]string{annReadOnly: "true"} }
+
+// requireDB refuses a database file that does not exist.
+func (m *Main) requireDB() error {
+	if _, err := os.Stat(m.DBPath); errors.Is(err, fs.ErrNotExist) {
+		return mpass.Errorf(mpass.EINVALID, "no database at %s", m.DBPath)
+	} else if err != nil {
+		return fmt.Errorf("database %s: %w", m.DBPath, err)
+	}
+	return nil
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -140,6 +161,11 @@ func (m *Main) rootCommand() *cobra.Command {
 		if m.RunTimeout <= 0 {
 			return mpass.Errorf(mpass.EINVALID, "--run-timeout %s: must be positive", m.RunTimeout)
 		}
+		for c := cmd; c != nil; c = c.Parent() {
+			if c.Annotations[annReadOnly] != "" {
+				m.readOnly = true // checked where the database is opened, after the flags
+			}
+		}
 		if m.CPUProfile == "" {
 			return nil
 		}
@@ -163,6 +189,8 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.pseudonymCommand(),
 		m.keyCommand(),
 		m.genCommand(),
+		m.runsCommand(),
+		m.rejectionsCommand(),
 	)
 	return root
 }
@@ -175,6 +203,11 @@ func (m *Main) openDB(ctx context.Context) (*sqlite.DB, error) {
 	mode, err := m.fileMode()
 	if err != nil {
 		return nil, err
+	}
+	if m.readOnly {
+		if err := m.requireDB(); err != nil {
+			return nil, err
+		}
 	}
 	db := sqlite.NewDB(m.DBPath)
 	db.Mode = mode
@@ -251,6 +284,11 @@ func (m *Main) keyFor(ctx context.Context) ([]byte, error) {
 	if m.key != nil {
 		return m.key, nil
 	}
+	if m.readOnly {
+		if err := m.requireDB(); err != nil {
+			return nil, err
+		}
+	}
 	key, source, err := m.readKey()
 	if err != nil {
 		return nil, err
@@ -260,6 +298,9 @@ func (m *Main) keyFor(ctx context.Context) ([]byte, error) {
 		exists = true
 	}
 	if key == nil { // no key file
+		if m.readOnly {
+			return nil, mpass.Errorf(mpass.EINVALID, "no key: the key file %s of database %s is missing; this command only reads, so it makes no key: restore the key file kept with the database or set MPASS_AUDIT_KEY", source, m.DBPath)
+		}
 		if exists {
 			db, err := m.openDB(ctx)
 			if err != nil {
@@ -363,11 +404,12 @@ func createKeyFile(path string) ([]byte, error) {
 }
 
 func (m *Main) auditor(ctx context.Context) (*audit.Auditor, error) {
-	db, err := m.openDB(ctx)
+	// the policies first: a bad policy is reported before the database is looked at
+	e, err := m.openEngine(ctx)
 	if err != nil {
 		return nil, err
 	}
-	e, err := m.openEngine(ctx)
+	db, err := m.openDB(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,19 +1,35 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/output"
+	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
 func (m *Main) auditCommand() *cobra.Command {
 	var scope mpass.Scope
-	var format, failOn string
+	var format, failOn, sp string
 	var exact bool
 	cmd := &cobra.Command{
-		Use:   "audit",
-		Short: "Run an audit over the stored records and print its findings",
+		Use: "audit",
+		// reads the stored records; writes only the run (INTERFACE.md's read-only list)
+		Annotations: readOnlyCommand(),
+		Short:       "Run an audit over the stored records and print its findings",
+		Long: `Runs an audit over the stored records of the scope (--controller, --from, --to),
+stores it as an audit run and prints its findings: every fail, warn, skip and error,
+each new or persisting against the previous run of the same scope.
+
+--sp limits what is printed to one SP: its findings, summary and resolved findings.
+The run stored is still the whole scope's (the SP is not part of a run's scope), so
+runs list, runs show and the reports see every SP of it; --fail-on counts the SP's
+findings only.`,
+		Example: `  mpass-audit audit
+  mpass-audit audit --controller 1.2.246.562.10.44444444440 --from 2026-10-01 --to 2026-10-31 --format json
+  mpass-audit audit --sp https://sp.example.fi --format csv --fail-on fail`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			out, err := output.Get(format)
@@ -28,6 +44,11 @@ func (m *Main) auditCommand() *cobra.Command {
 				return err
 			}
 			a.Exact = exact
+			if sp != "" {
+				if err := knownSP(ctx, a.DB, sp); err != nil {
+					return err
+				}
+			}
 			run, err := a.Run(ctx, scope)
 			if err != nil {
 				return err
@@ -36,10 +57,15 @@ func (m *Main) auditCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if sp != "" {
+				if err := a.LimitSP(ctx, view, nil, sp); err != nil {
+					return err
+				}
+			}
 			if err := out.Output(m.Stdout, view); err != nil {
 				return err
 			}
-			s := run.Summary
+			s := view.Summary
 			if (failOn == mpass.ResultFail && s.Fail > 0) || (failOn == mpass.ResultWarn && s.Fail+s.Warn > 0) {
 				m.exit = exitFindings
 			}
@@ -50,8 +76,29 @@ func (m *Main) auditCommand() *cobra.Command {
 	f.StringVar(&scope.Controller, "controller", "", "audit one controller (OID); default all")
 	f.StringVar(&scope.From, "from", "", "first day (YYYY-MM-DD), inclusive")
 	f.StringVar(&scope.To, "to", "", "last day (YYYY-MM-DD), inclusive")
+	f.StringVar(&sp, "sp", "", "print the findings of one SP (its id) only; the run stored covers the whole scope")
 	f.StringVar(&format, "format", "table", "table, json or csv")
 	f.StringVar(&failOn, "fail-on", "", "exit 1 when a result is at least: fail or warn")
 	f.BoolVar(&exact, "exact", false, "evaluate every record on its own (the baseline of make bench; slow)")
 	return cmd
+}
+
+// knownSP refuses an SP that is in neither the latest registry nor any record: a
+// typo would print an empty report, as if the SP had no findings.
+func knownSP(ctx context.Context, db *sqlite.DB, sp string) error {
+	reg, err := db.LatestRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := reg.ServiceProvider(sp); ok {
+		return nil
+	}
+	id, err := db.NameID(ctx, sp)
+	if err != nil {
+		return err
+	}
+	if id == 0 {
+		return mpass.Errorf(mpass.ENOTFOUND, "--sp %s is in neither the registry nor any record", sp)
+	}
+	return nil
 }

@@ -314,7 +314,7 @@ func TestRegistryImportAndShowErrors(t *testing.T) {
 
 	fresh := t.TempDir()
 	code, _, errs := run(t, fresh, importEnv, "", "registry", "show")
-	if code != exitUsage || !strings.Contains(errs, "does not exist") {
+	if code != exitUsage || !strings.Contains(errs, "no database at") {
 		t.Errorf("show of no database: exit %d %q", code, errs)
 	}
 	if entries, _ := os.ReadDir(fresh); len(entries) != 0 {

@@ -61,6 +61,9 @@ func TestExitStatuses(t *testing.T) {
 
 func TestPseudonymKey(t *testing.T) {
 	dir := t.TempDir()
+	if code, _, errs := run(t, dir, nil, "", "registry", "load", "../../testdata/demo/registry.yaml"); code != 0 {
+		t.Fatalf("registry load: %d %s", code, errs)
+	}
 	_, a, _ := run(t, dir, nil, "", "pseudonym", "MPASSOID.1")
 	_, b, _ := run(t, dir, nil, "", "pseudonym", "MPASSOID.1")
 	if a == "" || a != b {
@@ -82,5 +85,62 @@ func TestPseudonymKey(t *testing.T) {
 		if code, _, errs := run(t, dir, nil, "", "pseudonym", "x"); code != 2 || !strings.Contains(errs, "unreadable") {
 			t.Errorf("unreadable key: %d %s", code, errs)
 		}
+	}
+}
+
+// TestReadOnlyRefusesMissingDB (issue 15 item 4): the commands INTERFACE.md names as
+// only reading refuse a --db that does not exist, exit 2 with one line, and leave no
+// file behind: no empty database, no key.
+func TestReadOnlyRefusesMissingDB(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"audit", nil, []string{"audit"}},
+		{"audit --sp", nil, []string{"audit", "--sp", "https://sp.example"}},
+		{"runs list", nil, []string{"runs", "list"}},
+		{"runs show", nil, []string{"runs", "show", "1"}},
+		{"runs diff", nil, []string{"runs", "diff", "1", "2"}},
+		{"rejections list", nil, []string{"rejections", "list"}},
+		{"report", nil, []string{"report", "--controller", "1.2.246.562.10.44444444440", "--period", "2026-10", "-o", "r.pdf"}},
+		{"registry show", nil, []string{"registry", "show"}},
+		{"token list", nil, []string{"token", "list"}},
+		{"token create", nil, []string{"token", "create", "--role", "auditor"}},
+		{"pseudonym", nil, []string{"pseudonym", "MPASSOID.1"}},
+		{"pseudonym with MPASS_AUDIT_KEY", map[string]string{"MPASS_AUDIT_KEY": "0123456789abcdef0123456789abcdef"}, []string{"pseudonym", "MPASSOID.1"}},
+		{"serve", nil, []string{"serve", "--addr", "127.0.0.1:0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, out, errs := run(t, dir, tc.env, "", tc.args...)
+			want := "no database at " + filepath.Join(dir, "a.db")
+			if code != exitUsage || out != "" || !strings.Contains(errs, want) || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out, errs, want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left %v behind", entries)
+			}
+		})
+	}
+}
+
+// TestPseudonymNeverMakesAKey: with a database but no key file, pseudonym refuses
+// (a new key would print a pseudonym that matches nothing) and makes none.
+func TestPseudonymNeverMakesAKey(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := run(t, dir, nil, "", "registry", "load", "../../testdata/demo/registry.yaml"); code != 0 {
+		t.Fatalf("registry load: %d %s", code, errs)
+	}
+	keyFile := filepath.Join(dir, "a.db.key")
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, dir, nil, "", "pseudonym", "MPASSOID.1")
+	if code != exitUsage || out != "" || !strings.Contains(errs, "no key") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
+		t.Errorf("pseudonym made a key file: %v", err)
 	}
 }

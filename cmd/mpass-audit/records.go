@@ -6,10 +6,8 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -200,18 +198,15 @@ func registrySets(reg *mpass.Registry) []string {
 func (m *Main) registryShowCommand() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "show [--format table|json]",
-		Short: "Print the registry version in use: controllers, schools, SPs, allowed services, agreements, consents, exceptions, sources",
-		Args:  cobra.NoArgs,
+		Use:         "show [--format table|json]",
+		Annotations: readOnlyCommand(),
+		Short:       "Print the registry version in use: controllers, schools, SPs, allowed services, agreements, consents, exceptions, sources",
+		Example: `  mpass-audit registry show
+  mpass-audit registry show --format json | jq '.service_providers[].id'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "table" && format != "json" {
 				return mpass.Errorf(mpass.EINVALID, "--format %q: want table or json", format)
-			}
-			// only reads: a mistyped --db must not leave an empty database behind
-			if _, err := os.Stat(m.DBPath); errors.Is(err, fs.ErrNotExist) {
-				return mpass.Errorf(mpass.EINVALID, "database %s does not exist: load or import a registry first", m.DBPath)
-			} else if err != nil {
-				return err
 			}
 			db, err := m.openDB(cmd.Context())
 			if err != nil {
@@ -459,9 +454,16 @@ func openInput(name string, stdin io.Reader) (io.Reader, io.Closer, error) {
 
 func (m *Main) pseudonymCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "pseudonym ID",
-		Short: "Print the pseudonym of a raw user id, to find a pupil's findings",
-		Args:  cobra.ExactArgs(1),
+		Use:         "pseudonym ID",
+		Annotations: readOnlyCommand(),
+		Short:       "Print the pseudonym of a raw user id, to find a pupil's findings",
+		Long: `Prints the pseudonym of a raw user id with the database's key (MPASS_AUDIT_KEY, else
+the key file beside the database), so a controller can find a pupil's findings. It
+only reads: a --db that does not exist, or a database whose key file is missing, is
+refused (exit 2); it never makes a key, whose pseudonyms would match nothing stored.`,
+		Example: `  mpass-audit pseudonym MPASSOID.391ea8eb34f1e27024ab1342603537bdbd494900
+  mpass-audit --db /srv/mpass-audit/audit.db pseudonym MPASSOID.391ea8eb34f1e27024ab1342603537bdbd494900`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			x, err := m.openExtractor(cmd.Context())
 			if err != nil {

@@ -16,8 +16,9 @@ func (m *Main) reportCommand() *cobra.Command {
 	var controller, period, lang, out string
 	var runID int64
 	cmd := &cobra.Command{
-		Use:   "report --controller OID --period YYYY-MM|FROM..TO -o FILE.pdf",
-		Short: "Write a controller's PDF compliance report (fi, sv or en)",
+		Use:         "report --controller OID --period YYYY-MM|FROM..TO -o FILE.pdf",
+		Annotations: readOnlyCommand(),
+		Short:       "Write a controller's PDF compliance report (fi, sv or en)",
 		Long: `Uses the newest finished run whose scope covers the controller and period (a run
 without bounds covers all), its findings limited to the period; where there is none,
 it runs that audit first. --run picks a run.`,

@@ -15,8 +15,9 @@ import (
 func (m *Main) serveCommand() *cobra.Command {
 	var addr, schedule, cert, key string
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Serve the web pages for DPOs, the JSON API and scheduled audits",
+		Use:         "serve",
+		Annotations: readOnlyCommand(),
+		Short:       "Serve the web pages for DPOs, the JSON API and scheduled audits",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			a, err := m.auditor(ctx)
@@ -60,7 +61,7 @@ func (m *Main) serveCommand() *cobra.Command {
 }
 
 func (m *Main) tokenCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Manage API tokens (only their hashes are stored)"}
+	cmd := &cobra.Command{Use: "token", Short: "Manage API tokens (only their hashes are stored)", Annotations: readOnlyCommand()}
 	var role, name string
 	var controllers []string
 	create := &cobra.Command{

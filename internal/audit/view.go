@@ -103,3 +103,67 @@ func visible(run *mpass.Run, controllers []string) bool {
 	}
 	return false
 }
+
+// LimitSP limits a view (of View, over the same controllers) to one SP: its findings,
+// their tally and the resolved ones, and its summary, judged counts and bucket of uses
+// without a controller from the run's per-SP aggregates. The run itself is not limited:
+// it judged every SP of its scope (`audit --sp` prints one SP of it).
+func (a *Auditor) LimitSP(ctx context.Context, r *output.Report, controllers []string, sp string) error {
+	stats, err := a.DB.Stats(ctx, r.Run.ID, controllers)
+	if err != nil {
+		return err
+	}
+	var sum mpass.Summary
+	var releases, uses int64
+	var unknown *output.Bucket
+	if r.ControllerUnknown != nil {
+		unknown = &output.Bucket{}
+	}
+	for _, s := range stats {
+		if s.SP != sp {
+			continue
+		}
+		sum.Merge(s.Summary)
+		releases, uses = releases+s.Releases, uses+s.Uses
+		if s.Controller == "" && unknown != nil {
+			unknown.Uses += s.Uses
+			unknown.Summary.Merge(s.Summary)
+		}
+	}
+	r.Summary, r.ControllerUnknown = sum, unknown
+	r.Judged = map[string]int64{}
+	for _, term := range r.Terms {
+		for _, k := range term.Kinds {
+			switch k {
+			case mpass.KindRelease:
+				r.Judged[term.ID] += releases
+			case mpass.KindUse:
+				r.Judged[term.ID] += uses
+			}
+		}
+	}
+	r.Findings = func(fn func(*mpass.Finding) error) error {
+		return a.DB.Findings(ctx, mpass.FindingFilter{RunID: r.Run.ID, Controllers: controllers, SP: sp}, fn)
+	}
+	if tally := r.Tally; tally != nil {
+		r.Tally = func(fn func(mpass.FindingTally) error) error {
+			return tally(func(t mpass.FindingTally) error {
+				if t.SP != sp {
+					return nil
+				}
+				return fn(t)
+			})
+		}
+	}
+	if resolved := r.Resolved; resolved != nil {
+		r.Resolved = func(fn func(*mpass.Finding) error) error {
+			return resolved(func(f *mpass.Finding) error {
+				if f.SP != sp {
+					return nil
+				}
+				return fn(f)
+			})
+		}
+	}
+	return nil
+}

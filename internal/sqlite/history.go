@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
+)
+
+// AllRuns lists every run, finished, running or failed, newest first (`runs list`).
+func (db *DB) AllRuns(ctx context.Context) ([]*mpass.Run, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	var runs []*mpass.Run
+	err = scanRows(ctx, rows, func() error {
+		r, err := scanRun(rows)
+		runs = append(runs, r)
+		return err
+	})
+	return runs, err
+}
+
+// Changes of a finding between two runs (DiffFindings).
+const (
+	DiffNew        = "new"        // in the second run only
+	DiffResolved   = "resolved"   // in the first run only
+	DiffPersisting = "persisting" // in both
+)
+
+// DiffFindings streams the findings (fail, warn, skip, error) that differ or persist
+// between runs a and b, compared by their stable id: first the new ones (b's rows),
+// then the resolved (a's rows), then the persisting (b's rows), each in policy, rule,
+// sp, record, attribute order.
+func (db *DB) DiffFindings(ctx context.Context, a, b int64, fn func(change string, f *mpass.Finding) error) error {
+	const other = `SELECT 1 FROM findings o WHERE o.run_id = ? AND o.finding = f.finding AND o.result != 'pass'`
+	for _, q := range []struct {
+		change      string
+		run, other  int64
+		existsOther bool
+	}{
+		{DiffNew, b, a, false},
+		{DiffResolved, a, b, false},
+		{DiffPersisting, b, a, true},
+	} {
+		cond := `NOT EXISTS`
+		if q.existsOther {
+			cond = `EXISTS`
+		}
+		rows, err := db.db.QueryContext(ctx, `SELECT `+findingColumns+` FROM findings f WHERE f.run_id = ? AND f.result != 'pass'
+			AND `+cond+` (`+other+`) ORDER BY term, rule, sp, record, attribute`, q.run, q.other)
+		if err != nil {
+			return err
+		}
+		if err := scanFindings(ctx, rows, func(f *mpass.Finding) error { return fn(q.change, f) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StoredRejection is a rejected line as stored: where, why and when, never its text.
+type StoredRejection struct {
+	mpass.Rejection
+	Rejected time.Time
+}
+
+// ListRejections streams the stored rejections in source and line order; source, when
+// not "", limits them to that source (a file name, "-" for stdin).
+func (db *DB) ListRejections(ctx context.Context, source string, fn func(StoredRejection) error) error {
+	query, args := `SELECT source, line, field, reason, digest, rejected FROM rejections`, []any(nil)
+	if source != "" {
+		query, args = query+` WHERE source = ?`, append(args, source)
+	}
+	rows, err := db.db.QueryContext(ctx, query+` ORDER BY source, line, id`, args...)
+	if err != nil {
+		return err
+	}
+	return scanRows(ctx, rows, func() error {
+		var r StoredRejection
+		var t int64
+		if err := rows.Scan(&r.Source, &r.Line, &r.Field, &r.Reason, &r.Digest, &t); err != nil {
+			return err
+		}
+		r.Rejected = fromNanos(t)
+		return fn(r)
+	})
+}
