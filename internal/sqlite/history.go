@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
@@ -60,16 +59,10 @@ func (db *DB) DiffFindings(ctx context.Context, a, b int64, fn func(change strin
 	return nil
 }
 
-// StoredRejection is a rejected line as stored: where, why and when, never its text.
-type StoredRejection struct {
-	mpass.Rejection
-	Rejected time.Time
-}
-
 // ListRejections streams the stored rejections in source and line order; source, when
 // not "", limits them to that source (a file name, "-" for stdin).
 func (db *DB) ListRejections(ctx context.Context, source string, fn func(StoredRejection) error) error {
-	query, args := `SELECT source, line, field, reason, digest, rejected FROM rejections`, []any(nil)
+	query, args := `SELECT id, source, line, field, reason, digest, rejected FROM rejections`, []any(nil)
 	if source != "" {
 		query, args = query+` WHERE source = ?`, append(args, source)
 	}
@@ -80,7 +73,7 @@ func (db *DB) ListRejections(ctx context.Context, source string, fn func(StoredR
 	return scanRows(ctx, rows, func() error {
 		var r StoredRejection
 		var t int64
-		if err := rows.Scan(&r.Source, &r.Line, &r.Field, &r.Reason, &r.Digest, &t); err != nil {
+		if err := rows.Scan(&r.ID, &r.Source, &r.Line, &r.Field, &r.Reason, &r.Digest, &t); err != nil {
 			return err
 		}
 		r.Rejected = fromNanos(t)

@@ -547,8 +547,8 @@ func (db *DB) Rejections(ctx context.Context) ([]mpass.Rejection, error) {
 	return out, err
 }
 
-// StoredRejection is a stored rejection with its id (a page's cursor) and when it was
-// rejected.
+// StoredRejection is a rejected line as stored: where, why and when, never its text;
+// its id is a page's cursor.
 type StoredRejection struct {
 	ID int64
 	mpass.Rejection
