@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // run runs one command line in a fresh Main on dir's database.
@@ -82,5 +83,33 @@ func TestPseudonymKey(t *testing.T) {
 		if code, _, errs := run(t, dir, nil, "", "pseudonym", "x"); code != 2 || !strings.Contains(errs, "unreadable") {
 			t.Errorf("unreadable key: %d %s", code, errs)
 		}
+	}
+}
+
+// An invalid --schedule is refused at start (exit 2, one line naming the spec) before
+// anything is opened or served; it is never logged while the service serves on.
+func TestServeRefusesABadSchedule(t *testing.T) {
+	for _, spec := range []string{"0 3 1 *", "every month", "0 25 1 * *"} {
+		t.Run(spec, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var out, errb bytes.Buffer
+			m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+			code := m.Run(ctx, []string{"--db", filepath.Join(dir, "a.db"), "serve", "--addr", "127.0.0.1:0", "--schedule", spec})
+			m.Close()
+			if ctx.Err() != nil {
+				t.Fatal("serve served on with a bad schedule")
+			}
+			if code != exitUsage || !strings.Contains(errb.String(), `--schedule "`+spec+`"`) || strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
+				t.Errorf("exit %d (want 2)\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+			}
+			if strings.Contains(out.String(), "serving on") {
+				t.Errorf("served: %s", out.String())
+			}
+			if _, err := os.Stat(filepath.Join(dir, "a.db")); err == nil {
+				t.Error("a database was created before the schedule was checked")
+			}
+		})
 	}
 }
