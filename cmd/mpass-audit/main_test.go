@@ -5,9 +5,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	builtin "github.com/opetushallitus/mpass-audit/rego"
 )
 
 // run runs one command line in a fresh Main on dir's database.
@@ -111,5 +115,50 @@ func TestServeRefusesABadSchedule(t *testing.T) {
 				t.Error("a database was created before the schedule was checked")
 			}
 		})
+	}
+}
+
+// policy test orders its JUnit cases by package, then name, the same on every run; a
+// failure names its test and says where it failed; text mode prints the summary once.
+func TestPolicyTestReports(t *testing.T) {
+	dir := t.TempDir()
+	policies := filepath.Join(dir, "policies")
+	if err := os.CopyFS(policies, builtin.FS); err != nil {
+		t.Fatal(err)
+	}
+	failing := "package mpass.zz_failing_test\n\ntest_b_fails if {\n\tx := 1\n\tx == 2\n}\n\ntest_a_passes if true\n"
+	if err := os.WriteFile(filepath.Join(policies, "zz_failing_test.rego"), []byte(failing), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first := ""
+	for range 3 {
+		code, out, errs := run(t, dir, nil, "", "--policy", policies, "policy", "test", "--format", "junit")
+		if code != exitFindings {
+			t.Fatalf("exit %d (want 1): %s", code, errs)
+		}
+		out = regexp.MustCompile(` time="[^"]*"`).ReplaceAllString(out, "")
+		if first == "" {
+			first = out
+		} else if out != first {
+			t.Fatalf("JUnit order differs between runs:\n%s\n---\n%s", first, out)
+		}
+	}
+	var cases []string
+	for _, m := range regexp.MustCompile(`<testcase name="([^"]+)" classname="([^"]+)"`).FindAllStringSubmatch(first, -1) {
+		cases = append(cases, m[2]+"\x00"+m[1])
+	}
+	if len(cases) < 10 || !slices.IsSorted(cases) {
+		t.Errorf("test cases not sorted by package, then name: %q", cases)
+	}
+	want := `<failure message="failed at zz_failing_test.rego:5: x == 2" type="failure">data.mpass.zz_failing_test.test_b_fails: failed at zz_failing_test.rego:5: x == 2</failure>`
+	if !strings.Contains(first, want) || strings.Count(first, "<failure") != 1 || !strings.Contains(first, `failures="1"`) {
+		t.Errorf("JUnit failure:\n%s\nwant %s", first, want)
+	}
+
+	code, out, _ := run(t, dir, nil, "", "--policy", policies, "policy", "test")
+	if code != exitFindings || strings.Count(out, "passed") != 1 || strings.Contains(out, "PASS:") ||
+		!strings.Contains(out, "zz_failing_test.rego:3: FAIL data.mpass.zz_failing_test.test_b_fails: failed at zz_failing_test.rego:5: x == 2\n") ||
+		!strings.HasSuffix(out, " passed, 1 failed\n") {
+		t.Errorf("text (exit %d):\n%s", code, out)
 	}
 }
