@@ -90,10 +90,28 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	root.SetOut(m.Stdout)
 	root.SetErr(m.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(m.Stderr, "mpass-audit: "+oneLine(err))
+		for _, line := range errorLines(err) {
+			fmt.Fprintln(m.Stderr, "mpass-audit: "+line)
+		}
 		return exitUsage
 	}
 	return m.exit
+}
+
+// errorLines are the lines an error is printed as: one, but a list of problems (a
+// registry file's errors, each at its file and line) one problem a line.
+func errorLines(err error) []string {
+	var e *mpass.Error
+	if !errors.As(err, &e) || !e.PerLine {
+		return []string{oneLine(err)}
+	}
+	var lines []string
+	for line := range strings.SplitSeq(strings.TrimSpace(e.Message), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, mpass.Printable(line))
+		}
+	}
+	return lines
 }
 
 // oneLine is an error as one line for stderr: the lines of a multi-line message joined

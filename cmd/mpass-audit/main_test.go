@@ -162,3 +162,39 @@ func TestPolicyTestReports(t *testing.T) {
 		t.Errorf("text (exit %d):\n%s", code, out)
 	}
 }
+
+// gen says on stderr what it wrote: the records file (or stdout) with its counts, and
+// the registry file with its own; stdout keeps the records only.
+func TestGenSaysWhatItWrote(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := run(t, dir, nil, "", "gen", "--records", "200", "-o", filepath.Join(dir, "g.jsonl"))
+	reg := filepath.Join(dir, "registry.yaml")
+	if code != 0 || out != "" ||
+		!regexp.MustCompile(`^gen: wrote 200 records \(\d+ releases, \d+ uses\) to `+regexp.QuoteMeta(filepath.Join(dir, "g.jsonl"))+"\n"+
+			`gen: wrote the registry to `+regexp.QuoteMeta(reg)+`: 300 controllers, 200 service providers, \d+ agreements, \d+ consents, \d+ exceptions\n$`).MatchString(errs) {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if _, err := os.Stat(reg); err != nil {
+		t.Error(err)
+	}
+	code, out, errs = run(t, dir, nil, "", "gen", "--records", "5", "--registry", filepath.Join(dir, "r2.yaml"))
+	if code != 0 || strings.Count(out, "\n") != 5 || !strings.Contains(errs, "gen: wrote 5 records (") || !strings.Contains(errs, ") to stdout\n") {
+		t.Errorf("to stdout: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
+
+// A registry's errors are printed one a line, each at its field's own line.
+func TestRegistryErrorsOnePerLine(t *testing.T) {
+	dir := t.TempDir()
+	yaml := "service_providers:\n  - id: s1\n    valid:\n      from: 2025-01-01\n      to: 2024-12-31\n    purposes: [essential.service.teleportation]\n"
+	path := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run(t, dir, nil, "", "registry", "load", path)
+	want := "mpass-audit: " + path + ":5: valid.to: 2024-12-31 is before valid.from 2025-01-01\n" +
+		"mpass-audit: " + path + `:6: purposes: unknown purpose key "essential.service.teleportation" (a fideslang data-use key)` + "\n"
+	if code != exitUsage || errs != want {
+		t.Errorf("exit %d\nstderr: %s\nwant:   %s", code, errs, want)
+	}
+}
