@@ -21,6 +21,7 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/policy"
+	"github.com/opetushallitus/mpass-audit/internal/progress"
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
@@ -43,6 +44,9 @@ type Main struct {
 	Stderr     io.Writer
 	Getenv     func(string) string
 	Logger     *slog.Logger
+
+	// Quiet keeps progress bars off stderr even on a terminal (--quiet).
+	Quiet bool
 
 	// CPUProfile names a file for a CPU profile of the command (for tuning).
 	CPUProfile  string
@@ -149,6 +153,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		}
 	}
 	root.PersistentFlags().DurationVar(&m.RunTimeout, "run-timeout", runTimeout, "longest an audit run or policy test may take; each evaluation has 2s (env MPASS_AUDIT_RUN_TIMEOUT)")
+	root.PersistentFlags().BoolVarP(&m.Quiet, "quiet", "q", false, "no progress bars (they are shown only when stderr is a terminal)")
 	root.PersistentFlags().StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
@@ -183,6 +188,15 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.genCommand(),
 	)
 	return root
+}
+
+// progressBar is a progress bar on stderr, or nil (quiet) where stderr is not a
+// terminal or --quiet says so.
+func (m *Main) progressBar(total int64, unit progress.Unit, description string) *progress.Bar {
+	if !progress.OnTerminal(m.Stderr, m.Quiet) {
+		return nil
+	}
+	return progress.New(m.Stderr, total, unit, description)
 }
 
 // openDB opens the database once.

@@ -198,3 +198,18 @@ func TestRegistryErrorsOnePerLine(t *testing.T) {
 		t.Errorf("exit %d\nstderr: %s\nwant:   %s", code, errs, want)
 	}
 }
+
+// Off a terminal (as in tests, pipes and CI) ingest prints no progress, with or without
+// --quiet: stderr stays empty and stdout is the counts alone.
+func TestNoProgressOffATerminal(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"ingest", "../../testdata/demo/records.jsonl"},
+		{"--quiet", "ingest", "../../testdata/demo/records.jsonl"},
+	} {
+		code, out, errs := run(t, dir, nil, "", args...)
+		if code != 0 || errs != "" || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "stored ") {
+			t.Errorf("%v: exit %d\nstdout: %q\nstderr: %q", args, code, out, errs)
+		}
+	}
+}
