@@ -37,16 +37,15 @@ func New(w io.Writer, total int64, unit Unit, description string) *Bar {
 		progressbar.OptionSetDescription(description),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionOnCompletion(func() { io.WriteString(w, "\n") }),
+		progressbar.OptionOnCompletion(func() { io.WriteString(w, "\n") }), // the bar keeps its last line
 	}
 	if unit == Bytes {
 		opts = append(opts, progressbar.OptionShowBytes(true))
 	} else {
-		opts = append(opts, progressbar.OptionSetItsString("records"))
+		opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"))
 	}
 	return &Bar{bar: progressbar.NewOptions64(total, opts...)}
 }
