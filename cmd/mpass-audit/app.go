@@ -21,6 +21,7 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/policy"
+	"github.com/opetushallitus/mpass-audit/internal/progress"
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
@@ -43,6 +44,9 @@ type Main struct {
 	Stderr     io.Writer
 	Getenv     func(string) string
 	Logger     *slog.Logger
+
+	// Quiet keeps progress bars off stderr even on a terminal (--quiet).
+	Quiet bool
 
 	// CPUProfile names a file for a CPU profile of the command (for tuning).
 	CPUProfile  string
@@ -111,10 +115,28 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	root.SetOut(m.Stdout)
 	root.SetErr(m.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(m.Stderr, "mpass-audit: "+oneLine(err))
+		for _, line := range errorLines(err) {
+			fmt.Fprintln(m.Stderr, "mpass-audit: "+line)
+		}
 		return exitUsage
 	}
 	return m.exit
+}
+
+// errorLines are the lines an error is printed as: one, but a list of problems (a
+// registry file's errors, each at its file and line) one problem a line.
+func errorLines(err error) []string {
+	var e *mpass.Error
+	if !errors.As(err, &e) || !e.PerLine {
+		return []string{oneLine(err)}
+	}
+	var lines []string
+	for line := range strings.SplitSeq(strings.TrimSpace(e.Message), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, mpass.Printable(line))
+		}
+	}
+	return lines
 }
 
 // oneLine is an error as one line for stderr: the lines of a multi-line message joined
@@ -152,6 +174,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		}
 	}
 	root.PersistentFlags().DurationVar(&m.RunTimeout, "run-timeout", runTimeout, "longest an audit run or policy test may take; each evaluation has 2s (env MPASS_AUDIT_RUN_TIMEOUT)")
+	root.PersistentFlags().BoolVarP(&m.Quiet, "quiet", "q", false, "no progress bars (they are shown only when stderr is a terminal)")
 	root.PersistentFlags().StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
@@ -193,6 +216,15 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.rejectionsCommand(),
 	)
 	return root
+}
+
+// progressBar is a progress bar on stderr, or nil (quiet) where stderr is not a
+// terminal or --quiet says so.
+func (m *Main) progressBar(total int64, unit progress.Unit, description string) *progress.Bar {
+	if !progress.OnTerminal(m.Stderr, m.Quiet) {
+		return nil
+	}
+	return progress.New(m.Stderr, total, unit, description)
 }
 
 // openDB opens the database once.

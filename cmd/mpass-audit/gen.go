@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -32,14 +33,26 @@ func (m *Main) genCommand() *cobra.Command {
 			}
 			g := gen.New(cfg)
 			// each file is whole or left as it was: a benchmark never reads half a workload
+			where := "stdout"
 			if out == "" || out == "-" {
 				if err := g.WriteRecords(m.Stdout); err != nil {
-					return err
+					return fmt.Errorf("gen: write the records: %w", err)
 				}
 			} else if err := atomicfile.WriteFile(out, mode, g.WriteRecords); err != nil {
 				return err
+			} else {
+				where = out
 			}
-			return atomicfile.WriteFile(reg, mode, g.WriteRegistry)
+			if err := atomicfile.WriteFile(reg, mode, g.WriteRegistry); err != nil {
+				return err
+			}
+			// what was written goes to stderr: stdout may be the records themselves
+			n := g.Summary()
+			fmt.Fprintf(m.Stderr, "gen: wrote %d records (%d releases, %d uses) to %s\n",
+				cfg.Records, n.Releases, n.Uses, mpass.Printable(where))
+			fmt.Fprintf(m.Stderr, "gen: wrote the registry to %s: %d controllers, %d service providers, %d agreements, %d consents, %d exceptions\n",
+				mpass.Printable(reg), n.Controllers, n.SPs, n.Agreements, n.Consents, n.Exceptions)
+			return nil
 		},
 	}
 	f := cmd.Flags()

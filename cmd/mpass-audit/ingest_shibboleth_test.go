@@ -69,7 +69,7 @@ func TestOpenInput(t *testing.T) {
 					writeFile(t, path, tc.data)
 				}
 			}
-			r, closer, err := openInput(path, bytes.NewReader(tc.stdin))
+			r, closer, err := openInput(path, bytes.NewReader(tc.stdin), nil)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want %q", err, tc.err)

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	builtin "github.com/opetushallitus/mpass-audit/rego"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // run runs one command line in a fresh Main on dir's database.
@@ -142,5 +146,120 @@ func TestPseudonymNeverMakesAKey(t *testing.T) {
 	}
 	if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
 		t.Errorf("pseudonym made a key file: %v", err)
+	}
+}
+
+func TestServeRefusesABadSchedule(t *testing.T) {
+	for _, spec := range []string{"0 3 1 *", "every month", "0 25 1 * *"} {
+		t.Run(spec, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var out, errb bytes.Buffer
+			m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+			code := m.Run(ctx, []string{"--db", filepath.Join(dir, "a.db"), "serve", "--addr", "127.0.0.1:0", "--schedule", spec})
+			m.Close()
+			if ctx.Err() != nil {
+				t.Fatal("serve served on with a bad schedule")
+			}
+			if code != exitUsage || !strings.Contains(errb.String(), `--schedule "`+spec+`"`) || strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
+				t.Errorf("exit %d (want 2)\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+			}
+			if strings.Contains(out.String(), "serving on") {
+				t.Errorf("served: %s", out.String())
+			}
+			if _, err := os.Stat(filepath.Join(dir, "a.db")); err == nil {
+				t.Error("a database was created before the schedule was checked")
+			}
+		})
+	}
+}
+
+func TestPolicyTestReports(t *testing.T) {
+	dir := t.TempDir()
+	policies := filepath.Join(dir, "policies")
+	if err := os.CopyFS(policies, builtin.FS); err != nil {
+		t.Fatal(err)
+	}
+	failing := "package mpass.zz_failing_test\n\ntest_b_fails if {\n\tx := 1\n\tx == 2\n}\n\ntest_a_passes if true\n"
+	if err := os.WriteFile(filepath.Join(policies, "zz_failing_test.rego"), []byte(failing), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first := ""
+	for range 3 {
+		code, out, errs := run(t, dir, nil, "", "--policy", policies, "policy", "test", "--format", "junit")
+		if code != exitFindings {
+			t.Fatalf("exit %d (want 1): %s", code, errs)
+		}
+		out = regexp.MustCompile(` time="[^"]*"`).ReplaceAllString(out, "")
+		if first == "" {
+			first = out
+		} else if out != first {
+			t.Fatalf("JUnit order differs between runs:\n%s\n---\n%s", first, out)
+		}
+	}
+	var cases []string
+	for _, m := range regexp.MustCompile(`<testcase name="([^"]+)" classname="([^"]+)"`).FindAllStringSubmatch(first, -1) {
+		cases = append(cases, m[2]+"\x00"+m[1])
+	}
+	if len(cases) < 10 || !slices.IsSorted(cases) {
+		t.Errorf("test cases not sorted by package, then name: %q", cases)
+	}
+	want := `<failure message="failed at zz_failing_test.rego:5: x == 2" type="failure">data.mpass.zz_failing_test.test_b_fails: failed at zz_failing_test.rego:5: x == 2</failure>`
+	if !strings.Contains(first, want) || strings.Count(first, "<failure") != 1 || !strings.Contains(first, `failures="1"`) {
+		t.Errorf("JUnit failure:\n%s\nwant %s", first, want)
+	}
+
+	code, out, _ := run(t, dir, nil, "", "--policy", policies, "policy", "test")
+	if code != exitFindings || strings.Count(out, "passed") != 1 || strings.Contains(out, "PASS:") ||
+		!strings.Contains(out, "zz_failing_test.rego:3: FAIL data.mpass.zz_failing_test.test_b_fails: failed at zz_failing_test.rego:5: x == 2\n") ||
+		!strings.HasSuffix(out, " passed, 1 failed\n") {
+		t.Errorf("text (exit %d):\n%s", code, out)
+	}
+}
+
+func TestGenSaysWhatItWrote(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := run(t, dir, nil, "", "gen", "--records", "200", "-o", filepath.Join(dir, "g.jsonl"))
+	reg := filepath.Join(dir, "registry.yaml")
+	if code != 0 || out != "" ||
+		!regexp.MustCompile(`^gen: wrote 200 records \(\d+ releases, \d+ uses\) to `+regexp.QuoteMeta(filepath.Join(dir, "g.jsonl"))+"\n"+
+			`gen: wrote the registry to `+regexp.QuoteMeta(reg)+`: 300 controllers, 200 service providers, \d+ agreements, \d+ consents, \d+ exceptions\n$`).MatchString(errs) {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if _, err := os.Stat(reg); err != nil {
+		t.Error(err)
+	}
+	code, out, errs = run(t, dir, nil, "", "gen", "--records", "5", "--registry", filepath.Join(dir, "r2.yaml"))
+	if code != 0 || strings.Count(out, "\n") != 5 || !strings.Contains(errs, "gen: wrote 5 records (") || !strings.Contains(errs, ") to stdout\n") {
+		t.Errorf("to stdout: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
+
+func TestRegistryErrorsOnePerLine(t *testing.T) {
+	dir := t.TempDir()
+	yaml := "service_providers:\n  - id: s1\n    valid:\n      from: 2025-01-01\n      to: 2024-12-31\n    purposes: [essential.service.teleportation]\n"
+	path := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run(t, dir, nil, "", "registry", "load", path)
+	want := "mpass-audit: " + path + ":5: valid.to: 2024-12-31 is before valid.from 2025-01-01\n" +
+		"mpass-audit: " + path + `:6: purposes: unknown purpose key "essential.service.teleportation" (a fideslang data-use key)` + "\n"
+	if code != exitUsage || errs != want {
+		t.Errorf("exit %d\nstderr: %s\nwant:   %s", code, errs, want)
+	}
+}
+
+func TestNoProgressOffATerminal(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"ingest", "../../testdata/demo/records.jsonl"},
+		{"--quiet", "ingest", "../../testdata/demo/records.jsonl"},
+	} {
+		code, out, errs := run(t, dir, nil, "", args...)
+		if code != 0 || errs != "" || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "stored ") {
+			t.Errorf("%v: exit %d\nstdout: %q\nstderr: %q", args, code, out, errs)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/policy"
 )
 
 func (m *Main) policyCommand() *cobra.Command {
@@ -29,14 +30,13 @@ func (m *Main) policyCommand() *cobra.Command {
 			}
 			failed := 0
 			for _, r := range results {
-				if !r.Pass() {
+				if r.Fail || r.Error != nil {
 					failed++
 				}
 			}
 			switch format {
 			case "text":
-				err = tester.PrettyReporter{Output: m.Stdout, Verbose: false}.Report(channel(results))
-				fmt.Fprintf(m.Stdout, "%d passed, %d failed\n", len(results)-failed, failed)
+				err = writeTestText(m.Stdout, results)
 			case "json":
 				enc := json.NewEncoder(m.Stdout)
 				enc.SetIndent("", "  ")
@@ -76,26 +76,64 @@ func (m *Main) termsCommand() *cobra.Command {
 	}
 }
 
-func channel(results []*tester.Result) chan *tester.Result {
-	ch := make(chan *tester.Result, len(results))
+// writeTestText writes each test that did not pass on a line of its own (where it is,
+// its package and name, why), then the summary once.
+func writeTestText(w io.Writer, results []*tester.Result) error {
+	passed, failed, errored, skipped := 0, 0, 0, 0
 	for _, r := range results {
-		ch <- r
+		outcome := ""
+		switch {
+		case r.Error != nil:
+			errored++
+			outcome = "ERROR"
+		case r.Fail:
+			failed++
+			outcome = "FAIL"
+		case r.Skip:
+			skipped++
+			continue
+		default:
+			passed++
+			continue
+		}
+		where := ""
+		if r.Location != nil {
+			where = fmt.Sprintf("%s:%d: ", r.Location.File, r.Location.Row)
+		}
+		if _, err := fmt.Fprintf(w, "%s%s %s.%s: %s\n", where, outcome, r.Package, r.Name, mpass.Printable(policy.FailureMessage(r))); err != nil {
+			return err
+		}
 	}
-	close(ch)
-	return ch
+	summary := fmt.Sprintf("%d passed, %d failed", passed, failed+errored)
+	if errored > 0 {
+		summary += fmt.Sprintf(" (%d with an error)", errored)
+	}
+	if skipped > 0 {
+		summary += fmt.Sprintf(", %d skipped", skipped)
+	}
+	_, err := fmt.Fprintln(w, summary)
+	return err
 }
 
-// writeJUnit writes the results as a JUnit XML report for CI systems.
+// writeJUnit writes the results as a JUnit XML report for CI systems, in the order
+// they come (policy.Engine.Test sorts them by package and test name): each test case
+// names its package (classname), test and file:line; a failure or error carries the
+// message of policy.FailureMessage ("failed at FILE:LINE: EXPR", or the error).
 func writeJUnit(w io.Writer, source string, results []*tester.Result) error {
 	type failure struct {
 		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr,omitempty"`
+		Text    string `xml:",chardata"`
 	}
+	type skipped struct{}
 	type testcase struct {
 		Name      string   `xml:"name,attr"`
 		Classname string   `xml:"classname,attr"`
+		File      string   `xml:"file,attr,omitempty"`
 		Time      float64  `xml:"time,attr"`
 		Failure   *failure `xml:"failure,omitempty"`
 		Error     *failure `xml:"error,omitempty"`
+		Skipped   *skipped `xml:"skipped,omitempty"`
 	}
 	type suite struct {
 		XMLName  xml.Name   `xml:"testsuite"`
@@ -103,17 +141,26 @@ func writeJUnit(w io.Writer, source string, results []*tester.Result) error {
 		Tests    int        `xml:"tests,attr"`
 		Failures int        `xml:"failures,attr"`
 		Errors   int        `xml:"errors,attr"`
+		Skipped  int        `xml:"skipped,attr"`
 		Cases    []testcase `xml:"testcase"`
 	}
 	s := suite{Name: "mpass-audit policies (" + source + ")", Tests: len(results)}
 	for _, r := range results {
 		c := testcase{Name: r.Name, Classname: r.Package, Time: r.Duration.Seconds()}
-		if r.Error != nil {
-			c.Error = &failure{Message: r.Error.Error()}
+		if r.Location != nil {
+			c.File = fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)
+		}
+		msg := policy.FailureMessage(r)
+		switch {
+		case r.Error != nil:
+			c.Error = &failure{Message: msg, Type: "error", Text: r.Package + "." + r.Name + ": " + msg}
 			s.Errors++
-		} else if r.Fail {
-			c.Failure = &failure{Message: "test failed"}
+		case r.Fail:
+			c.Failure = &failure{Message: msg, Type: "failure", Text: r.Package + "." + r.Name + ": " + msg}
 			s.Failures++
+		case r.Skip:
+			c.Skipped = &skipped{}
+			s.Skipped++
 		}
 		s.Cases = append(s.Cases, c)
 	}

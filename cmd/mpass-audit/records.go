@@ -18,6 +18,7 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
+	"github.com/opetushallitus/mpass-audit/internal/progress"
 	"github.com/opetushallitus/mpass-audit/internal/registry"
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
@@ -251,10 +252,22 @@ is itself an organisation OID.`,
 			if err := shibbolethFlags(&opts, flows, scopes); err != nil {
 				return err
 			}
+			// the bar counts the bytes of the files as read (stdin's size is unknown)
+			size := int64(0)
+			for _, name := range args {
+				st, err := os.Stat(name)
+				if name == "-" || err != nil || !st.Mode().IsRegular() {
+					size = -1
+					break
+				}
+				size += st.Size()
+			}
+			bar := m.progressBar(size, progress.Bytes, "ingest")
+			defer bar.Finish()
 			// open every file first: an unreadable one is a usage error before anything is stored
 			readers := make([]io.Reader, len(args))
 			for i, name := range args {
-				r, closer, err := openInput(name, m.Stdin)
+				r, closer, err := openInput(name, m.Stdin, bar)
 				if err != nil {
 					return err
 				}
@@ -430,7 +443,7 @@ var gzipMagic = []byte{0x1f, 0x8b}
 // openInput opens a file to ingest ("-" is stdin), decompressing a gzip file (a
 // rotated log) by its magic bytes, whatever its name. Only here: the service never
 // decompresses a request body, whose few bytes could stand for gigabytes.
-func openInput(name string, stdin io.Reader) (io.Reader, io.Closer, error) {
+func openInput(name string, stdin io.Reader, bar *progress.Bar) (io.Reader, io.Closer, error) {
 	var r io.Reader = stdin
 	var closer io.Closer = io.NopCloser(nil)
 	if name != "-" {
@@ -440,6 +453,7 @@ func openInput(name string, stdin io.Reader) (io.Reader, io.Closer, error) {
 		}
 		r, closer = f, f
 	}
+	r = bar.Reader(r) // the bytes as stored (a gzip file's compressed ones)
 	br := bufio.NewReaderSize(r, 64<<10)
 	if magic, _ := br.Peek(len(gzipMagic)); !bytes.Equal(magic, gzipMagic) {
 		return br, closer, nil

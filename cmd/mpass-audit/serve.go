@@ -20,6 +20,11 @@ func (m *Main) serveCommand() *cobra.Command {
 		Short:       "Serve the web pages for DPOs, the JSON API and scheduled audits",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if schedule != "" {
+				if _, err := apihttp.ParseSchedule(schedule); err != nil {
+					return err // refused at start: never serve without the schedule asked for
+				}
+			}
 			a, err := m.auditor(ctx)
 			if err != nil {
 				return err

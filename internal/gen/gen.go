@@ -86,7 +86,18 @@ type subject struct {
 }
 
 // Generator holds one workload's world.
+// Summary counts what a Generator wrote: the records of its last WriteRecords (releases
+// and uses), and the entries of its last WriteRegistry.
+type Summary struct {
+	Releases, Uses                                     int
+	Controllers, SPs, Agreements, Consents, Exceptions int
+}
+
+// Summary counts what g wrote last.
+func (g *Generator) Summary() Summary { return g.summary }
+
 type Generator struct {
+	summary     Summary
 	cfg         Config
 	rnd         *rand.Rand
 	controllers []controller
@@ -187,6 +198,7 @@ type record struct {
 
 // WriteRecords writes cfg.Records records as JSON Lines.
 func (g *Generator) WriteRecords(w io.Writer) error {
+	g.summary.Releases, g.summary.Uses = 0, 0
 	bw := bufio.NewWriterSize(w, 1<<20)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -203,11 +215,13 @@ func (g *Generator) WriteRecords(w io.Writer) error {
 		c := &g.controllers[s.controller]
 		var r record
 		if g.rnd.Float64() < RateUse {
+			g.summary.Uses++
 			r = record{Kind: "use", ID: fmt.Sprintf("u-%d", i), Time: t, SP: svc.id, Subject: s.id, Purpose: g.purpose(), Attributes: []string{"urn:mpass.id:uid"}}
 			if g.rnd.Float64() < 0.5 {
 				r.Controller = c.oid
 			}
 		} else {
+			g.summary.Releases++
 			r = record{Kind: "release", ID: fmt.Sprintf("r-%d", i), Time: t, SP: svc.id, Controller: c.oid, Subject: s.id, Attributes: g.values(s, c, svc)}
 			if g.rnd.Float64() < RateUnknownSP {
 				r.SP = fmt.Sprintf("https://unregistered%d.example.net/sp", g.rnd.IntN(5))

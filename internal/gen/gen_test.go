@@ -76,3 +76,24 @@ func TestWorkloadBreaksEveryRule(t *testing.T) {
 	}
 	t.Logf("findings by rule: %v", seen)
 }
+
+// Summary counts what was written: releases and uses add up to the records, the
+// registry's entries are those in its text.
+func TestSummaryCountsWhatWasWritten(t *testing.T) {
+	g := gen.New(gen.Config{Records: 500, Seed: 3, Controllers: 20, SPs: 30})
+	var r, reg bytes.Buffer
+	if err := g.WriteRecords(&r); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.WriteRegistry(&reg); err != nil {
+		t.Fatal(err)
+	}
+	n := g.Summary()
+	if n.Releases+n.Uses != 500 || n.Uses == 0 || bytes.Count(r.Bytes(), []byte(`"kind":"use"`)) != n.Uses {
+		t.Errorf("records: %+v", n)
+	}
+	if n.Controllers != 20 || n.SPs != 30 || bytes.Count(reg.Bytes(), []byte("  - {controller: ")) != n.Agreements ||
+		bytes.Count(reg.Bytes(), []byte("  - {subject: ")) != n.Consents || bytes.Count(reg.Bytes(), []byte("  - {id: EX-GEN-")) != n.Exceptions {
+		t.Errorf("registry: %+v", n)
+	}
+}

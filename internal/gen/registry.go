@@ -15,6 +15,7 @@ import (
 func (g *Generator) WriteRegistry(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+	n := Summary{Releases: g.summary.Releases, Uses: g.summary.Uses, Controllers: len(g.controllers), SPs: len(g.sps)}
 	p("# Synthetic registry written by `mpass-audit gen --seed %d`.\ncontrollers:\n", g.cfg.Seed)
 	for _, c := range g.controllers {
 		p("  - oid: %s\n    name: %s\n    schools:\n", c.oid, strconv.Quote(c.name))
@@ -38,6 +39,7 @@ func (g *Generator) WriteRegistry(w io.Writer) error {
 			continue
 		}
 		for j := i % 7; j < len(g.controllers); j += 11 {
+			n.Agreements++
 			p("  - {controller: %s, sp: %s, valid: {from: 2024-08-01, to: 2027-07-31}, attributes: [%s], purposes: [essential.service.payment_processing]}\n",
 				g.controllers[j].oid, s.id, mail)
 		}
@@ -49,12 +51,15 @@ func (g *Generator) WriteRegistry(w io.Writer) error {
 		if i%100 == 0 {
 			by = "self"
 		}
+		n.Consents++
 		p("  - {subject: %s, sp: %s, purpose: marketing.communications, given_by: %s, given: 2026-08-01T00:00:00Z}\n", s.id, g.sps[i%len(g.sps)].id, by)
 	}
 	p("exceptions:\n")
 	for i := 0; i < len(g.sps); i += 25 {
+		n.Exceptions++
 		p("  - {id: EX-GEN-%03d, term: data-minimisation, rule: unapproved-attribute, sp: %s, attribute: urn:mpass.id:schoolCode, reason: \"Legacy school code, being removed\", expires: 2027-06-30}\n", i, g.sps[i].id)
 	}
+	g.summary = n
 	return bw.Flush()
 }
 

@@ -18,9 +18,9 @@ import (
 // A due time missed while the service was down runs once at start. It returns when ctx
 // ends.
 func (s *Server) Schedule(ctx context.Context, spec string, now func() time.Time) error {
-	sched, err := cron.ParseStandard(spec)
+	sched, err := ParseSchedule(spec)
 	if err != nil {
-		return mpass.Errorf(mpass.EINVALID, "--schedule %q: %v", spec, err)
+		return err
 	}
 	if err := s.CatchUp(ctx, spec, sched, now()); err != nil {
 		s.Logger.Error("scheduled audit", "err", err)
@@ -38,6 +38,17 @@ func (s *Server) Schedule(ctx context.Context, spec string, now func() time.Time
 			s.Logger.Error("scheduled audit", "due", next, "err", err)
 		}
 	}
+}
+
+// ParseSchedule checks a --schedule cron spec (five fields: minute, hour, day of month,
+// month, day of week; or a descriptor such as @monthly) and answers its schedule, or an
+// EINVALID error naming the spec, so serve refuses a bad one at start.
+func ParseSchedule(spec string) (cron.Schedule, error) {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, mpass.Errorf(mpass.EINVALID, "--schedule %q: not a cron spec of five fields (minute hour day-of-month month day-of-week, e.g. \"0 3 1 * *\"): %v", spec, err)
+	}
+	return sched, nil
 }
 
 // CatchUp runs the latest due time after the last one handled, once. On the very first

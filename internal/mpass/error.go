@@ -19,6 +19,10 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// PerLine says Message is a list of problems, one a line (a registry file's errors,
+	// each at its own file and line): the CLI then prints each on a line of its own
+	// instead of joining them.
+	PerLine bool
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -170,10 +170,10 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
-	checkPurposes := func(line int, field string, keys []string) {
+	checkPurposes := func(n *yaml.Node, field string, keys []string) {
 		for _, k := range keys {
 			if !vocab.Purposes[k] {
-				p.add(line, field, "unknown purpose key %q (a fideslang data-use key)", k)
+				p.add(valueLine(n, field, k), field, "unknown purpose key %q (a fideslang data-use key)", k)
 			}
 		}
 	}
@@ -195,21 +195,21 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 			continue
 		}
 		if err := mpass.CheckControllerOID(c.OID); err != nil {
-			p.add(n.Line, "oid", "%v", err)
+			p.add(fieldLine(&n, "oid"), "oid", "%v", err)
 		} else if controllers[c.OID] {
-			p.add(n.Line, "oid", "duplicate controller %s", c.OID)
+			p.add(fieldLine(&n, "oid"), "oid", "duplicate controller %s", c.OID)
 		}
 		controllers[c.OID] = true
 		mc := mpass.Controller{OID: c.OID, Name: c.Name}
 		codes := map[string]bool{}
 		for _, s := range c.Schools {
 			if s.Code == "" || codes[s.Code] {
-				p.add(n.Line, "schools", "school code %q is empty or repeated", s.Code)
+				p.add(fieldLine(&n, "schools"), "schools", "school code %q is empty or repeated", s.Code)
 			}
 			codes[s.Code] = true
 			if s.OID != "" {
 				if err := mpass.CheckControllerOID(s.OID); err != nil {
-					p.add(n.Line, "schools", "%v", err)
+					p.add(fieldLine(&n, "schools"), "schools", "%v", err)
 				}
 			}
 			mc.Schools = append(mc.Schools, mpass.School{Code: s.Code, OID: s.OID, Name: s.Name})
@@ -222,7 +222,7 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 		if !decode(p, &n, &s) {
 			continue
 		}
-		p.unique(n.Line, sps, s.ID, "service provider")
+		p.unique(fieldLine(&n, "id"), sps, s.ID, "service provider")
 		given := spFields{commercial: s.Commercial != nil, valid: s.Valid != nil, attributes: s.Attributes != nil, purposes: s.Purposes != nil}
 		pr.given[s.ID] = given
 		sp := mpass.ServiceProvider{ID: s.ID, Name: s.Name}
@@ -230,7 +230,7 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 			sp.Commercial = *s.Commercial
 		}
 		if given.valid {
-			sp.Valid = checkRange(p, n.Line, *s.Valid)
+			sp.Valid = checkRange(p, &n, *s.Valid)
 		}
 		var attrs []string
 		if given.attributes {
@@ -239,7 +239,7 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 		sp.Attributes = canon(&n, "attributes", attrs)
 		if given.purposes {
 			sp.Purposes = *s.Purposes
-			checkPurposes(n.Line, "purposes", sp.Purposes)
+			checkPurposes(&n, "purposes", sp.Purposes)
 		}
 		r.ServiceProviders = append(r.ServiceProviders, sp)
 	}
@@ -251,16 +251,16 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 		}
 		if !known(controllers, a.Controller) {
 			if err := mpass.CheckControllerOID(a.Controller); err != nil {
-				p.add(n.Line, "controller", "%v", err)
+				p.add(fieldLine(&n, "controller"), "controller", "%v", err)
 			} else {
-				p.add(n.Line, "controller", "%q is not a controller of this registry", a.Controller)
+				p.add(fieldLine(&n, "controller"), "controller", "%q is not a controller of this registry", a.Controller)
 			}
 		}
 		if !known(sps, a.SP) {
-			p.add(n.Line, "sp", "%q is not a service provider of this registry", a.SP)
+			p.add(fieldLine(&n, "sp"), "sp", "%q is not a service provider of this registry", a.SP)
 		}
-		valid := checkRange(p, n.Line, a.Valid)
-		checkPurposes(n.Line, "purposes", a.Purposes)
+		valid := checkRange(p, &n, a.Valid)
+		checkPurposes(&n, "purposes", a.Purposes)
 		r.Agreements = append(r.Agreements, mpass.Agreement{
 			Controller: a.Controller, SP: a.SP, Valid: valid, Attributes: canon(&n, "attributes", a.Attributes), Purposes: a.Purposes,
 		})
@@ -272,27 +272,27 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 			continue
 		}
 		if strings.TrimSpace(c.Subject) == "" {
-			p.add(n.Line, "subject", "required")
+			p.add(fieldLine(&n, "subject"), "subject", "required")
 		}
 		if !known(sps, c.SP) {
-			p.add(n.Line, "sp", "%q is not a service provider of this registry", c.SP)
+			p.add(fieldLine(&n, "sp"), "sp", "%q is not a service provider of this registry", c.SP)
 		}
-		checkPurposes(n.Line, "purpose", []string{c.Purpose})
+		checkPurposes(&n, "purpose", []string{c.Purpose})
 		if c.GivenBy != "guardian" && c.GivenBy != "self" {
-			p.add(n.Line, "given_by", "%q: must be guardian or self", c.GivenBy)
+			p.add(fieldLine(&n, "given_by"), "given_by", "%q: must be guardian or self", c.GivenBy)
 		}
 		mc := mpass.Consent{Subject: x.Pseudonym(c.Subject), SP: c.SP, Purpose: c.Purpose, GivenBy: c.GivenBy}
 		var err error
 		if mc.Given, err = time.Parse(time.RFC3339, c.Given); err != nil {
-			p.add(n.Line, "given", "%q is not an RFC 3339 time", c.Given)
+			p.add(fieldLine(&n, "given"), "given", "%q is not an RFC 3339 time", c.Given)
 		}
 		mc.Given = mc.Given.UTC()
 		if c.Withdrawn != "" && c.Withdrawn != "null" {
 			w, err := time.Parse(time.RFC3339, c.Withdrawn)
 			if err != nil {
-				p.add(n.Line, "withdrawn", "%q is not an RFC 3339 time", c.Withdrawn)
+				p.add(fieldLine(&n, "withdrawn"), "withdrawn", "%q is not an RFC 3339 time", c.Withdrawn)
 			} else if w = w.UTC(); w.Before(mc.Given) {
-				p.add(n.Line, "withdrawn", "before given")
+				p.add(fieldLine(&n, "withdrawn"), "withdrawn", "before given")
 			}
 			mc.Withdrawn = &w
 		}
@@ -305,25 +305,25 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 		if !decode(p, &n, &e) {
 			continue
 		}
-		p.unique(n.Line, exceptions, e.ID, "exception")
+		p.unique(fieldLine(&n, "id"), exceptions, e.ID, "exception")
 		if rules, ok := vocab.Rules[e.Term]; !ok {
-			p.add(n.Line, "term", "unknown term %q", e.Term)
+			p.add(fieldLine(&n, "term"), "term", "unknown term %q", e.Term)
 		} else if e.Rule != "" && !rules[e.Rule] {
-			p.add(n.Line, "rule", "term %s has no rule %q", e.Term, e.Rule)
+			p.add(fieldLine(&n, "rule"), "rule", "term %s has no rule %q", e.Term, e.Rule)
 		}
 		if e.SP == "" {
-			p.add(n.Line, "sp", "required")
+			p.add(fieldLine(&n, "sp"), "sp", "required")
 		}
 		if e.Controller != "" {
 			if err := mpass.CheckControllerOID(e.Controller); err != nil {
-				p.add(n.Line, "controller", "%v", err)
+				p.add(fieldLine(&n, "controller"), "controller", "%v", err)
 			}
 		}
 		if strings.TrimSpace(e.Reason) == "" {
-			p.add(n.Line, "reason", "required: an accepted risk needs its reason")
+			p.add(fieldLine(&n, "reason"), "reason", "required: an accepted risk needs its reason")
 		}
 		if _, err := time.Parse(time.DateOnly, e.Expires); err != nil {
-			p.add(n.Line, "expires", "%q is not a date (YYYY-MM-DD)", e.Expires)
+			p.add(fieldLine(&n, "expires"), "expires", "%q is not a date (YYYY-MM-DD)", e.Expires)
 		}
 		attr := ""
 		if e.Attribute != "" {
@@ -334,7 +334,7 @@ func parse(name string, data []byte, base *mpass.Registry, x *facts.Extractor, v
 		})
 	}
 	if len(p.errs) > 0 {
-		return nil, nil, &mpass.Error{Code: mpass.EINVALID, Message: errors.Join(p.errs...).Error()}
+		return nil, nil, &mpass.Error{Code: mpass.EINVALID, Message: errors.Join(p.errs...).Error(), PerLine: true}
 	}
 	return pr, warnings, nil
 }
@@ -382,7 +382,7 @@ func ParseNames(name string, data []byte, cat *facts.Catalog) (map[string]string
 		names = parseNames(p, n.Content[0], cat)
 	}
 	if len(p.errs) > 0 {
-		return nil, &mpass.Error{Code: mpass.EINVALID, Message: errors.Join(p.errs...).Error()}
+		return nil, &mpass.Error{Code: mpass.EINVALID, Message: errors.Join(p.errs...).Error(), PerLine: true}
 	}
 	return names, nil
 }
@@ -406,6 +406,32 @@ func valueLine(n *yaml.Node, field, value string) int {
 		return v.Line
 	}
 	return n.Line
+}
+
+// fieldLine is the line of a field of the mapping n, its key's own line; a dotted field
+// (valid.from) is looked up level by level. Where n does not give the field (a
+// required one left out), it is n's own line, the entry's.
+func fieldLine(n *yaml.Node, field string) int {
+	line := n.Line
+	for name := range strings.SplitSeq(field, ".") {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
 }
 
 // decode decodes one entry strictly: an unknown field is an error, as at the top level
@@ -473,17 +499,17 @@ func expandAliases(n *yaml.Node, budget *int) (*yaml.Node, error) {
 // lineRef is yaml's "line N: " within the re-encoded entry, meaningless to the reader.
 var lineRef = regexp.MustCompile(`(?m)^\s*line \d+: `)
 
-func checkRange(p *problems, line int, r dateRange) mpass.DateRange {
+func checkRange(p *problems, n *yaml.Node, r dateRange) mpass.DateRange {
 	for _, x := range [...]struct{ field, day string }{{"valid.from", r.From}, {"valid.to", r.To}} {
 		if x.day == "" {
 			continue
 		}
 		if _, err := time.Parse(time.DateOnly, x.day); err != nil {
-			p.add(line, x.field, "%q is not a date (YYYY-MM-DD)", x.day)
+			p.add(fieldLine(n, x.field), x.field, "%q is not a date (YYYY-MM-DD)", x.day)
 		}
 	}
 	if r.From != "" && r.To != "" && r.To < r.From {
-		p.add(line, "valid.to", "%s is before valid.from %s", r.To, r.From)
+		p.add(fieldLine(n, "valid.to"), "valid.to", "%s is before valid.from %s", r.To, r.From)
 	}
 	return mpass.DateRange{From: r.From, To: r.To}
 }

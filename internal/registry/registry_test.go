@@ -249,3 +249,44 @@ func TestAnchorsAcrossEntries(t *testing.T) {
 		}
 	}
 }
+
+// Each error is on a line of its own at the field's own line, not the entry's: a block
+// entry's fields are on lines of their own, a list's bad item on its line.
+func TestErrorsAtTheFieldsLine(t *testing.T) {
+	yaml := `controllers:
+  - oid: 1.2.246.562.10.44444444440
+    name: C
+service_providers:
+  - id: s1
+    name: S
+    valid:
+      from: 2025-01-01
+      to: 2024-12-31
+    purposes:
+      - essential.service.authentication
+      - essential.service.teleportation
+agreements:
+  - controller: 1.2.246.562.10.44444444440
+    sp: nowhere
+    valid: {from: 1.1.2025}
+exceptions:
+  - id: E1
+    term: data-minimisation
+    sp: s1
+    expires: 2027-01-01
+`
+	_, _, err := registry.Parse("r.yaml", []byte(yaml), testenv.MustExtractor(t), vocab(t))
+	if err == nil {
+		t.Fatal("a bad registry loaded")
+	}
+	want := []string{
+		`r.yaml:9: valid.to: 2024-12-31 is before valid.from 2025-01-01`,
+		`r.yaml:12: purposes: unknown purpose key "essential.service.teleportation" (a fideslang data-use key)`,
+		`r.yaml:15: sp: "nowhere" is not a service provider of this registry`,
+		`r.yaml:16: valid.from: "1.1.2025" is not a date (YYYY-MM-DD)`,
+		`r.yaml:18: reason: required: an accepted risk needs its reason`,
+	}
+	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+}
