@@ -47,6 +47,7 @@ type Main struct {
 
 	// Quiet keeps progress bars off stderr even on a terminal (--quiet).
 	Quiet bool
+	bar   *progress.Bar // the audit's progress bar while it is drawn
 
 	// CPUProfile names a file for a CPU profile of the command (for tuning).
 	CPUProfile  string

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/output"
+	"github.com/opetushallitus/mpass-audit/internal/progress"
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
@@ -49,7 +51,11 @@ findings only.`,
 					return err
 				}
 			}
+			if progress.OnTerminal(m.Stderr, m.Quiet) {
+				a.OnProgress = auditProgress(m)
+			}
 			run, err := a.Run(ctx, scope)
+			m.finishProgress()
 			if err != nil {
 				return err
 			}
@@ -101,4 +107,31 @@ func knownSP(ctx context.Context, db *sqlite.DB, sp string) error {
 		return mpass.Errorf(mpass.ENOTFOUND, "--sp %s is in neither the registry nor any record", sp)
 	}
 	return nil
+}
+
+// auditProgress draws the audit's progress on stderr (records judged, rate, time left),
+// the bar made at the first report, once the run's total is known; the judging workers
+// call it concurrently.
+func auditProgress(m *Main) func(done, total int64) {
+	var mu sync.Mutex
+	var last int64
+	return func(done, total int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		if m.bar == nil {
+			m.bar = m.progressBar(total, progress.Records, "audit")
+		}
+		if done > last {
+			m.bar.Add(done - last)
+			last = done
+		}
+	}
+}
+
+// finishProgress completes a bar that audit drew, if any.
+func (m *Main) finishProgress() {
+	if m.bar != nil {
+		m.bar.Finish()
+		m.bar = nil
+	}
 }

@@ -28,6 +28,11 @@ type Auditor struct {
 	// Exact evaluates every record on its own, never reusing a decision: the baseline
 	// the fast path is measured and tested against.
 	Exact bool
+	// OnProgress, when set, is told every thousand records judged how many are done and
+	// how many stored records the run may judge at most (those outside its scope are
+	// counted in total but never judged: a scoped run ends short of it). It is called
+	// from the judging workers, so it must be safe for concurrent use.
+	OnProgress func(done, total int64)
 }
 
 // Run audits the scope with the latest registry and stores the run.

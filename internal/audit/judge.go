@@ -38,6 +38,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		consents: map[string][]mpass.Consent{}, termsOf: map[mpass.Kind][]string{},
 		reuse: !a.Exact && a.Engine.DayDecisions(), cache: newShapeCache(),
 		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg, a.DB), db: a.DB, logger: a.logger(),
+		onProgress: a.OnProgress,
 	}
 	for _, c := range reg.Consents {
 		sp, err := a.DB.NameID(ctx, c.SP)
@@ -68,6 +69,9 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		lo, hi, err := a.DB.SeqRange(ctx, kind)
 		if err != nil {
 			return err
+		}
+		if hi >= lo && hi > 0 {
+			shared.total += hi - lo + 1
 		}
 		for i, r := range split(lo, hi, n) {
 			ranges[i][k] = r
@@ -299,6 +303,9 @@ type judgeShared struct {
 	controllerClasses *controllerClasses
 	progress          atomic.Int64 // records judged, for progress lines
 	logger            *slog.Logger
+	// onProgress is Auditor.OnProgress; total the stored records the run may judge
+	onProgress func(done, total int64)
+	total      int64
 }
 
 // shape is a decision reused for every record of one shape.
@@ -606,14 +613,24 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 	}
 	// counted on the worker and added up now and then: one shared counter per record
 	// had the cores fight over its cache line
-	if w.judged++; w.judged%progressEvery == 0 {
-		w.logger.Info("audit progress", "run", w.run.ID, "records", w.progress.Add(progressEvery))
+	if w.judged++; w.judged%progressStep == 0 {
+		done := w.progress.Add(progressStep)
+		if done%progressEvery == 0 {
+			w.logger.Info("audit progress", "run", w.run.ID, "records", done)
+		}
+		if w.onProgress != nil {
+			w.onProgress(done, w.total)
+		}
 	}
 	return w.count(ctx, r, sh, day)
 }
 
-// progressEvery is how many records an audit judges between progress lines.
-const progressEvery = 50_000
+// progressEvery is how many records an audit judges between progress lines, and
+// progressStep between calls of OnProgress (a worker adds to the shared count that often).
+const (
+	progressEvery = 50_000
+	progressStep  = 1_000
+)
 
 func yearOf(day int64) int { return time.Unix(day*86400, 0).UTC().Year() }
 
