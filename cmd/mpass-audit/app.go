@@ -212,6 +212,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.policyCommand(),
 		m.pseudonymCommand(),
 		m.keyCommand(),
+		m.statsCommand(),
 		m.genCommand(),
 		m.runsCommand(),
 		m.rejectionsCommand(),

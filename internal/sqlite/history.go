@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
@@ -78,5 +79,48 @@ func (db *DB) ListRejections(ctx context.Context, source string, fn func(StoredR
 		}
 		r.Rejected = fromNanos(t)
 		return fn(r)
+	})
+}
+
+// ShapeCount is how many releases of one controller to one SP on one day (Month is
+// its month) had one shape (the attribute names they carried); a caller adds the days
+// of a month up.
+type ShapeCount struct {
+	Controller, SP string
+	Month          string // YYYY-MM, UTC
+	Shape          int64  // shapes id (Shape gives its facts)
+	Releases       int64
+}
+
+// ReleaseShapeCounts counts the stored releases in scope per controller, SP, UTC month
+// and shape, in SQL over the stored rows (the statistics' source: a shape lists the
+// attribute names, so per-attribute counts need no per-row work).
+func (db *DB) ReleaseShapeCounts(ctx context.Context, scope mpass.Scope, fn func(ShapeCount) error) error {
+	where, args, err := db.scopeWhere(ctx, scope, "t.controller")
+	if err != nil {
+		return err
+	}
+	// grouped by day (an integer division) and the days folded into months here: SQLite's
+	// strftime on every row cost more than the grouping
+	rows, err := db.db.QueryContext(ctx, `SELECT t.controller, t.sp, t.time / ?, t.shape, COUNT(*)
+		FROM releases t`+where+` GROUP BY 1, 2, 3, 4`, append([]any{nanosPerDay}, args...)...)
+	if err != nil {
+		return fmt.Errorf("release counts: %w", err)
+	}
+	return scanRows(ctx, rows, func() error {
+		var c ShapeCount
+		var ctl, sp, day int64
+		if err := rows.Scan(&ctl, &sp, &day, &c.Shape, &c.Releases); err != nil {
+			return err
+		}
+		c.Month = fromNanos(day * nanosPerDay).Format("2006-01")
+		var err error
+		if c.Controller, err = db.Name(ctx, ctl); err != nil {
+			return err
+		}
+		if c.SP, err = db.Name(ctx, sp); err != nil {
+			return err
+		}
+		return fn(c)
 	})
 }

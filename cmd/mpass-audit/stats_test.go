@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestStats (issue 15): release counts per attribute and month and the e-mail's share
+// per controller and SP, over the demo, in JSON, table and CSV.
+func TestStats(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"registry", "load", "../../testdata/demo/registry.yaml"}, {"ingest", "../../testdata/demo/records.jsonl"}} {
+		if code, out, errs := run(t, dir, nil, "", args...); code != 0 {
+			t.Fatalf("%v: %d %s%s", args, code, out, errs)
+		}
+	}
+	code, out, errs := run(t, dir, nil, "", "stats", "--by", "attribute,month", "--format", "json")
+	if code != 0 {
+		t.Fatalf("stats: %d %s", code, errs)
+	}
+	var st struct {
+		Rows []struct {
+			Attribute, Month string
+			Releases         int64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	var withShares struct{ Shares []map[string]any }
+	if err := json.Unmarshal([]byte(out), &withShares); err != nil {
+		t.Fatal(err)
+	}
+	shares := withShares.Shares
+	uid, mail := int64(0), int64(0)
+	for _, r := range st.Rows {
+		if r.Month != "2026-10" {
+			t.Errorf("month %q", r.Month)
+		}
+		switch r.Attribute {
+		case "urn:mpass.id:uid":
+			uid = r.Releases
+		case "urn:oid:0.9.2342.19200300.100.1.3":
+			mail = r.Releases
+		}
+	}
+	var releases, email float64
+	for _, s := range shares {
+		releases += s["releases"].(float64)
+		email += s["email"].(float64)
+	}
+	if uid == 0 || mail == 0 || int64(email) != mail || releases < float64(uid) {
+		t.Errorf("uid %d, mail %d; shares: %v releases, %v e-mail", uid, mail, releases, email)
+	}
+	if code, out, _ := run(t, dir, nil, "", "stats", "--by", "sp"); code != 0 || !strings.Contains(out, "LEARNER NUMBER") || !strings.Contains(out, "https://sp.example-shop.fi/shibboleth") {
+		t.Errorf("table: %d\n%s", code, out)
+	}
+	if code, out, _ := run(t, dir, nil, "", "stats", "--by", "month", "--format", "csv"); code != 0 || !strings.HasPrefix(out, "month,releases\n2026-10,") {
+		t.Errorf("csv: %d\n%s", code, out)
+	}
+	if code, _, errs := run(t, dir, nil, "", "stats", "--by", "colour"); code != exitUsage || !strings.Contains(errs, "--by") {
+		t.Errorf("a bad --by: %d %s", code, errs)
+	}
+}
