@@ -170,6 +170,8 @@ func TestBrowser(t *testing.T) {
 		shotOf("auditor-run-groups-"+l, "main")
 		shotOf("auditor-run-findings-"+l, "table.findings thead")
 		shotOf("auditor-run-findings-row-"+l, "table.findings tbody tr:nth-child(6)")
+		do(chromedp.Navigate(base+"/stats?lang="+l), chromedp.WaitVisible(chromedp.CSS("table.stats")))
+		shot("auditor-stats-" + l)
 	}
 	if !strings.Contains(other, "404") || strings.Contains(other, "age-revealing-value") {
 		t.Errorf("another controller's run: %q", first(other))

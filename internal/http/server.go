@@ -76,6 +76,7 @@ func NewServer(db *sqlite.DB, a *audit.Auditor, x *facts.Extractor, logger *slog
 		r.Get("/runs/{id}/findings.csv", s.handleFindingsCSV)
 		r.Post("/runs", s.handleStartRunForm)
 		r.Get("/report", s.handleReportForm)
+		r.Get("/stats", s.handleStatsPage)
 		r.Route("/api/v1", func(r chi.Router) {
 			r.Get("/runs", s.handleRuns)
 			r.Get("/runs/{id}", s.handleRun)

@@ -49,3 +49,23 @@ func TestRunPageSaysNoRecordsPerTerm(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsPage (issue 15): auditors see per SP the learner number's and the e-mail's
+// share of the releases, in their language; a DPO is refused (the page sums every
+// controller's releases).
+func TestStatsPage(t *testing.T) {
+	e := newEnv(t)
+	for lang, want := range map[string]string{"fi": "Sähköpostiosoite", "sv": "E-postadress", "en": "E-mail address"} {
+		w := e.do(t, "auditor", "GET", "/stats?lang="+lang, "")
+		body := strings.ReplaceAll(w.Body.String(), "<wbr>", "")
+		if w.Code != 200 || !strings.Contains(body, want) || !strings.Contains(body, "https://sp.example-shop.fi/shibboleth") || !strings.Contains(body, "<svg class=\"bar email\"") {
+			t.Errorf("%s: %d %s", lang, w.Code, visibleText(body))
+		}
+	}
+	if w := e.do(t, "dpo-city", "GET", "/stats", ""); w.Code != 403 {
+		t.Errorf("a DPO: %d", w.Code)
+	}
+	if w := e.do(t, "auditor", "GET", "/stats?from=0001-01-01&to=9999-12-31", ""); w.Code != 400 {
+		t.Errorf("a period over 36 months: %d", w.Code)
+	}
+}
