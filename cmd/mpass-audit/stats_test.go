@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -61,5 +63,33 @@ func TestStats(t *testing.T) {
 	}
 	if code, _, errs := run(t, dir, nil, "", "stats", "--by", "colour"); code != exitUsage || !strings.Contains(errs, "--by") {
 		t.Errorf("a bad --by: %d %s", code, errs)
+	}
+}
+
+// TestReportAll (issue 15): every registry controller's report of a period into a
+// directory, from one run; a missing directory is refused.
+func TestReportAll(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"registry", "load", "../../testdata/demo/registry.yaml"}, {"ingest", "../../testdata/demo/records.jsonl"}} {
+		if code, out, errs := run(t, dir, nil, "", args...); code != 0 {
+			t.Fatalf("%v: %d %s%s", args, code, out, errs)
+		}
+	}
+	out := filepath.Join(dir, "reports")
+	if code, _, errs := run(t, dir, nil, "", "report", "--all", "--period", "2026-10", "--lang", "sv", "-o", out); code != exitUsage || !strings.Contains(errs, "existing directory") {
+		t.Fatalf("a missing directory: %d %s", code, errs)
+	}
+	if err := os.Mkdir(out, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := run(t, dir, nil, "", "report", "--all", "--period", "2026-10", "--lang", "sv", "-o", out)
+	if code != 0 || !strings.Contains(stdout, "2 of 2 controllers' reports") {
+		t.Fatalf("report --all: %d %s%s", code, stdout, errs)
+	}
+	for _, oid := range []string{"1.2.246.562.10.44444444440", "1.2.246.562.10.55555555550"} {
+		b, err := os.ReadFile(filepath.Join(out, oid+"-2026-10-sv.pdf"))
+		if err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+			t.Errorf("%s: %v", oid, err)
+		}
 	}
 }
