@@ -195,19 +195,21 @@ type diffFinding struct {
 func (m *Main) runsDiffCommand() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "diff A B [--format table|json]",
+		Use:   "diff A B [--format table|json|csv]",
 		Short: "What two finished runs differ in: findings new in B, resolved (in A, not B) and persisting",
 		Long: `Compares two finished runs by the findings' stable ids (record, term, rule and
 attribute): new findings are B's only, resolved ones A's only, persisting ones both
 runs'. The table counts them by term, rule and SP; JSON lists every finding (B's row
-for new and persisting ones, A's for resolved ones) with the counts and a summary.
+for new and persisting ones, A's for resolved ones) with the counts and a summary; CSV
+lists the findings, one row each, with their change.
 A is usually the older run; any two runs compare, whatever their scopes.`,
 		Example: `  mpass-audit runs diff 41 42
-  mpass-audit runs diff 41 42 --format json | jq '.findings[] | select(.change == "new")'`,
+  mpass-audit runs diff 41 42 --format json | jq '.findings[] | select(.change == "new")'
+  mpass-audit runs diff 41 42 --format csv > changes.csv`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if err := checkFormat(format, "table", "json"); err != nil {
+			if err := checkFormat(format, "table", "json", "csv"); err != nil {
 				return err
 			}
 			var ids [2]int64
@@ -233,14 +235,33 @@ A is usually the older run; any two runs compare, whatever their scopes.`,
 				}
 				runs[i] = r
 			}
-			if format == "json" {
+			switch format {
+			case "json":
 				return writeDiffJSON(ctx, m.Stdout, db, runs)
+			case "csv":
+				return writeDiffCSV(ctx, m.Stdout, db, runs)
 			}
 			return writeDiffTable(ctx, m.Stdout, db, runs)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	cmd.Flags().StringVar(&format, "format", "table", "table, json or csv")
 	return cmd
+}
+
+// writeDiffCSV streams the findings two runs differ in (and share), one row each with
+// its change, every cell formula-safe.
+func writeDiffCSV(ctx context.Context, w io.Writer, db *sqlite.DB, runs [2]*mpass.Run) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"change", "finding", "run", "policy", "rule", "result", "severity", "sp", "controller", "record", "kind", "attribute"})
+	err := db.DiffFindings(ctx, runs[0].ID, runs[1].ID, func(change string, f *mpass.Finding) error {
+		return cw.Write(output.SafeCSV([]string{change, f.ID, strconv.FormatInt(f.RunID, 10), f.Term, f.Rule, f.Result, f.Severity,
+			f.SP, f.Controller, f.Record, string(f.Kind), f.Attribute}))
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // diffGroups adds a finding to its term, rule and SP's group, keeping first-seen order.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -150,7 +151,7 @@ func TestRunsDiff(t *testing.T) {
 		{"missing run", []string{"runs", "diff", "1", "9"}, 2, nil, "run 9 not found"},
 		{"bad id", []string{"runs", "diff", "1", "two"}, 2, nil, `run id "two"`},
 		{"one run", []string{"runs", "diff", "1"}, 2, nil, "accepts 2 arg(s)"},
-		{"bad format", []string{"runs", "diff", "1", "2", "--format", "csv"}, 2, nil, `--format "csv": want table or json`},
+		{"bad format", []string{"runs", "diff", "1", "2", "--format", "xml"}, 2, nil, `--format "xml": want table or json or csv`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := run(t, dir, nil, "", tc.args...)
@@ -363,5 +364,30 @@ func TestHelpExamples(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("--help made %v", entries)
+	}
+}
+
+// TestRunsDiffCSV: the CSV lists the same findings as the JSON, each with its change.
+func TestRunsDiffCSV(t *testing.T) {
+	dir, _ := history(t)
+	_, js, _ := run(t, dir, nil, "", "runs", "diff", "1", "2", "--format", "json")
+	var d diffJSON
+	if err := json.Unmarshal([]byte(js), &d); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, dir, nil, "", "runs", "diff", "1", "2", "--format", "csv")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) < 2 || rows[0][0] != "change" || rows[0][1] != "finding" {
+		t.Fatalf("csv %v: %q", err, out)
+	}
+	changes := map[string]int{}
+	for _, r := range rows[1:] {
+		changes[r[0]]++
+	}
+	if changes["new"] != d.Summary["new"] || changes["resolved"] != d.Summary["resolved"] || changes["persisting"] != d.Summary["persisting"] {
+		t.Errorf("csv changes %v, json summary %+v", changes, d.Summary)
 	}
 }
