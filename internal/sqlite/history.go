@@ -9,17 +9,7 @@ import (
 
 // AllRuns lists every run, finished, running or failed, newest first (`runs list`).
 func (db *DB) AllRuns(ctx context.Context) ([]*mpass.Run, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC`)
-	if err != nil {
-		return nil, err
-	}
-	var runs []*mpass.Run
-	err = scanRows(ctx, rows, func() error {
-		r, err := scanRun(rows)
-		runs = append(runs, r)
-		return err
-	})
-	return runs, err
+	return db.queryRuns(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC`)
 }
 
 // Changes of a finding between two runs (DiffFindings).

@@ -127,7 +127,12 @@ func (db *DB) FindRuns(ctx context.Context, controllers []string) ([]*mpass.Run,
 			args = append(args, c)
 		}
 	}
-	rows, err := db.db.QueryContext(ctx, query+` ORDER BY id DESC`, args...)
+	return db.queryRuns(ctx, query+` ORDER BY id DESC`, args...)
+}
+
+// queryRuns reads the runs a query of runColumns answers.
+func (db *DB) queryRuns(ctx context.Context, query string, args ...any) ([]*mpass.Run, error) {
+	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
