@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"github.com/opetushallitus/mpass-audit/internal/i18n"
 	"slices"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -52,7 +53,7 @@ func (r *renderer) findingsChart() {
 			x += wd
 		}
 		pdf.SetXY(x+2, barY-1)
-		pdf.CellFormat(20, 6, thousands(s.Fail+s.Error+s.Warn+s.Skip), "", 0, "L", false, 0, "")
+		pdf.CellFormat(20, 6, i18n.Thousands(s.Fail+s.Error+s.Warn+s.Skip), "", 0, "L", false, 0, "")
 		pdf.SetXY(margin, y+rowH)
 	}
 	pdf.Ln(2)
@@ -139,7 +140,7 @@ func (r *renderer) weeklyChart() {
 		y := y0 + h - h*float64(i)/4
 		pdf.Line(x0, y, x0+w, y)
 		pdf.SetXY(margin, y-2)
-		pdf.CellFormat(13, 4, thousands(most*int64(i)/4), "", 0, "R", false, 0, "")
+		pdf.CellFormat(13, 4, i18n.Thousands(most*int64(i)/4), "", 0, "R", false, 0, "")
 	}
 	step := w / float64(max(1, len(wk.Weeks)-1))
 	if len(wk.Weeks) == 1 {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/image/font/gofont/gomono"
 	"golang.org/x/image/font/gofont/goregular"
 
+	"github.com/opetushallitus/mpass-audit/internal/i18n"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
@@ -390,7 +391,7 @@ func (r *renderer) summary() {
 		pdf.Rect(x, y, boxW, 17, "F")
 		pdf.SetXY(x+2, y+2)
 		r.font("B", 14)
-		pdf.CellFormat(boxW-4, 7, thousands(f.value), "", 2, "L", false, 0, "")
+		pdf.CellFormat(boxW-4, 7, i18n.Thousands(f.value), "", 2, "L", false, 0, "")
 		pdf.SetX(x + 2)
 		r.font("", 8)
 		pdf.CellFormat(boxW-4, 5, fit(pdf, f.label, boxW-4), "", 0, "L", false, 0, "")
@@ -479,7 +480,7 @@ func (r *renderer) schools() {
 		if !s.Known {
 			name += "\n(" + r.t.Get("school_unknown") + ")"
 		}
-		rows = append(rows, row{cells: []string{name, cmp.Or(s.School.Code, "–"), cmp.Or(s.School.OID, "–"), thousands(s.Releases)}})
+		rows = append(rows, row{cells: []string{name, cmp.Or(s.School.Code, "–"), cmp.Or(s.School.OID, "–"), i18n.Thousands(s.Releases)}})
 	}
 	r.table(cols, rows)
 	if more > 0 {
@@ -525,17 +526,17 @@ func (r *renderer) serviceProviders() {
 			if !a.Approved {
 				mark = " *"
 			}
-			received = append(received, fmt.Sprintf("%s%s (%s)", a.Name, mark, thousands(a.Count)))
+			received = append(received, fmt.Sprintf("%s%s (%s)", a.Name, mark, i18n.Thousands(a.Count)))
 		}
 		disc := r.t.Get("none")
 		if len(sp.Disclosures) > 0 {
 			var parts []string
 			for _, a := range sp.Disclosures {
-				parts = append(parts, fmt.Sprintf("%s (%s)", a.Name, thousands(a.Count)))
+				parts = append(parts, fmt.Sprintf("%s (%s)", a.Name, i18n.Thousands(a.Count)))
 			}
 			disc = strings.Join(parts, "\n")
 		}
-		releases := thousands(sp.Releases)
+		releases := i18n.Thousands(sp.Releases)
 		if sp.Uses > 0 {
 			releases += "\n+" + r.t.N("n_uses", sp.Uses)
 		}
@@ -717,24 +718,4 @@ func (r *renderer) appendix() {
 		{title: r.t.Get("clause"), w: bodyW - 123, align: "L"}}, rows)
 	r.heading(r.t.Get("integrity"), 2)
 	r.para(r.t.F("integrity_text", r.d.FindingsDigest, r.t.N("n_findings", int64(r.d.FindingCount)), r.d.Run.ID))
-}
-
-// thousands groups digits with spaces, as Finnish and Swedish write them. (Not a
-// no-break space: it shares a glyph with the space, and fpdf then subsets the font
-// in map order, which would make the bytes differ between runs.)
-func thousands(n int64) string {
-	s := fmt.Sprintf("%d", n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(" ")
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
