@@ -261,16 +261,7 @@ func (r *renderer) counts(fail, errs, warn, skip int64) (string, [3]int) {
 	if fail+errs > 0 {
 		c = colFail
 	}
-	var parts []string
-	for _, p := range []struct {
-		n  int64
-		id string
-	}{{fail, "n_fail"}, {errs, "n_error"}, {warn, "n_warn"}, {skip, "n_skip"}} {
-		if p.n > 0 {
-			parts = append(parts, r.t.N(p.id, p.n))
-		}
-	}
-	return strings.Join(parts, ", "), c
+	return r.t.Results(fail, errs, warn, skip), c
 }
 
 // verdict is a term's verdict: its counts, else compliant, else — where it judged

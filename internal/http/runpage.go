@@ -319,16 +319,7 @@ func termVerdicts(lz *localizer, tallies []mpass.FindingTally, judged map[string
 		s := byTerm[term.ID]
 		switch {
 		case s != nil && s.Fail+s.Warn+s.Skip+s.Error > 0:
-			var parts []string
-			for _, p := range []struct {
-				n  int64
-				id string
-			}{{s.Fail, "n_fail"}, {s.Error, "n_error"}, {s.Warn, "n_warn"}, {s.Skip, "n_skip"}} {
-				if p.n > 0 {
-					parts = append(parts, lz.N(p.id, p.n))
-				}
-			}
-			v.Verdict, v.Class = strings.Join(parts, ", "), "skip"
+			v.Verdict, v.Class = lz.Results(s.Fail, s.Error, s.Warn, s.Skip), "skip"
 			if s.Warn > 0 {
 				v.Class = "warn"
 			}

@@ -136,6 +136,21 @@ func (w *Words) N(id string, n int64) string {
 	return s
 }
 
+// Results are counts of results in words, the non-zero ones in the order fail, error,
+// warning, exception: "8 hylättyä, 2 varoitusta" ("" when all are zero).
+func (w *Words) Results(fail, errs, warn, skip int64) string {
+	var parts []string
+	for _, p := range []struct {
+		n  int64
+		id string
+	}{{fail, "n_fail"}, {errs, "n_error"}, {warn, "n_warn"}, {skip, "n_skip"}} {
+		if p.n > 0 {
+			parts = append(parts, w.N(p.id, p.n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Plain are the language's messages without plural forms, by id: what page templates
 // look up by name.
 func (w *Words) Plain() map[string]string {
