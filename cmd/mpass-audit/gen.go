@@ -21,6 +21,9 @@ func (m *Main) genCommand() *cobra.Command {
 			if cfg.Records <= 0 {
 				return mpass.Errorf(mpass.EINVALID, "--records must be positive")
 			}
+			if cfg.Workload != gen.WorkloadNational && cfg.Workload != gen.WorkloadDiverse {
+				return mpass.Errorf(mpass.EINVALID, "--workload: want %s or %s, not %q", gen.WorkloadNational, gen.WorkloadDiverse, mpass.Printable(cfg.Workload))
+			}
 			if reg == "" {
 				reg = "registry.yaml"
 				if out != "" && out != "-" {
@@ -60,6 +63,8 @@ func (m *Main) genCommand() *cobra.Command {
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed writes the same bytes")
 	f.IntVar(&cfg.Controllers, "controllers", 300, "how many controllers")
 	f.IntVar(&cfg.SPs, "sps", 200, "how many service providers")
+	f.StringVar(&cfg.Workload, "workload", gen.WorkloadNational, "national (today's shape, rates of every violation) or diverse (issue 16: 2–15 schools, 2–7 data-model 1.4 attributes per SP, a third OIDC, 50,000 subjects, \\u escapes)")
+	f.IntVar(&cfg.Subjects, "subjects", 0, "how many users log in (default: a fifth of --records for national, 50,000 for diverse)")
 	f.StringVarP(&out, "output", "o", "", "records file (default stdout)")
 	f.StringVar(&reg, "registry", "", "registry file (default registry.yaml beside the records)")
 	return cmd

@@ -31,7 +31,23 @@ type Config struct {
 	SPs         int       // default 200
 	Start       time.Time // first day; default 2026-10-01
 	Days        int       // default 31
+	// Workload is WorkloadNational (the default) or WorkloadDiverse.
+	Workload string
+	// Subjects is how many users log in; 0 is the workload's default (national: a
+	// fifth of Records; diverse: 50,000).
+	Subjects int
 }
+
+// The workloads gen writes. Their distributions are stated in docs/performance.md.
+const (
+	// WorkloadNational: 300 controllers of 1–8 schools, 200 SPs approved for uid and
+	// role and each optional attribute with probability 0.4, a subject per five
+	// records, and small rates of every violation (the Rate constants).
+	WorkloadNational = "national"
+	// WorkloadDiverse: the shape issue 16 describes, closer to MPASSid's real variety
+	// (see newDiverse).
+	WorkloadDiverse = "diverse"
+)
 
 // Rates of violations, per release or per use, so tests and benchmarks know roughly
 // how many findings to expect.
@@ -83,6 +99,8 @@ type subject struct {
 	roleCode   int
 	grade      int
 	class      string
+	// the diverse workload's fixed values
+	first, last, email, learner string
 }
 
 // Generator holds one workload's world.
@@ -97,6 +115,7 @@ type Summary struct {
 func (g *Generator) Summary() Summary { return g.summary }
 
 type Generator struct {
+	diverse     bool
 	summary     Summary
 	cfg         Config
 	rnd         *rand.Rand
@@ -119,6 +138,9 @@ func New(cfg Config) *Generator {
 	}
 	if cfg.Days <= 0 {
 		cfg.Days = 31
+	}
+	if cfg.Workload == WorkloadDiverse {
+		return newDiverse(cfg)
 	}
 	g := &Generator{cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, 0x6d70617373))}
 	for i := range cfg.Controllers {
@@ -146,7 +168,10 @@ func New(cfg Config) *Generator {
 		g.sps = append(g.sps, s)
 		g.cumWeight = append(g.cumWeight, total)
 	}
-	n := max(cfg.Records/5, 10)
+	n := cfg.Subjects
+	if n <= 0 {
+		n = max(cfg.Records/5, 10)
+	}
 	for i := range n {
 		c := g.rnd.IntN(len(g.controllers))
 		s := subject{id: fmt.Sprintf("MPASSOID.%040x", uint64(i)*2654435761+cfg.Seed), controller: c, school: pick(g.rnd, g.controllers[c].schools), roleCode: 1}
@@ -199,6 +224,9 @@ type record struct {
 // WriteRecords writes cfg.Records records as JSON Lines.
 func (g *Generator) WriteRecords(w io.Writer) error {
 	g.summary.Releases, g.summary.Uses = 0, 0
+	if g.diverse {
+		return g.writeDiverse(w)
+	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
