@@ -85,3 +85,48 @@ func TestShellImport(t *testing.T) {
 		t.Errorf("left behind: %v", m)
 	}
 }
+
+func TestCheckLine(t *testing.T) {
+	for _, c := range []struct {
+		values []string
+		ok     []bool
+		want   string
+	}{
+		{[]string{"120,000 at 1M", "110,000 at 10M"}, []bool{true, true}, "- ingest ≥ 100,000 rec/s: 120,000 at 1M, 110,000 at 10M — met"},
+		{[]string{"47,000 at 1M", "145,000 at 10M"}, []bool{false, true}, "- ingest ≥ 100,000 rec/s: 47,000 at 1M, 145,000 at 10M — **missed**"},
+		{nil, nil, "- ingest ≥ 100,000 rec/s: not measured in this run"},
+	} {
+		if got := checkLine("ingest ≥ 100,000 rec/s", c.values, c.ok); got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+}
+
+func TestDiverseChecks(t *testing.T) {
+	rows := []row{
+		{workload: "national", records: 1_000_000, ingest: step{seconds: 1}, shell: step{seconds: 1}, audit: step{seconds: 1}},
+		{workload: "diverse", records: 1_000_000, ingest: step{10, 150}, shell: step{seconds: 5}, audit: step{4, 120}},
+		{workload: "diverse", records: 10_000_000, ingest: step{125, 200}, shell: step{seconds: 40}, audit: step{50, 300}},
+	}
+	got := strings.Join(diverseChecks(rows, 1_000_000, step{seconds: 1.5}), "\n")
+	want := `- ingest ≥ 100,000 rec/s: 100,000 at 1M, 80,000 at 10M — **missed**
+- ingest ≤ 2.5× the sqlite3 shell import (ingest time / shell time): 2.00× at 1M, 3.12× at 10M — **missed**
+- audit ≥ 200,000 rec/s: 250,000 at 1M, 200,000 at 10M — met
+- 10M audited in ≤ 60 s: 50.0 s — met
+- peak RSS ≤ 256 MB for ingest and audit at 10M: ingest 200 MB, audit 300 MB — **missed**
+- report of a 1M-release controller-month ≤ 2 s (national shape): 1.50 s — met`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+
+	got = strings.Join(diverseChecks(rows[:2], 50_000, step{seconds: 0.25}), "\n")
+	want = `- ingest ≥ 100,000 rec/s: 100,000 at 1M — met
+- ingest ≤ 2.5× the sqlite3 shell import (ingest time / shell time): 2.00× at 1M — met
+- audit ≥ 200,000 rec/s: 250,000 at 1M — met
+- 10M audited in ≤ 60 s: not measured in this run
+- peak RSS ≤ 256 MB for ingest and audit at 10M: not measured in this run
+- report of a 1M-release controller-month ≤ 2 s (national shape): not measured in this run (it timed a 50,000-release month: 0.25 s)`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
