@@ -180,12 +180,14 @@ func measureSize(ctx context.Context, bin, dir, workload string, n int) (row, er
 	if err != nil {
 		return r, err
 	}
+	defer removeDB(db) // the generated records are kept between runs, the databases not
 	if r.ingest, err = measure(bin, io.Discard, "--db", db, "ingest", filepath.Join(dir, "records.jsonl")); err != nil {
 		return r, err
 	}
 	if r.raw, err = rawInsert(ctx, db, filepath.Join(dir, "raw.db")); err != nil {
 		return r, err
 	}
+	removeDB(filepath.Join(dir, "raw.db")) // the databases of both workloads at 10M would not fit beside each other
 	if r.shell, err = shellImport(ctx, dir, n); err != nil {
 		return r, err
 	}
@@ -212,6 +214,13 @@ func measureSize(ctx context.Context, bin, dir, workload string, n int) (row, er
 	r.identical = findingsDigest(exactOut.String()) == findingsDigest(fastOut.String())
 	r.sample, err = countInScope(ctx, db, "2026-10-01", to)
 	return r, err
+}
+
+// removeDB removes a database file with its WAL and shared-memory files.
+func removeDB(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", ".key"} {
+		os.Remove(path + suffix)
+	}
 }
 
 // findingsDigest hashes the sorted finding, result and message columns of a CSV output,

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"reflect"
@@ -15,11 +16,30 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/testenv"
 )
 
-// TestReusedDecisionsEqualPerRecordEvaluation: on a generated workload, the fast path
-// (a decision reused for every record of one shape) gives exactly the findings,
-// summary and per-SP counts of evaluating every record on its own.
+// TestReusedDecisionsEqualPerRecordEvaluation: on each generated workload, the fast
+// path (a decision reused for every record of one shape) gives exactly the findings,
+// summary and per-SP counts of evaluating every record on its own. The diverse one
+// (issue 16) has SPs without a role attribute, whose learners are presumed from
+// subject_roles, identity codes in nicknames, \u-escaped names and OIDC client ids.
 func TestReusedDecisionsEqualPerRecordEvaluation(t *testing.T) {
-	g := gen.New(gen.Config{Records: 30000, Seed: 11, Controllers: 40, SPs: 60})
+	for _, tc := range []struct {
+		cfg         gen.Config
+		minFindings int
+		rules       []string // each found at least 20 times
+	}{
+		{gen.Config{Records: 30000, Seed: 11, Controllers: 40, SPs: 60}, 500, []string{"service-not-allowed"}},
+		{gen.Config{Records: 30000, Seed: 12, Controllers: 40, SPs: 60, Subjects: 3000, Workload: gen.WorkloadDiverse}, 2000,
+			[]string{"service-not-allowed", "age-revealing-value", "learner-email-to-commercial-sp", "birth-year-in-email", "unapproved-attribute", "marketing-without-guardian-consent"}},
+	} {
+		t.Run(cmp.Or(tc.cfg.Workload, gen.WorkloadNational), func(t *testing.T) {
+			t.Parallel()
+			equivalent(t, tc.cfg, tc.minFindings, tc.rules)
+		})
+	}
+}
+
+func equivalent(t *testing.T, cfg gen.Config, minFindings int, rules []string) {
+	g := gen.New(cfg)
 	var records, registry bytes.Buffer
 	if err := g.WriteRecords(&records); err != nil {
 		t.Fatal(err)
@@ -80,11 +100,13 @@ func TestReusedDecisionsEqualPerRecordEvaluation(t *testing.T) {
 		return r
 	}
 	exact, fast := audited(true), audited(false)
-	if len(exact.findings) < 500 {
+	if len(exact.findings) < minFindings {
 		t.Fatalf("only %d findings: the workload proves little", len(exact.findings))
 	}
-	if n := strings.Count(strings.Join(exact.findings, "\n"), " service-not-allowed "); n < 100 {
-		t.Fatalf("only %d service-not-allowed findings: the permissions prove little", n)
+	for _, rule := range rules {
+		if n := strings.Count(strings.Join(exact.findings, "\n"), " "+rule+" "); n < 20 {
+			t.Errorf("only %d %s findings: the workload proves little of that rule", n, rule)
+		}
 	}
 	if exact.run.Summary != fast.run.Summary {
 		t.Errorf("summary: exact %+v, fast %+v", exact.run.Summary, fast.run.Summary)

@@ -3,10 +3,13 @@ package gen_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/opetushallitus/mpass-audit/internal/audit"
+	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/gen"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/testenv"
@@ -96,4 +99,82 @@ func TestSummaryCountsWhatWasWritten(t *testing.T) {
 		bytes.Count(reg.Bytes(), []byte("  - {subject: ")) != n.Consents || bytes.Count(reg.Bytes(), []byte("  - {id: EX-GEN-")) != n.Exceptions {
 		t.Errorf("registry: %+v", n)
 	}
+}
+
+// TestDiverseWorkloadHasItsShape: the diverse workload (issue 16) is deterministic,
+// ingests without a rejection, and has the distributions docs/performance.md states:
+// non-ASCII letters only as \u escapes, a third of the SPs OIDC client ids, 2–7
+// data-model attributes per SP, about one release in 97 with an extra grade level and
+// one nickname in 500 with an identity code, 5 % uses.
+func TestDiverseWorkloadHasItsShape(t *testing.T) {
+	cfg := gen.Config{Records: 20000, Seed: 5, Workload: gen.WorkloadDiverse}
+	records, registry := write(t, cfg)
+	again, _ := write(t, cfg)
+	if !bytes.Equal(records, again) {
+		t.Error("the same seed wrote different bytes")
+	}
+	for i, c := range records {
+		if c >= 0x80 {
+			t.Fatalf("a raw non-ASCII byte at %d: letters must be \\u escapes", i)
+		}
+	}
+	if !bytes.Contains(records, []byte(`\u00e4`)) || !bytes.Contains(records, []byte(`\u00e1`)) {
+		t.Error("no ä or á escape: the names lost their Finnish and Sámi letters")
+	}
+	var lines []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(records), []byte("\n")) {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, m)
+	}
+	var uses, extraGrade, nicknames, codes int
+	for _, m := range lines {
+		if m["kind"] == "use" {
+			uses++
+			continue
+		}
+		attrs := m["attributes"].(map[string]any)
+		if g, ok := attrs["urn:mpass.id:classLevel"].([]any); ok && len(g) > 1 {
+			extraGrade++
+		}
+		if n, ok := attrs["urn:mpass.id:nickname"].([]any); ok {
+			nicknames++
+			if facts.ContainsIdentityCode(n[0].(string)) {
+				codes++
+			}
+		}
+	}
+	within := func(what string, got, n int, rate float64) {
+		if want := rate * float64(n); float64(got) < want/2 || float64(got) > want*2 {
+			t.Errorf("%s: %d of %d, want about %.0f", what, got, n, want)
+		}
+	}
+	within("uses", uses, len(lines), gen.RateUse)
+	within("an extra grade level", extraGrade, len(lines)-uses, gen.DiverseRateExtraGrade/2) // a second value only where the SP gets classLevel
+	within("identity codes in nicknames", codes, nicknames, gen.DiverseRateIdentityCode)
+
+	db := testenv.MustOpenDB(t)
+	reg := testenv.MustLoadRegistry(t, db, string(registry))
+	oidc := 0
+	for _, sp := range reg.ServiceProviders {
+		if !strings.HasPrefix(sp.ID, "https://") {
+			oidc++
+		}
+		if n := len(sp.Attributes) - btoi(slices.Contains(sp.Attributes, "sub")); n < 2 || n > 7 {
+			t.Errorf("%s approved for %d data-model attributes, want 2–7", sp.ID, n)
+		}
+	}
+	within("OIDC SPs", oidc, len(reg.ServiceProviders), gen.DiverseRateOIDC)
+	if res := testenv.MustIngest(t, db, "jsonl", string(records)); res.Rejected != 0 || res.Stored != cfg.Records {
+		t.Fatalf("ingest %+v %v", res.IngestCounts, res.Rejections[:min(3, len(res.Rejections))])
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

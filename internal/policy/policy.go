@@ -323,5 +323,8 @@ func (e *Engine) store(registry map[string]any) storage.Store {
 	if registry != nil {
 		data["registry"] = registry
 	}
-	return inmem.NewFromObject(data)
+	// AST values on read: a store of Go values converts what a rule reads (the whole
+	// registry subtree under data.registry.exceptions, say) on every evaluation; a national
+	// audit evaluates tens of thousands of times (issue 16).
+	return inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))
 }
