@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	_ "embed"
 	"encoding/csv"
 	"encoding/hex"
 	"flag"
@@ -397,7 +398,7 @@ func printReport(w io.Writer, rows []row, reportRecords int, report step, shellV
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, `Targets (issue 6): ingest ≥ 100,000 rec/s and ≥ 40%% of the raw insert; audit ≥ 200,000 rec/s and ≥ 5× the per-record baseline with the same findings; 10M records audited in ≤ 60 s; peak RSS ≤ 256 MB for ingest and audit; the report of a 1M-release controller-month in ≤ 2 s.
 
-%s## Issues 11 and 12 against the build before them
+%s%s## Issues 11 and 12 against the build before them
 
 The same VM measured this run at about half the speed of the 2026-11-25 run: the raw
 insert, which runs no code of ours, fell from 212,282 to 150,076 rec/s at 1M, and the
@@ -466,7 +467,7 @@ Profiles (mpass-audit --cpuprofile FILE, then go tool pprof) of runs like the ab
 ## How to reproduce
 
 `+"```sh\nmake bench            # writes docs/performance.md\ngo run ./cmd/mpass-bench --sizes 1000000 --report-records 100000   # a quicker run\ngo run ./cmd/mpass-bench --workloads diverse --sizes 1000000 --report-records 100000   # one workload\n```"+`
-`, issueMeasurements, shellMeasured(shellVersion))
+`, issue16Section, issueMeasurements, shellMeasured(shellVersion))
 }
 
 // shellMeasured is the "How it is measured" item of the sqlite3 shell import.
@@ -511,6 +512,13 @@ func memTotal() string {
 	}
 	return "?"
 }
+
+// issue16Section is what issue 16 found and changed, kept in the document each run
+// rewrites: the diverse workload's distributions, the profiles, the before/after of each
+// change and the plan.
+//
+//go:embed issue16.md
+var issue16Section string
 
 // issueMeasurements is the measurements of issues 13 and 14 against the builds before them, kept
 // in the document each run rewrites (one-off A/Bs, not part of the run).
