@@ -63,7 +63,7 @@ func (m *Main) genCommand() *cobra.Command {
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed writes the same bytes")
 	f.IntVar(&cfg.Controllers, "controllers", 300, "how many controllers")
 	f.IntVar(&cfg.SPs, "sps", 200, "how many service providers")
-	f.StringVar(&cfg.Workload, "workload", gen.WorkloadNational, "national (today's shape, rates of every violation) or diverse (issue 16: 2–15 schools, 2–7 data-model 1.4 attributes per SP, a third OIDC, 50,000 subjects, \\u escapes)")
+	f.StringVar(&cfg.Workload, "workload", gen.WorkloadNational, "national (a subject per five records, small rates of every violation) or diverse (2–15 schools per controller, 2–7 data-model 1.4 attributes per SP, a third OIDC clients, 50,000 subjects, letters as \\u escapes; docs/performance.md states both)")
 	f.IntVar(&cfg.Subjects, "subjects", 0, "how many users log in (default: a fifth of --records for national, 50,000 for diverse)")
 	f.StringVarP(&out, "output", "o", "", "records file (default stdout)")
 	f.StringVar(&reg, "registry", "", "registry file (default registry.yaml beside the records)")
