@@ -21,6 +21,9 @@ func (m *Main) genCommand() *cobra.Command {
 			if cfg.Records <= 0 {
 				return mpass.Errorf(mpass.EINVALID, "--records must be positive")
 			}
+			if cfg.Controllers <= 0 || cfg.SPs <= 0 || cfg.Subjects < 0 {
+				return mpass.Errorf(mpass.EINVALID, "--controllers and --sps must be positive, --subjects at least 0 (0: the workload's default)")
+			}
 			if cfg.Workload != gen.WorkloadNational && cfg.Workload != gen.WorkloadDiverse {
 				return mpass.Errorf(mpass.EINVALID, "--workload: want %s or %s, not %q", gen.WorkloadNational, gen.WorkloadDiverse, mpass.Printable(cfg.Workload))
 			}

@@ -14,6 +14,7 @@ import (
 	_ "embed"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -73,39 +74,37 @@ func runMeasured(cmd *exec.Cmd, exit1 bool) (step, string, error) {
 	// for a child of this process is this process's own (os/exec shares it until the
 	// exec), and this process had reached 1.4 GB generating a 10M workload: every later
 	// step then reported 1,418 MB. time's own child is forked from a small process.
-	rssFile := ""
-	if timeBin, err := exec.LookPath("/usr/bin/time"); err == nil {
-		f, err := os.CreateTemp("", "mpass-bench-rss-*")
-		if err != nil {
-			return step{}, "", err
-		}
-		f.Close()
-		rssFile = f.Name()
-		defer os.Remove(rssFile)
-		cmd.Args = append([]string{timeBin, "-f", "%M", "-o", rssFile, cmd.Path}, cmd.Args[1:]...)
-		cmd.Path = timeBin
+	timeBin, err := exec.LookPath("/usr/bin/time")
+	if err != nil {
+		return step{}, "", errors.New("peak RSS is measured with GNU time: install Debian's time package (apt-get install time)")
 	}
+	f, err := os.CreateTemp("", "mpass-bench-rss-*")
+	if err != nil {
+		return step{}, "", err
+	}
+	f.Close()
+	rssFile := f.Name()
+	defer os.Remove(rssFile)
+	cmd.Args = append([]string{timeBin, "-f", "%M", "-o", rssFile, cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = timeBin
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	d := time.Since(start)
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); !ok || !exit1 || ee.ExitCode() != 1 {
 			return step{}, stderr.String(), fmt.Errorf("%s: %v: %s", strings.Join(cmd.Args, " "), err, stderr.String())
 		}
 	}
-	rss := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
-	if rssFile != "" {
-		b, err := os.ReadFile(rssFile)
-		lines := strings.Fields(string(b))
-		if err != nil || len(lines) == 0 {
-			return step{}, stderr.String(), fmt.Errorf("%s: no peak RSS from /usr/bin/time: %v", strings.Join(cmd.Args, " "), err)
-		}
-		kb, err := strconv.ParseFloat(lines[len(lines)-1], 64) // after "Command exited with non-zero status 1"
-		if err != nil {
-			return step{}, stderr.String(), fmt.Errorf("%s: peak RSS %q: %v", strings.Join(cmd.Args, " "), b, err)
-		}
-		rss = kb / 1024
+	b, err := os.ReadFile(rssFile)
+	words := strings.Fields(string(b))
+	if err != nil || len(words) == 0 {
+		return step{}, stderr.String(), fmt.Errorf("%s: no peak RSS from /usr/bin/time: %v", strings.Join(cmd.Args, " "), err)
 	}
+	kb, err := strconv.ParseFloat(words[len(words)-1], 64) // after "Command exited with non-zero status 1"
+	if err != nil {
+		return step{}, stderr.String(), fmt.Errorf("%s: peak RSS %q: %v", strings.Join(cmd.Args, " "), b, err)
+	}
+	rss := kb / 1024
 	return step{seconds: d.Seconds(), rssMB: rss}, stderr.String(), nil
 }
 
@@ -159,7 +158,7 @@ func run(ctx context.Context, w io.Writer, bin, dir, workloads, sizes string, re
 		}
 	}
 	fmt.Fprintf(os.Stderr, "timing the report of a %d-release controller-month…\n", reportRecords)
-	report, err := measureReport(bin, filepath.Join(dir, "report"), reportRecords)
+	report, err := measureReport(bin, filepath.Join(dir, fmt.Sprintf("report-%d", reportRecords)), reportRecords)
 	if err != nil {
 		return err
 	}
@@ -490,7 +489,7 @@ Profiles (mpass-audit --cpuprofile FILE, then go tool pprof) of runs like the ab
 - **report**: `+"`mpass-audit report`"+` for the month of a workload with one controller.
 - **stats**: `+"`mpass-audit stats --by attribute,sp,month`"+` over every stored release (issue 15: SQL over the stored rows).
 %s- Each step runs once, after a sync of what the previous one wrote. On this VM repeated runs of the same binary varied by up to
-  about 15 %% (the 10M ingest took 89–97 s, the 1M audit 4.6–6.2 s): read the margins
+  about 15 %% (in one week's runs the national 10M ingest took 89–131 s, the 1M audit 4.6–8.8 s): read the margins
   above the targets with that in mind.
 
 ## How to reproduce

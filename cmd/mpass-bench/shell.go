@@ -16,12 +16,19 @@ import (
 	"strings"
 )
 
-// shellScript is what the sqlite3 shell baseline runs, %s the CSV file.
+// shellScript is what the sqlite3 shell baseline runs, %s the CSV file quoted for the
+// shell's dot-command parser (see shellQuote).
 const shellScript = `PRAGMA journal_mode=WAL;
 PRAGMA synchronous=NORMAL;
 CREATE TABLE records (id TEXT PRIMARY KEY, kind TEXT, time TEXT, sp TEXT, controller TEXT, subject TEXT, purpose TEXT, attributes TEXT);
 .import --csv %s records
 `
+
+// shellQuote quotes a dot-command argument of the sqlite3 shell: a path with a space
+// is otherwise two arguments.
+func shellQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
 
 // sqlite3Version is the first two fields of `sqlite3 --version` (version and date), or
 // an error that says how to install the shell when it is not on PATH.
@@ -123,8 +130,11 @@ func attributeNames(names []string, raw json.RawMessage) ([]string, error) {
 // data is kept between runs) and returns its path.
 func prepareCSV(dir string) (string, error) {
 	path := filepath.Join(dir, "records.csv")
-	if _, err := os.Stat(path); err == nil {
-		return path, nil
+	// kept only while it is newer than the records it was written from
+	if csv, err := os.Stat(path); err == nil {
+		if jsonl, err := os.Stat(filepath.Join(dir, "records.jsonl")); err == nil && !csv.ModTime().Before(jsonl.ModTime()) {
+			return path, nil
+		}
 	}
 	in, err := os.Open(filepath.Join(dir, "records.jsonl"))
 	if err != nil {
@@ -158,15 +168,15 @@ func shellImport(ctx context.Context, dir string, n int) (step, error) {
 		return step{}, err
 	}
 	db := filepath.Join(dir, "shell.db")
-	removeDB := func() {
+	removeShellDB := func() {
 		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 			os.Remove(db + suffix)
 		}
 	}
-	removeDB()
-	defer removeDB()
+	removeShellDB()
+	defer removeShellDB()
 	cmd := exec.Command("sqlite3", "-bail", db)
-	cmd.Stdin = strings.NewReader(fmt.Sprintf(shellScript, csvPath))
+	cmd.Stdin = strings.NewReader(fmt.Sprintf(shellScript, shellQuote(csvPath)))
 	cmd.Stdout = io.Discard // the journal mode
 	s, stderr, err := runMeasured(cmd, false)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ const (
 	DiverseRateStaff        = 0.01      // of subjects
 	DiverseRateEmailYear    = 0.25      // of subjects: a four-digit year in the e-mail's local part
 	DiverseRateIdentityCode = 1.0 / 500 // of released nicknames: an identity code in the nickname
-	DiverseRateExtraGrade   = 1.0 / 97  // of releases: a grade level beyond what the SP is approved for
+	DiverseRateExtraGrade   = 1.0 / 97  // of releases: a grade level other than the subject's own (a second value, or classLevel unasked)
 	DiverseRateOIDC         = 1.0 / 3   // of SPs: an OIDC client id instead of a SAML entityID
 	DiverseRateAnalytics    = 0.10      // of uses
 	DiverseRateMarketing    = 0.10      // of uses; the other 80 % are authentication
@@ -122,7 +123,10 @@ func (g *Generator) writeDiverse(w io.Writer) error {
 	enc.SetEscapeHTML(false)
 	var escaped []byte
 	span := float64(g.cfg.Days) * 86400
-	mean := span / float64(max(1, g.cfg.Records))
+	// gaps whose sum stays inside the period: with a mean of span/N the N gaps overshoot
+	// it half the time, and the clamp then piled records on the last second
+	n := float64(max(1, g.cfg.Records))
+	mean := span / (n + 4*math.Sqrt(n))
 	at := 0.0
 	for range g.cfg.Records {
 		s := &g.subjects[g.rnd.IntN(len(g.subjects))]
@@ -203,8 +207,13 @@ func (g *Generator) diverseValues(s *subject, c *controller, svc *sp) map[string
 		}
 	}
 	if g.rnd.Float64() < DiverseRateExtraGrade {
-		grade := strconv.Itoa(max(s.grade, 1+g.rnd.IntN(9)))
-		v[classLevel] = append(v[classLevel], grade)
+		// another grade than the subject's own: a second value where the SP gets
+		// classLevel (a learner's), the attribute itself where it does not
+		grade := 1 + g.rnd.IntN(8)
+		if grade >= s.grade && s.grade > 0 {
+			grade++
+		}
+		v[classLevel] = append(v[classLevel], strconv.Itoa(grade))
 	}
 	return v
 }

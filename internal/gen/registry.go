@@ -2,6 +2,7 @@ package gen
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -16,7 +17,8 @@ func (g *Generator) WriteRegistry(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	n := Summary{Releases: g.summary.Releases, Uses: g.summary.Uses, Controllers: len(g.controllers), SPs: len(g.sps)}
-	p("# Synthetic registry written by `mpass-audit gen --seed %d`.\ncontrollers:\n", g.cfg.Seed)
+	p("# Synthetic registry written by `mpass-audit gen --workload %s --records %d --seed %d --controllers %d --sps %d`.\ncontrollers:\n",
+		cmp.Or(g.cfg.Workload, WorkloadNational), g.cfg.Records, g.cfg.Seed, len(g.controllers), len(g.sps))
 	for _, c := range g.controllers {
 		p("  - oid: %s\n    name: %s\n    schools:\n", c.oid, strconv.Quote(c.name))
 		for _, s := range c.schools {
