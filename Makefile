@@ -44,7 +44,7 @@ demo: build ## fresh database from the demo data: audit, report, then the servic
 reports: ## regenerate the golden sample reports (reports/golden/) from testdata/demo
 	$(GO) test ./reports -run TestGolden -update -count=1
 
-bench: build ## national scale: the national and diverse workloads at 1M and 10M records, the three baselines (needs the sqlite3 shell), into docs/performance.md (about an hour)
+bench: build ## national scale: the national and diverse workloads at 1M and 10M records, the three baselines (needs the sqlite3 shell and GNU time), into docs/performance.md (about an hour)
 	@mkdir -p $(OUT)/bench docs
 	$(GO) run ./cmd/mpass-bench --bin $(BIN) --dir $(OUT)/bench --sizes 1000000,10000000 > $(OUT)/bench/performance.md
 	cp $(OUT)/bench/performance.md docs/performance.md && cat docs/performance.md
