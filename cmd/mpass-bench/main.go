@@ -196,9 +196,7 @@ func prepare(bin, dir string, cfg gen.Config) (db string, err error) {
 		}
 	}
 	db = filepath.Join(dir, "audit.db")
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(db + suffix)
-	}
+	removeDB(db)
 	_, err = measure(bin, io.Discard, "--db", db, "registry", "load", filepath.Join(dir, "registry.yaml"))
 	return db, err
 }
@@ -245,9 +243,9 @@ func measureSize(ctx context.Context, bin, dir, workload string, n int) (row, er
 	return r, err
 }
 
-// removeDB removes a database file with its WAL and shared-memory files.
+// removeDB removes a database file with its WAL, shared-memory, journal and key files.
 func removeDB(path string) {
-	for _, suffix := range []string{"", "-wal", "-shm", ".key"} {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".key"} {
 		os.Remove(path + suffix)
 	}
 }
@@ -289,9 +287,7 @@ func countInScope(ctx context.Context, path, from, to string) (int, error) {
 // rawInsert copies the stored rows of src into a fresh database of the same schema with
 // one prepared statement per table in one transaction: what SQLite alone costs.
 func rawInsert(ctx context.Context, src, dst string) (float64, error) {
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(dst + suffix)
-	}
+	removeDB(dst)
 	target := sqlite.NewDB(dst)
 	if err := target.Open(ctx); err != nil {
 		return 0, err

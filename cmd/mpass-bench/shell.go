@@ -168,13 +168,8 @@ func shellImport(ctx context.Context, dir string, n int) (step, error) {
 		return step{}, err
 	}
 	db := filepath.Join(dir, "shell.db")
-	removeShellDB := func() {
-		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-			os.Remove(db + suffix)
-		}
-	}
-	removeShellDB()
-	defer removeShellDB()
+	removeDB(db)
+	defer removeDB(db)
 	cmd := exec.Command("sqlite3", "-bail", db)
 	cmd.Stdin = strings.NewReader(fmt.Sprintf(shellScript, shellQuote(csvPath)))
 	cmd.Stdout = io.Discard // the journal mode
