@@ -139,32 +139,14 @@ func TestRunsDiff(t *testing.T) {
 		t.Errorf("reverse %v, forward %v", r.Summary, d.Summary)
 	}
 
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-		out  []string
-		err  string
-	}{
-		{"table", []string{"runs", "diff", "1", "2"}, 0, []string{"Run 1 → run 2: ", "POLICY"}, ""},
-		{"same run", []string{"runs", "diff", "2", "2"}, 0, []string{"0 new, 0 resolved"}, ""},
-		{"missing run", []string{"runs", "diff", "1", "9"}, 2, nil, "run 9 not found"},
-		{"bad id", []string{"runs", "diff", "1", "two"}, 2, nil, `run id "two"`},
-		{"one run", []string{"runs", "diff", "1"}, 2, nil, "accepts 2 arg(s)"},
-		{"bad format", []string{"runs", "diff", "1", "2", "--format", "xml"}, 2, nil, `--format "xml": want table or json or csv`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := run(t, dir, nil, "", tc.args...)
-			if code != tc.code || !strings.Contains(errs, tc.err) {
-				t.Fatalf("exit %d, stderr %q", code, errs)
-			}
-			for _, want := range tc.out {
-				if !strings.Contains(out, want) {
-					t.Errorf("no %q in\n%s", want, out)
-				}
-			}
-		})
-	}
+	checkCommands(t, dir, []commandCase{
+		{"table", []string{"runs", "diff", "1", "2"}, 0, []string{"Run 1 → run 2: ", "POLICY"}, nil, ""},
+		{"same run", []string{"runs", "diff", "2", "2"}, 0, []string{"0 new, 0 resolved"}, nil, ""},
+		{"missing run", []string{"runs", "diff", "1", "9"}, 2, nil, nil, "run 9 not found"},
+		{"bad id", []string{"runs", "diff", "1", "two"}, 2, nil, nil, `run id "two"`},
+		{"one run", []string{"runs", "diff", "1"}, 2, nil, nil, "accepts 2 arg(s)"},
+		{"bad format", []string{"runs", "diff", "1", "2", "--format", "xml"}, 2, nil, nil, `--format "xml": want table or json or csv`},
+	})
 }
 
 func TestRunsListAndShow(t *testing.T) {
@@ -193,35 +175,17 @@ func TestRunsListAndShow(t *testing.T) {
 		}
 	}
 
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-		out  []string
-		err  string
-	}{
-		{"list table", []string{"runs", "list"}, 0, []string{"ID  STARTED", "\n2   ", "\n1   ", "finished  all"}, ""},
-		{"show json is audit's", []string{"runs", "show", "1", "--format", "json"}, 0, []string{run1}, ""},
-		{"show table", []string{"runs", "show", "2"}, 0, []string{"no-age-inference"}, ""},
-		{"show csv", []string{"runs", "show", "2", "--format", "csv"}, 0, []string{"policy,rule,result", "r-0100"}, ""},
-		{"show a missing run", []string{"runs", "show", "7"}, 2, nil, "run 7 not found"},
-		{"show a bad id", []string{"runs", "show", "-1"}, 2, nil, "unknown shorthand flag"},
-		{"show a zero id", []string{"runs", "show", "0"}, 2, nil, `run id "0"`},
-		{"show bad format", []string{"runs", "show", "1", "--format", "xml"}, 2, nil, `unknown format "xml"`},
-		{"list bad format", []string{"runs", "list", "--format", "csv"}, 2, nil, `--format "csv": want table or json`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := run(t, dir, nil, "", tc.args...)
-			if code != tc.code || !strings.Contains(errs, tc.err) {
-				t.Fatalf("exit %d, stderr %q", code, errs)
-			}
-			for _, want := range tc.out {
-				if !strings.Contains(out, want) {
-					t.Errorf("no %q in\n%s", want, out)
-				}
-			}
-		})
-	}
+	checkCommands(t, dir, []commandCase{
+		{"list table", []string{"runs", "list"}, 0, []string{"ID  STARTED", "\n2   ", "\n1   ", "finished  all"}, nil, ""},
+		{"show json is audit's", []string{"runs", "show", "1", "--format", "json"}, 0, []string{run1}, nil, ""},
+		{"show table", []string{"runs", "show", "2"}, 0, []string{"no-age-inference"}, nil, ""},
+		{"show csv", []string{"runs", "show", "2", "--format", "csv"}, 0, []string{"policy,rule,result", "r-0100"}, nil, ""},
+		{"show a missing run", []string{"runs", "show", "7"}, 2, nil, nil, "run 7 not found"},
+		{"show a bad id", []string{"runs", "show", "-1"}, 2, nil, nil, "unknown shorthand flag"},
+		{"show a zero id", []string{"runs", "show", "0"}, 2, nil, nil, `run id "0"`},
+		{"show bad format", []string{"runs", "show", "1", "--format", "xml"}, 2, nil, nil, `unknown format "xml"`},
+		{"list bad format", []string{"runs", "list", "--format", "csv"}, 2, nil, nil, `--format "csv": want table or json`},
+	})
 
 	// an empty database lists no runs
 	empty := t.TempDir()
@@ -298,14 +262,7 @@ func TestRejectionsList(t *testing.T) {
 	if code, _, errs := run(t, dir, nil, `{"kind":"=cmd"}`+"\n", "ingest", "--format", "jsonl", "-"); code != 1 {
 		t.Fatalf("ingest stdin: %d %s", code, errs)
 	}
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-		out  []string
-		not  []string
-		err  string
-	}{
+	checkCommands(t, dir, []commandCase{
 		{"table", []string{"rejections", "list"}, 0, []string{"SOURCE", "bad.jsonl", "  1 ", "  2 ", "kind", "\n-  "}, []string{secret}, ""},
 		{"one source", []string{"rejections", "list", "--source", "-"}, 0, []string{"\n-  "}, []string{"bad.jsonl"}, ""},
 		{"json", []string{"rejections", "list", "--format", "json", "--source", bad}, 0, []string{`{"rejections": [`, `"line":1,"field":"kind"`, `"line":2,`, `"rejected":"`}, []string{secret}, ""},
@@ -313,24 +270,7 @@ func TestRejectionsList(t *testing.T) {
 		{"no such source", []string{"rejections", "list", "--source", "nowhere"}, 0, []string{"(no rejected lines)"}, nil, ""},
 		{"no such source json", []string{"rejections", "list", "--source", "nowhere", "--format", "json"}, 0, []string{"{\"rejections\": [\n]}"}, nil, ""},
 		{"bad format", []string{"rejections", "list", "--format", "xml"}, 2, nil, nil, `--format "xml": want table or json or csv`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := run(t, dir, nil, "", tc.args...)
-			if code != tc.code || !strings.Contains(errs, tc.err) {
-				t.Fatalf("exit %d, stderr %q", code, errs)
-			}
-			for _, want := range tc.out {
-				if !strings.Contains(out, want) {
-					t.Errorf("no %q in\n%s", want, out)
-				}
-			}
-			for _, not := range tc.not {
-				if strings.Contains(out, not) {
-					t.Errorf("%q in\n%s", not, out)
-				}
-			}
-		})
-	}
+	})
 	if code, out, _ := run(t, dir, nil, "", "rejections", "list", "--format", "json"); code != 0 || !json.Valid([]byte(out)) {
 		t.Errorf("json: %d %s", code, out)
 	}
@@ -389,5 +329,39 @@ func TestRunsDiffCSV(t *testing.T) {
 	}
 	if changes["new"] != d.Summary["new"] || changes["resolved"] != d.Summary["resolved"] || changes["persisting"] != d.Summary["persisting"] {
 		t.Errorf("csv changes %v, json summary %+v", changes, d.Summary)
+	}
+}
+
+// commandCase is one command line and what it must do: its exit status, what stdout
+// must and must not hold, and what stderr must hold.
+type commandCase struct {
+	name string
+	args []string
+	code int
+	out  []string
+	not  []string
+	err  string
+}
+
+// checkCommands runs each case in dir as a subtest.
+func checkCommands(t *testing.T, dir string, cases []commandCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := run(t, dir, nil, "", tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.err) {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			for _, want := range tc.out {
+				if !strings.Contains(out, want) {
+					t.Errorf("no %q in\n%s", want, out)
+				}
+			}
+			for _, not := range tc.not {
+				if strings.Contains(out, not) {
+					t.Errorf("%q in\n%s", not, out)
+				}
+			}
+		})
 	}
 }
