@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -39,16 +38,9 @@ func TestReusedDecisionsEqualPerRecordEvaluation(t *testing.T) {
 }
 
 func equivalent(t *testing.T, cfg gen.Config, minFindings int, rules []string) {
-	g := gen.New(cfg)
-	var records, registry bytes.Buffer
-	if err := g.WriteRecords(&records); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.WriteRegistry(&registry); err != nil {
-		t.Fatal(err)
-	}
+	records, registry := testenv.MustGenerate(t, cfg)
 	db := testenv.MustOpenDB(t)
-	reg := testenv.MustLoadRegistry(t, db, registry.String())
+	reg := testenv.MustLoadRegistry(t, db, registry)
 	// allowed services: every other controller has permission data, each of its SPs
 	// allowed from an instant inside the month, some until a later one, some never
 	for i, c := range reg.Controllers {
@@ -72,7 +64,7 @@ func equivalent(t *testing.T, cfg gen.Config, minFindings int, rules []string) {
 	if err := db.CreateRegistry(context.Background(), reg); err != nil {
 		t.Fatal(err)
 	}
-	testenv.MustIngest(t, db, "jsonl", records.String())
+	testenv.MustIngest(t, db, "jsonl", records)
 
 	type result struct {
 		run      *mpass.Run

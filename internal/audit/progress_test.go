@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -16,17 +15,10 @@ import (
 // past the total, up to every record judged. (Two workers may report out of order: a
 // caller keeps the largest count, as the command's bar does.)
 func TestOnProgress(t *testing.T) {
-	g := gen.New(gen.Config{Records: 5000, Seed: 3, Controllers: 5, SPs: 10})
-	var records, registry bytes.Buffer
-	if err := g.WriteRecords(&records); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.WriteRegistry(&registry); err != nil {
-		t.Fatal(err)
-	}
+	records, registry := testenv.MustGenerate(t, gen.Config{Records: 5000, Seed: 3, Controllers: 5, SPs: 10})
 	db := testenv.MustOpenDB(t)
-	testenv.MustLoadRegistry(t, db, registry.String())
-	testenv.MustIngest(t, db, "jsonl", records.String())
+	testenv.MustLoadRegistry(t, db, registry)
+	testenv.MustIngest(t, db, "jsonl", records)
 	var mu sync.Mutex
 	var last, total, calls int64
 	a := &audit.Auditor{DB: db, Engine: testenv.MustEngine(t), Workers: 2, OnProgress: func(done, tot int64) {

@@ -17,15 +17,8 @@ import (
 
 func write(t *testing.T, cfg gen.Config) (records, registry []byte) {
 	t.Helper()
-	g := gen.New(cfg)
-	var r, reg bytes.Buffer
-	if err := g.WriteRecords(&r); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.WriteRegistry(&reg); err != nil {
-		t.Fatal(err)
-	}
-	return r.Bytes(), reg.Bytes()
+	r, reg := testenv.MustGenerate(t, cfg)
+	return []byte(r), []byte(reg)
 }
 
 func TestSameSeedSameBytes(t *testing.T) {

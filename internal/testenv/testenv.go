@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/facts"
+	"github.com/opetushallitus/mpass-audit/internal/gen"
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/policy"
@@ -22,6 +23,20 @@ import (
 
 // Key is the pseudonymisation key of test extractors.
 const Key = "test-key-0123456789abcdef"
+
+// MustGenerate writes a generated workload: its records (JSON Lines) and registry (YAML).
+func MustGenerate(tb testing.TB, cfg gen.Config) (records, registry string) {
+	tb.Helper()
+	g := gen.New(cfg)
+	var r, reg strings.Builder
+	if err := g.WriteRecords(&r); err != nil {
+		tb.Fatal(err)
+	}
+	if err := g.WriteRegistry(&reg); err != nil {
+		tb.Fatal(err)
+	}
+	return r.String(), reg.String()
+}
 
 // MustOpenDB opens a fresh database file in tb's temporary directory, closed at cleanup.
 func MustOpenDB(tb testing.TB) *sqlite.DB {
