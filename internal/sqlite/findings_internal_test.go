@@ -15,11 +15,7 @@ import (
 // that an aborted transaction leaves nothing behind.
 func TestFindingWriterCommitsWholeTransactions(t *testing.T) {
 	ctx := context.Background()
-	db := NewDB(filepath.Join(t.TempDir(), "a.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "a.db")))
 	run := &mpass.Run{}
 	if err := db.CreateRun(ctx, run); err != nil {
 		t.Fatal(err)
@@ -74,11 +70,7 @@ func TestFindingWriterCommitsWholeTransactions(t *testing.T) {
 // one record id) included, under a filter too.
 func TestFindingsKeysetPages(t *testing.T) {
 	ctx := context.Background()
-	db := NewDB(filepath.Join(t.TempDir(), "a.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "a.db")))
 	run := &mpass.Run{}
 	if err := db.CreateRun(ctx, run); err != nil {
 		t.Fatal(err)
@@ -136,4 +128,14 @@ func TestFindingsKeysetPages(t *testing.T) {
 	if err := db.Findings(ctx, mpass.FindingFilter{RunID: run.ID, BySeverity: true, After: &mpass.FindingKey{}}, func(*mpass.Finding) error { return nil }); mpass.ErrorCode(err) != mpass.EINVALID {
 		t.Errorf("a keyset page by severity: %v, want EINVALID", err)
 	}
+}
+
+// mustOpen opens db (made with NewDB and set up as a test wants it), closed at cleanup.
+func mustOpen(t *testing.T, db *DB) *DB {
+	t.Helper()
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -16,10 +16,7 @@ func TestHistory(t *testing.T) {
 	db := NewDB(filepath.Join(t.TempDir(), "a.db"))
 	now := time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	mustOpen(t, db)
 	finding := func(run int64, id, result string) mpass.Finding {
 		return mpass.Finding{ID: id, RunID: run, Term: "t", Rule: "r", Result: result, Record: "rec-" + id, SP: "sp-" + id,
 			Kind: mpass.KindRelease, Time: time.Unix(0, 0), Change: mpass.ChangeNew}
