@@ -89,14 +89,7 @@ func TestParseReportsEveryError(t *testing.T) {
 // with its line and field, and nothing is loaded.
 func TestBadReferences(t *testing.T) {
 	path := "../../testdata/hostile/registry-bad-references.yaml"
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(path + ".expected")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, want := withExpected(t, path)
 	reg, _, err := registry.Parse("registry-bad-references.yaml", data, testenv.MustExtractor(t), vocab(t))
 	if err == nil || reg != nil {
 		t.Fatal("a registry of bad references loaded")
@@ -230,14 +223,7 @@ func TestAnchorsAcrossEntries(t *testing.T) {
 	}
 	// the hostile corpus's alias bomb: each entry that holds or uses it is refused
 	path := "../../testdata/hostile/registry-alias-bomb.yaml"
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(path + ".expected")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, want := withExpected(t, path)
 	_, _, err = registry.Parse("registry-alias-bomb.yaml", data, testenv.MustExtractor(t), vocab(t))
 	if err == nil {
 		t.Fatal("an alias bomb was read")
@@ -289,4 +275,17 @@ exceptions:
 	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
 	}
+}
+
+// withExpected reads a hostile registry and the errors expected of it (path.expected).
+func withExpected(t *testing.T, path string) (data, want []byte) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err = os.ReadFile(path + ".expected"); err != nil {
+		t.Fatal(err)
+	}
+	return data, want
 }
