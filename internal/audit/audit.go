@@ -66,8 +66,15 @@ func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run,
 			return nil, nil, mpass.Errorf(mpass.ENOTFOUND, "controller %s is in neither the registry nor any record", scope.Controller)
 		}
 	}
-	if err := a.DB.UpdateRoles(ctx); err != nil { // catch up after a killed ingest
+	// catch up after a killed ingest: its rows' ids merged, their roles counted
+	unlock := a.DB.LockIngest()
+	ids, err := a.DB.Settle(ctx, catchUpRejections)
+	unlock()
+	if err != nil {
 		return nil, nil, err
+	}
+	if ids.N > 0 {
+		a.logger().Warn("id conflicts of an unfinished ingest rejected", "rejected", ids.N, "stored", len(ids.Listed))
 	}
 	prepared, err := a.Engine.Prepare(ctx, reg)
 	if err != nil {
@@ -113,6 +120,10 @@ func (a *Auditor) logger() *slog.Logger {
 	}
 	return a.Logger
 }
+
+// catchUpRejections is how many of an unfinished ingest's id conflicts an audit stores
+// as rejections when it settles them (as many as one ingest lists).
+const catchUpRejections = 1000
 
 // FindingID is stable across runs for the same record, term, rule and attribute.
 func FindingID(kind mpass.Kind, record, term, rule, attribute string) string {

@@ -43,8 +43,9 @@ const (
 // DefaultShibbolethFormat is the audit log format of Shibboleth IdP 4 and 5.
 const DefaultShibbolethFormat = "%a|%ST|%T|%u|%SP|%i|%ac|%t|%attr|%n|%f|%SSO|%XX|%XA|%b|%bb|%e|%S|%SS|%s|%UA"
 
-// Store is where batches go: each batch is stored whole or not at all. UpdateRoles
-// then brings what the stored releases say of roles up to date.
+// Store is where batches go: each batch is stored whole or not at all. When the
+// batches are in, Settle rejects the rows whose id is stored with another time and
+// brings what the stored releases say of roles up to date.
 type Store interface {
 	// Encode encodes a record for InsertBatch; parsing workers call it, so it must be
 	// safe for concurrent use.
@@ -53,7 +54,12 @@ type Store interface {
 	// id conflicts (a stored id with other content) as rejections, of which it stores
 	// the first keep, and counts them all as rejected.
 	InsertBatch(ctx context.Context, rows []sqlite.Row, rejections []mpass.Rejection, keep int) (sqlite.IngestCounts, []mpass.Rejection, error)
-	UpdateRoles(ctx context.Context) error
+	// Settle rejects the rows stored since it last ran whose id a row with another
+	// time holds (deleting them), stores and lists the first keep of them, and updates
+	// the roles.
+	Settle(ctx context.Context, keep int) (sqlite.IDConflicts, error)
+	// LockIngest keeps other ingests of the process from storing until unlock.
+	LockIngest() (unlock func())
 }
 
 // Options configure one ingest.
@@ -175,6 +181,11 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	maxRej := opts.MaxRejections
 	if maxRej <= 0 {
 		maxRej = DefaultMaxRejections
+	}
+	// one ingest at a time settles its own rows; a killed ingest's first
+	defer in.Store.LockIngest()()
+	if _, err := in.Store.Settle(ctx, maxRej); err != nil {
+		return Result{}, fmt.Errorf("store: settle earlier rows: %w", err)
 	}
 	var res Result
 	if h, ok := p.(headerParser); ok {
@@ -340,6 +351,21 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			return res, err
 		}
 	}
+	// The parsing buffers are garbage now: give them back to the system before SQLite's
+	// sorter takes its memory for the ids and roles (the ingest's peak RSS was this overlap).
+	debug.FreeOSMemory()
+	// the rows whose id a row with another time holds: rejected now, as if by their batch
+	ids, err := in.Store.Settle(ctx, max(0, maxRej-len(res.Rejections)))
+	if err != nil {
+		return res, fmt.Errorf("store %s: %w", name, err)
+	}
+	res.Stored -= ids.N
+	res.Rejected += ids.N
+	res.Rejections = append(res.Rejections, ids.Listed...)
+	if n := ids.N - len(ids.Listed); n > 0 {
+		res.Unlisted += n - 1
+		unlist(ids.FirstUnlisted)
+	}
 	if res.Unlisted > 0 {
 		more := mpass.Rejection{Source: name, Line: firstUnlisted, Reason: UnlistedReason(res.Unlisted, maxRej)}
 		if _, _, err := in.Store.InsertBatch(ctx, nil, []mpass.Rejection{more}, 0); err != nil {
@@ -348,12 +374,6 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	}
 	if readErr != nil {
 		return res, readErr
-	}
-	// The parsing buffers are garbage now: give them back to the system before SQLite's
-	// sorter takes its memory for the roles (the ingest's peak RSS was this overlap).
-	debug.FreeOSMemory()
-	if err := in.Store.UpdateRoles(ctx); err != nil {
-		return res, fmt.Errorf("store %s: roles: %w", name, err)
 	}
 	return res, nil
 }

@@ -39,7 +39,11 @@ func (r *recorder) InsertBatch(_ context.Context, rows []sqlite.Row, rej []mpass
 	return sqlite.IngestCounts{Stored: len(rows), Rejected: len(rej)}, nil, nil
 }
 
-func (r *recorder) UpdateRoles(context.Context) error { return nil }
+func (r *recorder) Settle(context.Context, int) (sqlite.IDConflicts, error) {
+	return sqlite.IDConflicts{}, nil
+}
+
+func (r *recorder) LockIngest() func() { return func() {} }
 
 func (r *recorder) Encode(rec *mpass.Record) (sqlite.Row, error) { return sqlite.Encode(rec) }
 

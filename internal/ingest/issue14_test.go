@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -234,5 +235,43 @@ func TestIDConflicts(t *testing.T) {
 	kept, err := db.Rejections(context.Background())
 	if err != nil || len(kept) != 4 {
 		t.Fatalf("stored rejections %v %v", kept, err)
+	}
+}
+
+// TestIDWithAnotherTimeIsRejected (issue 16): a stored id read again with another
+// time is an id conflict too, found when the ingest settles its rows rather than by
+// a unique index on the id: the Result counts and lists it with its line, as the
+// batch's own conflicts, and the row is not kept.
+func TestIDWithAnotherTimeIsRejected(t *testing.T) {
+	db := testenv.MustOpenDB(t)
+	in := &ingest.Ingester{Store: db, Extractor: testenv.MustExtractor(t), Options: ingest.Options{Format: ingest.FormatJSONL}}
+	rel := func(id, at string) string {
+		return `{"kind":"release","id":"` + id + `","time":"` + at + `","sp":"` + shop + `","controller":"` + city + `","subject":"` + aino + `","attributes":{"urn:oid:2.5.4.42":["Aino"]}}` + "\n"
+	}
+	for _, tc := range []struct {
+		name, text                  string
+		stored, duplicate, rejected int
+		lines                       []int
+	}{
+		{"within a file", rel("r-1", "2026-10-05T07:58:12Z") + rel("r-2", "2026-10-05T07:59:00Z") + rel("r-1", "2026-10-05T08:00:00Z"), 2, 0, 1, []int{3}},
+		{"in a later file", rel("r-1", "2026-10-05T07:58:12Z") + rel("r-1", "2026-10-06T07:58:12Z") + rel("r-3", "2026-10-06T07:58:12Z") + rel("r-2", "2025-10-05T07:59:00Z"), 1, 1, 2, []int{2, 4}},
+	} {
+		res, err := in.Ingest(context.Background(), "a.jsonl", strings.NewReader(tc.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []int
+		for _, r := range res.Rejections {
+			if r.Source != "a.jsonl" || r.Field != "id" || r.Reason != sqlite.ReasonIDConflict {
+				t.Errorf("%s: rejection %+v", tc.name, r)
+			}
+			lines = append(lines, r.Line)
+		}
+		if res.Stored != tc.stored || res.Duplicate != tc.duplicate || res.Rejected != tc.rejected || !slices.Equal(lines, tc.lines) {
+			t.Errorf("%s: %+v, lines %v; want stored %d, duplicate %d, rejected %d, lines %v", tc.name, res.IngestCounts, lines, tc.stored, tc.duplicate, tc.rejected, tc.lines)
+		}
+	}
+	if rel, _, err := db.CountRecords(context.Background()); err != nil || rel != 3 {
+		t.Errorf("%d releases stored (%v), want r-1, r-2 and r-3 once", rel, err)
 	}
 }

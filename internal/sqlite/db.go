@@ -41,10 +41,15 @@ var migrationFS embed.FS
 type DB struct {
 	db   *sql.DB
 	Path string
-	// names and shapes are stored once and referred to by id
-	names, shapes *interner
+	// names, shapes and source file names are stored once and referred to by id
+	names, shapes, sources *interner
 	// buffers are Encode's, for a record's facts before they are known to be new
 	buffers sync.Pool
+	// ingesting lets one ingest at a time of this process store and settle its rows,
+	// and an audit's catch-up wait for it (LockIngest)
+	ingesting sync.Mutex
+	// migrations, when set, says which migrations Open applies (a test's older database)
+	migrations func(name string) bool
 	// Now returns the current time; tests set it for deterministic runs.
 	Now func() time.Time
 	// Mode is the mode of the database file, its -wal and -shm and its backups:
@@ -56,7 +61,8 @@ type DB struct {
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
 	return &DB{Path: path, Now: func() time.Time { return time.Now().UTC() },
-		names: newInterner("names", "name"), shapes: newInterner("shapes", "facts")}
+		names: newInterner("names", "name"), shapes: newInterner("shapes", "facts"),
+		sources: newInterner("sources", "name")}
 }
 
 // Open opens the file, sets WAL, foreign keys and a busy timeout on every connection,
@@ -157,6 +163,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if db.migrations != nil && !db.migrations(name) {
+			continue
+		}
 		if err := db.migrateFile(ctx, name); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

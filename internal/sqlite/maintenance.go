@@ -32,19 +32,21 @@ func (db *DB) Purge(ctx context.Context, before string) (PurgeCounts, error) {
 		return c, mpass.Errorf(mpass.EINVALID, "--before %q: not a date (YYYY-MM-DD)", before)
 	}
 	for _, t := range []struct {
+		ids   string // the record_ids entries of the rows deleted next, first
 		query string
 		n     *int64
 	}{
-		{`DELETE FROM releases WHERE seq IN (SELECT seq FROM releases WHERE time < ? LIMIT 50000)`, &c.Releases},
-		{`DELETE FROM uses WHERE seq IN (SELECT seq FROM uses WHERE time < ? LIMIT 50000)`, &c.Uses},
-		{`DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE rejected < ? LIMIT 50000)`, &c.Rejections},
+		{`DELETE FROM record_ids WHERE kind = 0 AND (id, seq) IN (SELECT id, seq FROM releases WHERE time < ?1 ORDER BY time LIMIT 50000)`,
+			`DELETE FROM releases WHERE seq IN (SELECT seq FROM releases WHERE time < ?1 ORDER BY time LIMIT 50000)`, &c.Releases},
+		{`DELETE FROM record_ids WHERE kind = 1 AND (id, seq) IN (SELECT id, seq FROM uses WHERE time < ?1 ORDER BY time LIMIT 50000)`,
+			`DELETE FROM uses WHERE seq IN (SELECT seq FROM uses WHERE time < ?1 ORDER BY time LIMIT 50000)`, &c.Uses},
+		{"", `DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE rejected < ?1 LIMIT 50000)`, &c.Rejections},
 	} {
 		for {
-			res, err := db.db.ExecContext(ctx, t.query, cut)
+			n, err := purgeStep(ctx, db.db, t.ids, t.query, cut)
 			if err != nil {
 				return c, err
 			}
-			n, _ := res.RowsAffected()
 			*t.n += n
 			if n == 0 {
 				break
@@ -52,6 +54,31 @@ func (db *DB) Purge(ctx context.Context, before string) (PurgeCounts, error) {
 		}
 	}
 	return c, nil
+}
+
+// purgeStep runs one step of a purge in a transaction of its own: ids, when not "",
+// deletes the record_ids entries of the rows query deletes next (an id no row holds
+// may be stored again), then query deletes them. It returns how many query deleted.
+func purgeStep(ctx context.Context, db *sql.DB, ids, query string, cut int64) (int64, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if ids != "" {
+		if _, err := tx.ExecContext(ctx, ids, cut); err != nil {
+			return 0, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, query, cut)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
 }
 
 // Backup writes a consistent copy of the database to path with SQLite's online backup,

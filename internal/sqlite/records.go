@@ -37,11 +37,13 @@ type Row struct {
 	facts        string
 	fingerprints []byte
 	ids          rowIDs
+	file         string // of Record.Source "file:line"
+	line         int64
 }
 
-// rowIDs are the ids of a row's names and shape; 0 where not known (yet).
+// rowIDs are the ids of a row's names, shape and source file; 0 where not known (yet).
 type rowIDs struct {
-	sp, controller, purpose, school, shape int64
+	sp, controller, purpose, school, shape, source int64
 }
 
 // Encode encodes a record (see the function Encode) and looks up the ids of its
@@ -64,6 +66,8 @@ func (db *DB) Encode(r *mpass.Record) (Row, error) {
 	rec := *r
 	rec.Attributes = nil
 	row := Row{Record: &rec, fingerprints: fingerprints}
+	row.file, row.line = splitSource(r.Source)
+	row.ids.source = db.sources.id(row.file)
 	db.names.mu.RLock()
 	row.ids.sp, row.ids.controller, row.ids.purpose = db.names.ids[r.SP], db.names.ids[r.Controller], db.names.ids[r.Purpose]
 	if r.School != "" {
@@ -83,7 +87,20 @@ func (db *DB) Encode(r *mpass.Record) (Row, error) {
 // so equal facts are one shape) and the fingerprints in name order.
 func Encode(r *mpass.Record) (Row, error) {
 	facts, fingerprints, err := encode(nil, r)
-	return Row{Record: r, facts: string(facts), fingerprints: fingerprints}, err
+	row := Row{Record: r, facts: string(facts), fingerprints: fingerprints}
+	row.file, row.line = splitSource(r.Source)
+	return row, err
+}
+
+// splitSource splits a record's "file:line" (mpass.Record.Source); a source without a
+// line number is all file, line 0.
+func splitSource(source string) (file string, line int64) {
+	if i := strings.LastIndexByte(source, ':'); i >= 0 {
+		if n, err := strconv.ParseInt(source[i+1:], 10, 64); err == nil && n >= 0 {
+			return source[:i], n
+		}
+	}
+	return source, 0
 }
 
 // encode appends a record's facts to buf and returns them with its fingerprints.
@@ -149,13 +166,17 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
 		return c, nil, err
 	}
-	releases := &multiInsert{table: "releases", cols: "id, time, sp, controller, subject, role, shape, fingerprints, school"}
-	uses := &multiInsert{table: "uses", cols: "id, time, sp, controller, subject, purpose, shape"}
+	releases := &multiInsert{table: "releases", cols: releaseCols}
+	uses := &multiInsert{table: "uses", cols: useCols}
 	for i := range rows {
 		r, row := rows[i].Record, &rows[i]
 		sp, controller, shape := nameID(r.SP, row.ids.sp), nameID(r.Controller, row.ids.controller), row.ids.shape
 		if shape == 0 {
 			shape = db.shapes.id(row.facts)
+		}
+		source := row.ids.source
+		if source == 0 {
+			source = db.sources.id(row.file)
 		}
 		var err error
 		switch r.Kind {
@@ -164,9 +185,9 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 			if school == nil {
 				school = int64(0)
 			}
-			err = releases.add(ctx, tx, row, r.ID, nanos(r.Time), sp, controller, r.Subject, int64(r.Role), shape, row.fingerprints, school)
+			err = releases.add(ctx, tx, row, r.ID, nanos(r.Time), sp, controller, r.Subject, int64(r.Role), shape, row.fingerprints, school, source, row.line)
 		case mpass.KindUse:
-			err = uses.add(ctx, tx, row, r.ID, nanos(r.Time), sp, controller, r.Subject, nameID(r.Purpose, row.ids.purpose), shape)
+			err = uses.add(ctx, tx, row, r.ID, nanos(r.Time), sp, controller, r.Subject, nameID(r.Purpose, row.ids.purpose), shape, source, row.line)
 		}
 		if err != nil {
 			return c, nil, fmt.Errorf("%s: %w", r.Source, err)
@@ -191,19 +212,23 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 	return c, conflicts, tx.Commit()
 }
 
-// conflictRejection is the rejection of a row whose id is stored with other content:
-// its source and line from the record's "source:line". Its digest is the SHA-256 of
-// the row as it would have been stored (values: the statement's arguments), not of
-// the line: the line was let go when it was parsed (keeping every line of a batch
-// until the writer had them was 20 MB more peak memory for a rare event), and the row
-// holds no value, only pseudonyms, keyed fingerprints and numbers.
-func conflictRejection(row *Row, values []any) mpass.Rejection {
-	r := mpass.Rejection{Source: row.Record.Source, Field: "id", Reason: ReasonIDConflict}
-	if i := strings.LastIndexByte(r.Source, ':'); i >= 0 {
-		if n, err := strconv.Atoi(r.Source[i+1:]); err == nil {
-			r.Source, r.Line = r.Source[:i], n
-		}
-	}
+// The columns InsertBatch writes: what a record is (compared to tell a duplicate from
+// an id conflict), then where it was read from (originCols, never compared: the same
+// record read from another file is a duplicate).
+const (
+	releaseCols = "id, time, sp, controller, subject, role, shape, fingerprints, school, source, line"
+	useCols     = "id, time, sp, controller, subject, purpose, shape, source, line"
+	originCols  = 2
+)
+
+// conflictRejection is the rejection of a row whose id is stored with other content,
+// read from file at line. Its digest is the SHA-256 of the row as it would have been
+// stored (values: its content columns, as the statement's arguments), not of the
+// line: the line was let go when it was parsed (keeping every line of a batch until
+// the writer had them was 20 MB more peak memory for a rare event), and the row holds
+// no value, only pseudonyms, keyed fingerprints and numbers.
+func conflictRejection(file string, line int64, values []any) mpass.Rejection {
+	r := mpass.Rejection{Source: file, Line: int(line), Field: "id", Reason: ReasonIDConflict}
 	h := sha256.New()
 	for _, v := range values {
 		fmt.Fprintf(h, "%T:%v\x00", v, v)
@@ -275,11 +300,12 @@ func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt) erro
 }
 
 // findConflicts finds, among the rows of the last statement (which ignored some of
-// them), each whose id is stored with other content: a conflict. SQLite compares, with
-// the statement's own arguments (column by column with IS, NULL-safe), so that a
-// re-ingest of a big file, every row a duplicate, costs one indexed query per
-// statement and no Go allocation per row. A row equal to the stored one was stored by
-// the statement or is an identical duplicate; InsertBatch tells them apart by count.
+// them), each whose time and id are stored with other content: a conflict. SQLite
+// compares, with the statement's own arguments (column by column with IS, NULL-safe),
+// so that a re-ingest of a big file, every row a duplicate, costs one indexed query
+// per statement and no Go allocation per row. A row equal to the stored one was
+// stored by the statement or is an identical duplicate; InsertBatch tells them apart
+// by count. A stored id with another time is found when the ids are merged (MergeIDs).
 func (m *multiInsert) findConflicts(ctx context.Context, tx *sql.Tx) error {
 	cols := strings.Split(m.cols, ", ")
 	n := len(m.rows)
@@ -289,11 +315,11 @@ func (m *multiInsert) findConflicts(ctx context.Context, tx *sql.Tx) error {
 	}
 	one := "(?" + strings.Repeat(", ?", len(cols)) + ")"
 	var differs []string
-	for j, c := range cols[1:] {
-		differs = append(differs, "t."+c+" IS NOT v.column"+strconv.Itoa(j+3))
+	for j, c := range cols[2 : len(cols)-originCols] { // id and time are joined on
+		differs = append(differs, "t."+c+" IS NOT v.column"+strconv.Itoa(j+4))
 	}
 	q := "SELECT v.column1 FROM (VALUES " + one + strings.Repeat(", "+one, n-1) + ") AS v JOIN " + m.table +
-		" AS t ON t.id = v.column2 WHERE " + strings.Join(differs, " OR ") + " ORDER BY v.column1"
+		" AS t ON t.time = v.column3 AND t.id = v.column2 WHERE " + strings.Join(differs, " OR ") + " ORDER BY v.column1"
 	var rows *sql.Rows
 	var err error
 	if n == rowsPerInsert { // a whole statement's: prepared once a batch, as the insert is
@@ -314,7 +340,8 @@ func (m *multiInsert) findConflicts(ctx context.Context, tx *sql.Tx) error {
 		if err := rows.Scan(&i); err != nil {
 			return err
 		}
-		m.conflicts = append(m.conflicts, conflictRejection(m.rows[i], m.args[i*len(cols):(i+1)*len(cols)]))
+		row := m.rows[i]
+		m.conflicts = append(m.conflicts, conflictRejection(row.file, row.line, m.args[i*len(cols):(i+1)*len(cols)-originCols]))
 		return nil
 	})
 }
@@ -471,11 +498,15 @@ func appendJSONString(b []byte, s string) []byte {
 // fingerprintSize is the stored length of one attribute's fingerprint.
 const fingerprintSize = 8
 
-// resolve stores the names and shapes of a batch that are not stored yet.
-// Rows encoded by DB.Encode carry the ids stored by then; only the others are looked at.
+// resolve stores the names, shapes and source files of a batch that are not stored
+// yet. Rows encoded by DB.Encode carry the ids stored by then; only the others are
+// looked at.
 func (db *DB) resolve(ctx context.Context, rows []Row) error {
-	names, shapes := map[string]bool{}, map[string]bool{}
+	names, shapes, sources := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, row := range rows {
+		if row.ids.source == 0 {
+			sources[row.file] = true
+		}
 		r := row.Record
 		for _, n := range [...]struct {
 			name string
@@ -490,6 +521,9 @@ func (db *DB) resolve(ctx context.Context, rows []Row) error {
 		}
 	}
 	if err := db.names.ensure(ctx, db.db, names); err != nil {
+		return err
+	}
+	if err := db.sources.ensure(ctx, db.db, sources); err != nil {
 		return err
 	}
 	return db.shapes.ensure(ctx, db.db, shapes)
