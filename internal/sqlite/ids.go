@@ -209,4 +209,3 @@ func rejectLosers(ctx context.Context, tx *sql.Tx, kind int, table string, scan 
 	c.Listed = append(c.Listed, listed...)
 	return nil
 }
-
