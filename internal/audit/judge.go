@@ -77,6 +77,15 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			ranges[i][k] = r
 		}
 	}
+	// the learner presumption's input in memory, read after the ranges: every pair of
+	// a release in them is in the set. The per-record baseline reads the table, so that
+	// the equivalence test holds the set to it.
+	var roles *sqlite.RoleSet
+	if !a.Exact {
+		if roles, err = a.DB.RoleSet(ctx); err != nil {
+			return err
+		}
+	}
 	writes := make(chan []mpass.Finding, n)
 	workers := make([]*worker, n)
 	var wg sync.WaitGroup
@@ -88,7 +97,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			defer wg.Done()
 			for k, kind := range []mpass.Kind{mpass.KindRelease, mpass.KindUse} {
 				r := ranges[i][k]
-				err := a.DB.ScanRaw(ctx, run.Scope, kind, r[0], r[1], func(rec *sqlite.Raw) error {
+				err := a.DB.ScanRaw(ctx, run.Scope, kind, r[0], r[1], roles, func(rec *sqlite.Raw) error {
 					if err := w.judge(ctx, rec); err != nil {
 						return fmt.Errorf("%s %s: %w", rec.Kind, rec.ID, err)
 					}
@@ -107,7 +116,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	writerDone := make(chan error, 1)
 	go func() {
 		var werr error
-		fw := a.DB.NewFindingWriter()
+		fw := a.DB.NewFindingWriter(ctx)
 		for findings := range writes {
 			if werr == nil {
 				if werr = fw.Write(ctx, findings); werr != nil {
@@ -116,7 +125,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			}
 		}
 		if werr == nil && context.Cause(ctx) == nil {
-			werr = fw.Close()
+			werr = fw.Close(ctx)
 		} else {
 			fw.Abort()
 		}

@@ -1,8 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,58 +13,87 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
-// TestFindingWriterCommitsWholeTransactions checks that findings become visible to
-// other connections only when a full transaction commits or the writer closes, and
-// that an aborted transaction leaves nothing behind.
-func TestFindingWriterCommitsWholeTransactions(t *testing.T) {
+// TestFindingWriterStoresOnClose checks that staged findings are seen by no other
+// connection until the writer closes, whatever the staging transactions; that an
+// abort leaves nothing behind; and that Close stores them all, in listing order (the
+// order the rowids then follow), across storing transactions of perCommit.
+func TestFindingWriterStoresOnClose(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "a.db")))
-	run := &mpass.Run{}
-	if err := db.CreateRun(ctx, run); err != nil {
-		t.Fatal(err)
-	}
 	next := 0
-	findings := func(n int) []mpass.Finding {
+	findings := func(run int64, n int) []mpass.Finding {
 		out := make([]mpass.Finding, n)
 		for i := range out {
 			next++
-			out[i] = mpass.Finding{ID: fmt.Sprint("f", next), RunID: run.ID, Term: "age", Rule: "grade", Result: mpass.ResultFail,
-				Record: fmt.Sprint("r", next), Kind: mpass.KindRelease, Time: time.Unix(0, 0), Change: mpass.ChangeNew}
+			out[i] = mpass.Finding{ID: fmt.Sprint("f", next), RunID: run, Term: "age", Rule: []string{"grade", "birth-year"}[next%2],
+				Result: mpass.ResultFail, Record: fmt.Sprintf("r%03d", 100-next), Kind: mpass.KindRelease, Time: time.Unix(0, 0), Change: mpass.ChangeNew}
 		}
 		return out
 	}
-	stored := func() int {
-		var n int
-		if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM findings WHERE run_id = ?`, run.ID).Scan(&n); err != nil {
+	stored := func(run int64) (ids []string) {
+		rows, err := db.db.QueryContext(ctx, `SELECT finding FROM findings WHERE run_id = ? ORDER BY rowid`, run)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		return ids
 	}
-	w := db.NewFindingWriter()
+	newRun := func() int64 {
+		run := &mpass.Run{}
+		if err := db.CreateRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		return run.ID
+	}
+
+	aborted := newRun()
+	w := db.NewFindingWriter(ctx)
 	w.perCommit = 3
-	for _, step := range []struct {
-		name   string
-		do     func() error
-		stored int
-	}{
-		{"two written", func() error { return w.Write(ctx, findings(2)) }, 0},
-		{"two more fill the transaction", func() error { return w.Write(ctx, findings(2)) }, 4},
-		{"one written", func() error { return w.Write(ctx, findings(1)) }, 4},
-		{"and aborted", func() error { w.Abort(); return nil }, 4},
-		{"one more and closed", func() error {
-			if err := w.Write(ctx, findings(1)); err != nil {
-				return err
-			}
-			return w.Close()
-		}, 5},
-		{"closed again", w.Close, 5},
-	} {
-		if err := step.do(); err != nil {
-			t.Fatalf("%s: %v", step.name, err)
+	if err := w.Write(ctx, findings(aborted, 4)); err != nil { // a staging commit, and one pending
+		t.Fatal(err)
+	}
+	if got := stored(aborted); len(got) != 0 {
+		t.Errorf("staged findings seen before Close: %v", got)
+	}
+	w.Abort()
+	if got := stored(aborted); len(got) != 0 {
+		t.Errorf("an aborted writer stored %v", got)
+	}
+
+	run := newRun()
+	w = db.NewFindingWriter(ctx)
+	w.perCommit = 3
+	var want []mpass.Finding
+	for _, n := range []int{2, 2, 1, 3} {
+		batch := findings(run, n)
+		want = append(want, batch...)
+		if err := w.Write(ctx, batch); err != nil {
+			t.Fatal(err)
 		}
-		if got := stored(); got != step.stored {
-			t.Errorf("%s: %d findings visible, want %d", step.name, got, step.stored)
+		if got := stored(run); len(got) != 0 {
+			t.Fatalf("staged findings seen before Close: %v", got)
 		}
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatalf("closed again: %v", err)
+	}
+	slices.SortFunc(want, func(a, b mpass.Finding) int {
+		return cmp.Or(strings.Compare(a.Rule, b.Rule), strings.Compare(a.Record, b.Record))
+	})
+	var ids []string
+	for _, f := range want {
+		ids = append(ids, f.ID)
+	}
+	if got := stored(run); !slices.Equal(got, ids) {
+		t.Errorf("stored in the order %v, want the listing order %v", got, ids)
 	}
 }
 
@@ -82,11 +114,11 @@ func TestFindingsKeysetPages(t *testing.T) {
 			Attribute: "n", Kind: mpass.KindRelease, Time: time.Unix(0, 0), Change: mpass.ChangeNew}
 		in = append(in, f)
 	}
-	w := db.NewFindingWriter()
+	w := db.NewFindingWriter(ctx)
 	if err := w.Write(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Close(); err != nil {
+	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	list := func(f mpass.FindingFilter) []string {

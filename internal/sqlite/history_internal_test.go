@@ -27,7 +27,7 @@ func TestHistory(t *testing.T) {
 		if err := db.CreateRun(ctx, run); err != nil {
 			t.Fatal(err)
 		}
-		w := db.NewFindingWriter()
+		w := db.NewFindingWriter(ctx)
 		var batch []mpass.Finding
 		for _, id := range fs {
 			batch = append(batch, finding(run.ID, id, mpass.ResultFail))
@@ -38,7 +38,7 @@ func TestHistory(t *testing.T) {
 		if err := w.Write(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.Close(); err != nil {
+		if err := w.Close(ctx); err != nil {
 			t.Fatal(err)
 		}
 		runs = append(runs, run.ID)

@@ -725,34 +725,50 @@ func Fingerprint(fingerprints []byte, i int) string {
 	return hex.EncodeToString(fp)
 }
 
-// SeqRange is the first and last seq of a kind's table (0, 0 when empty), so an audit
-// can split the rows between its workers.
+// SeqRange is the first and last settled seq of a kind's table (0, 0 when none), so an
+// audit can split the rows between its workers: rows an ingest has stored but not
+// settled yet (Settle) are left to the next audit, since neither their ids nor their
+// roles are checked.
 func (db *DB) SeqRange(ctx context.Context, kind mpass.Kind) (lo, hi int64, err error) {
-	table := "releases"
+	query := `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0),
+		min((SELECT seq FROM ids_watermark WHERE kind = 0), (SELECT seq FROM roles_watermark WHERE id = 1)) FROM releases`
 	if kind == mpass.KindUse {
-		table = "uses"
+		query = `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0), (SELECT seq FROM ids_watermark WHERE kind = 1) FROM uses`
 	}
-	err = db.db.QueryRowContext(ctx, `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM `+table).Scan(&lo, &hi)
+	var settled int64
+	if err = db.db.QueryRowContext(ctx, query).Scan(&lo, &hi, &settled); err != nil {
+		return 0, 0, err
+	}
+	if hi = min(hi, settled); hi < lo {
+		return 0, 0, nil
+	}
 	return lo, hi, err
 }
 
 // ScanRaw streams the records of one kind in scope whose seq is in [lo, hi] to fn,
-// each with what all of its subject's releases to the SP say of the role. A use
-// without a controller takes the one of the subject's latest release to that SP. Rows
-// are read without copies: a national audit reads tens of millions.
-func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, lo, hi int64, fn func(*Raw) error) error {
+// each with what all of its subject's releases to the SP say of the role: from roles
+// where it is not nil (RoleSet), else from subject_roles. A use without a controller
+// takes the one of the subject's latest release to that SP. Rows are read without
+// copies: a national audit reads tens of millions.
+func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, lo, hi int64, roles *RoleSet, fn func(*Raw) error) error {
 	ctl := "t.controller"
 	// A release that shows a learner role (most of them) settles both answers itself;
 	// only the others look their subject up, and CASE makes the lookup conditional
-	// (a LEFT JOIN looks up every row: 5× slower over 10M releases).
+	// (a LEFT JOIN looks up every row: 5× slower over 10M releases). The last column is
+	// the release's own role, for a lookup in roles.
 	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, 0, t.shape, t.school, t.fingerprints,
 			CASE WHEN t.role = 2 THEN 1 ELSE COALESCE((SELECT s.learner FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END,
-			CASE WHEN t.role > 0 THEN 1 ELSE COALESCE((SELECT s.role_known FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END
+			CASE WHEN t.role > 0 THEN 1 ELSE COALESCE((SELECT s.role_known FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END,
+			t.role
 		FROM releases t`
+	if roles != nil {
+		query = `SELECT t.id, t.time, t.sp, t.controller, t.subject, 0, t.shape, t.school, t.fingerprints, t.role = 2, t.role > 0, t.role
+			FROM releases t`
+	}
 	if kind == mpass.KindUse {
 		ctl = "COALESCE(t.controller, s.last_controller, 0)"
 		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.purpose, t.shape, 0, x'',
-			COALESCE(s.learner, 0), COALESCE(s.role_known, 0)
+			COALESCE(s.learner, 0), COALESCE(s.role_known, 0), 2
 		FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`
 	}
 	where, args, err := db.scopeWhere(ctx, scope, ctl)
@@ -770,11 +786,22 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	}
 	r := Raw{Kind: kind}
 	var id, subj, fps sql.RawBytes
+	var role int64
 	return scanRows(ctx, rows, func() error {
-		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Purpose, &r.Shape, &r.School, &fps, &r.Learner, &r.RoleKnown); err != nil {
+		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Purpose, &r.Shape, &r.School, &fps, &r.Learner, &r.RoleKnown, &role); err != nil {
 			return err
 		}
 		r.ID, r.Subject, r.Fingerprints = id, subj, fps
+		if roles != nil && role != 2 { // a use's role columns are its join's (role 2)
+			learner, known, ok := roles.Lookup(subj, r.SP)
+			if !ok {
+				var err error
+				if learner, known, err = db.SubjectRole(ctx, subj, r.SP); err != nil {
+					return err
+				}
+			}
+			r.Learner, r.RoleKnown = learner, r.RoleKnown || known
+		}
 		return fn(&r)
 	})
 }
