@@ -171,3 +171,69 @@ func mustOpen(t *testing.T, db *DB) *DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestMigrationKeepsFindings: findings stored before migration 0016 keep every field,
+// get their ids in finding_ids, and compare with a later run's by id (the persisting
+// mark); a finding id twice in one run is still refused.
+func TestMigrationKeepsFindings(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old := NewDB(path)
+	old.migrations = func(name string) bool { return name < "migration/0016" }
+	mustOpen(t, old)
+	first := &mpass.Run{}
+	if err := old.CreateRun(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"b", "a", "c"} {
+		if _, err := old.db.Exec(`INSERT INTO findings (run_id, finding, term, rule, result, severity, message, record, kind, time,
+			sp, controller, subject, attribute, fingerprint, exception, exception_not_applied, change, purpose)
+			VALUES (?, ?, 't', 'r', 'fail', 'high', 'm', 'rec-'||?, 'release', 0, 'sp', 'c', 's', '', '', '', '', 'new', '')`, first.ID, id, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	db := mustOpen(t, NewDB(path))
+	var n int
+	if err := db.db.QueryRow(`SELECT COUNT(*) FROM finding_ids i JOIN findings f ON f.seq = i.seq AND f.finding = i.finding AND f.run_id = i.run_id`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d findings with their id row (%v), want 3", n, err)
+	}
+	second := &mpass.Run{}
+	if err := db.CreateRun(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	w := db.NewFindingWriter(ctx)
+	for _, id := range []string{"a", "d"} {
+		if err := w.Write(ctx, []mpass.Finding{{ID: id, RunID: second.ID, Term: "t", Rule: "r", Result: mpass.ResultFail, Record: "rec-" + id,
+			Kind: mpass.KindRelease, Time: time.Unix(0, 0), Change: mpass.ChangeNew}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkPersisting(ctx, second.ID, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	changes := map[string]string{}
+	if err := db.Findings(ctx, mpass.FindingFilter{RunID: second.ID}, func(f *mpass.Finding) error { changes[f.ID] = f.Change; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if changes["a"] != mpass.ChangePersisting || changes["d"] != mpass.ChangeNew {
+		t.Errorf("changes %v: a persists from the migrated run, d is new", changes)
+	}
+
+	third := &mpass.Run{}
+	if err := db.CreateRun(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	w = db.NewFindingWriter(ctx)
+	twice := mpass.Finding{ID: "x", RunID: third.ID, Term: "t", Rule: "r", Result: mpass.ResultFail, Kind: mpass.KindRelease, Time: time.Unix(0, 0)}
+	if err := w.Write(ctx, []mpass.Finding{twice, twice}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctx); err == nil {
+		t.Error("a finding id twice in a run was stored")
+	}
+}

@@ -24,7 +24,7 @@ const (
 // then the resolved (a's rows), then the persisting (b's rows), each in policy, rule,
 // sp, record, attribute order.
 func (db *DB) DiffFindings(ctx context.Context, a, b int64, fn func(change string, f *mpass.Finding) error) error {
-	const other = `SELECT 1 FROM findings o WHERE o.run_id = ? AND o.finding = f.finding AND o.result != 'pass'`
+	const other = `SELECT 1 FROM finding_ids i JOIN findings o ON o.seq = i.seq WHERE i.run_id = ? AND i.finding = f.finding AND o.result != 'pass'`
 	for _, q := range []struct {
 		change      string
 		run, other  int64

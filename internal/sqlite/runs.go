@@ -175,7 +175,7 @@ func (db *DB) LatestRunCovering(ctx context.Context, s mpass.Scope) (*mpass.Run,
 // store: a national run's previous findings need not be held in memory.
 func (db *DB) MarkPersisting(ctx context.Context, run, prev int64) error {
 	_, err := db.db.ExecContext(ctx, `UPDATE findings SET change = 'persisting'
-		WHERE run_id = ? AND finding IN (SELECT finding FROM findings WHERE run_id = ?)`, run, prev)
+		WHERE seq IN (SELECT c.seq FROM finding_ids c JOIN finding_ids p ON p.run_id = ? AND p.finding = c.finding WHERE c.run_id = ?)`, prev, run)
 	return err
 }
 
@@ -288,6 +288,21 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 			return fmt.Errorf("store findings: %w", err)
 		}
 	}
+	// then their ids, in id order: each run's (run_id, finding) pages are written once,
+	// at the end of finding_ids. A run id the staged findings name (one per writer).
+	if _, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_ids AS SELECT f.run_id, f.finding, f.seq FROM findings f
+		WHERE f.run_id IN (SELECT DISTINCT run_id FROM temp.staged_findings) ORDER BY f.run_id, f.finding`); err != nil {
+		return err
+	}
+	if err := w.conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM temp.staged_ids`).Scan(&n); err != nil {
+		return err
+	}
+	for lo := int64(0); lo < n; lo += int64(w.perCommit) {
+		if _, err := w.conn.ExecContext(ctx, `INSERT INTO finding_ids (run_id, finding, seq)
+			SELECT run_id, finding, seq FROM temp.staged_ids WHERE rowid > ? AND rowid <= ? ORDER BY rowid`, lo, lo+int64(w.perCommit)); err != nil {
+			return fmt.Errorf("store finding ids: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -307,6 +322,7 @@ func (w *FindingWriter) release() {
 		return
 	}
 	w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.staged_order`)
+	w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.staged_ids`)
 	w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.staged_findings`)
 	w.conn.Close()
 	w.conn = nil
@@ -387,7 +403,7 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 // Resolved streams the findings of prev that run no longer has, in result order.
 func (db *DB) Resolved(ctx context.Context, run, prev int64, controllers []string, fn func(*mpass.Finding) error) error {
 	query := `SELECT ` + findingColumns + ` FROM findings p WHERE run_id = ? AND result != 'pass'
-		AND NOT EXISTS (SELECT 1 FROM findings c WHERE c.run_id = ? AND c.finding = p.finding)`
+		AND NOT EXISTS (SELECT 1 FROM finding_ids c WHERE c.run_id = ? AND c.finding = p.finding)`
 	query, args := inControllers(query, []any{prev, run}, controllers)
 	rows, err := db.db.QueryContext(ctx, query+` ORDER BY term, rule, sp, record, attribute`, args...)
 	if err != nil {
