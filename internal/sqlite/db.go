@@ -65,6 +65,9 @@ func NewDB(path string) *DB {
 		sources: newInterner("sources", "name")}
 }
 
+// defaultCacheSize is every connection's page cache (PRAGMA cache_size: negative KiB).
+const defaultCacheSize = "-2048"
+
 // Open opens the file, sets WAL, foreign keys and a busy timeout on every connection,
 // applies pending migrations and marks runs left "running" by a killed process failed.
 func (db *DB) Open(ctx context.Context) error {
@@ -83,7 +86,7 @@ func (db *DB) Open(ctx context.Context) error {
 	// 2 MiB of page cache per connection, SQLite's default: readers mostly scan, and an
 	// audit's four connections with 16 MiB each filled them all (65 MB of RSS at 10M
 	// records) and ran no faster. The ingest writer and the roles' sort set their own.
-	q.Set("_cache_size", "-2048")
+	q.Set("_cache_size", defaultCacheSize)
 	var err error
 	if db.db, err = sql.Open(driverName, "file:"+url.PathEscape(db.Path)+"?"+q.Encode()); err != nil {
 		return err

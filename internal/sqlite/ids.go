@@ -115,13 +115,11 @@ func mergeIDs(ctx context.Context, tx *sql.Tx, kind int, table string, scan func
 	if to <= from {
 		return nil
 	}
-	// as UpdateRoles: the sorter's helper thread and a small cache (it sorts in runs
-	// of the cache's size)
-	for _, pragma := range []string{`PRAGMA threads = 2`, `PRAGMA cache_size = -16384`} {
-		if _, err := tx.ExecContext(ctx, pragma); err != nil {
-			return err
-		}
+	restore, err := sortPragmas(ctx, tx)
+	if err != nil {
+		return err
 	}
+	defer restore()
 	res, err := tx.ExecContext(ctx, `INSERT INTO record_ids (kind, id, seq)
 		SELECT ?, id, seq FROM `+table+` WHERE seq > ? AND seq <= ? ORDER BY id, seq
 		ON CONFLICT (kind, id) DO NOTHING`, kind, from, to)

@@ -388,10 +388,9 @@ func (db *DB) UpdateRoles(ctx context.Context) error {
 	// (the ingest's parsing workers are done by now) and sorts in runs of the page
 	// cache's size: a small cache was faster than the writer's 64 MiB and kept the
 	// peak RSS down (10M releases: 18.8 s and 138 MB → 10.8 s and 71 MB, sqlite3 CLI).
-	for _, pragma := range []string{`PRAGMA threads = 2`, `PRAGMA cache_size = -16384`} {
-		if _, err := tx.ExecContext(ctx, pragma); err != nil {
-			return err
-		}
+	restore, err := sortPragmas(ctx, tx)
+	if err != nil {
+		return err
 	}
 	// the bare controller column comes from the row of max(time): SQLite's rule for a
 	// max() aggregate
@@ -409,7 +408,24 @@ func (db *DB) UpdateRoles(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE roles_watermark SET seq = ? WHERE id = 1`, to); err != nil {
 		return err
 	}
+	restore()
 	return tx.Commit()
+}
+
+// sortPragmas gives a transaction's connection what a sort of every new row wants: the
+// sorter's helper thread and a 16 MiB cache (it sorts in runs of the cache's size).
+// restore, called before the transaction ends, sets the connection back to the pool's
+// defaults, so that an audit's scan that later gets it does not fill 16 MiB of cache.
+func sortPragmas(ctx context.Context, tx *sql.Tx) (restore func(), err error) {
+	for _, pragma := range []string{`PRAGMA threads = 2`, `PRAGMA cache_size = -16384`} {
+		if _, err := tx.ExecContext(ctx, pragma); err != nil {
+			return nil, err
+		}
+	}
+	return func() {
+		tx.ExecContext(context.WithoutCancel(ctx), `PRAGMA threads = 0`)
+		tx.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = `+defaultCacheSize)
+	}, nil
 }
 
 // appendFacts appends attributes' facts as JSON with sorted names, the same text for the
