@@ -161,15 +161,15 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			st.Releases += c.releases
 			st.Uses += c.uses
 			for _, t := range c.outcomes {
-				o := shared.cache.outcomes[t.key]
-				st.Summary.Merge(o.summary.Times(t.n))
-				run.Summary.Merge(o.summary.Times(t.n))
+				o, n := shared.cache.outcomes[t.key], int64(t.n)
+				st.Summary.Merge(o.summary.Times(n))
+				run.Summary.Merge(o.summary.Times(n))
 				for _, d := range o.disclosures {
-					st.Disclosures[d] += t.n
+					st.Disclosures[d] += n
 				}
 			}
 			for _, sh := range c.shapes {
-				id, n := sh.key, sh.n
+				id, n := int64(sh.key), int64(sh.n)
 				if names[id] == nil {
 					if names[id], err = shapeNames(ctx, a.DB, id); err != nil {
 						return err
@@ -461,7 +461,6 @@ type worker struct {
 	controllers map[int64]*controllerDays // controller → its frozen figures on this worker
 	findings    []mpass.Finding
 	shapes      map[shapeKey]*shape          // this worker's view of the shared cache
-	classes     map[[2]int64]controllerClass // controller, SP → controller class
 	day         dayFacts                     // of the day last judged
 	judged      int64                        // records, for progress lines
 }
@@ -475,7 +474,7 @@ type dayFacts struct {
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
 	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{}, controllers: map[int64]*controllerDays{},
-		shapes: map[shapeKey]*shape{}, classes: map[[2]int64]controllerClass{}}
+		shapes: map[shapeKey]*shape{}}
 }
 
 // counts is what a worker counts of one controller at one SP: records per shape id and
@@ -484,8 +483,12 @@ func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker 
 // a handful of shapes, and a map's overhead would dominate.
 type counts struct {
 	releases, uses int64
-	shapes         []tally[int64] // shape id → releases
-	outcomes       []tally[int]   // outcome → records
+	shapes         []tally // shape id → releases
+	outcomes       []tally // outcome → records
+	// class is the controller's class at the SP (read once per pair and worker, here
+	// rather than in a map of its own: a national run has tens of thousands of pairs)
+	class    controllerClass
+	classSet bool
 	// days are the records per UTC day and kind, sorted by day and kind: the run's
 	// frozen figures. Records come mostly in time order, so the tally last counted
 	// (lastDay) is nearly always the one.
@@ -547,20 +550,20 @@ type controllerDays struct {
 }
 
 // tally is a key with a count.
-type tally[K comparable] struct {
-	key K
-	n   int64
+type tally struct {
+	key int32
+	n   uint32
 }
 
 // inc counts one more of key.
-func inc[K comparable](ts []tally[K], key K) []tally[K] {
+func inc(ts []tally, key int32) []tally {
 	for i := range ts {
 		if ts[i].key == key {
 			ts[i].n++
 			return ts
 		}
 	}
-	return append(ts, tally[K]{key, 1})
+	return append(ts, tally{key, 1})
 }
 
 // split divides [lo, hi] into n ranges.
@@ -583,16 +586,19 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 	reuse := w.reuse && len(consents) == 0
 	var key shapeKey
 	var sh *shape
+	if r.Shape > math.MaxInt32 { // counted as int32 (tally): thousands of shapes in a national run
+		return fmt.Errorf("shape id %d: more than the audit counts", r.Shape)
+	}
+	st := w.countsOf(r)
 	if reuse {
-		ck := [2]int64{r.Controller, r.SP}
-		class, ok := w.classes[ck]
-		if !ok {
+		if !st.classSet {
 			var err error
-			if class, err = w.controllerClasses.class(ctx, r.Controller, r.SP); err != nil {
+			if st.class, err = w.controllerClasses.class(ctx, r.Controller, r.SP); err != nil {
 				return err
 			}
-			w.classes[ck] = class
+			st.classSet = true
 		}
+		class := st.class
 		if day != w.day.day || !w.day.set { // records come mostly in time order
 			w.day = dayFacts{day: day, class: int32(w.dayClasses.class(day)), year: int32(yearOf(day)), set: true}
 		}
@@ -631,7 +637,7 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 			w.onProgress(done, w.total)
 		}
 	}
-	return w.count(ctx, r, sh, day)
+	return w.count(ctx, r, st, sh, day)
 }
 
 // progressEvery is how many records an audit judges between progress lines, and
@@ -646,8 +652,8 @@ func yearOf(day int64) int { return time.Unix(day*86400, 0).UTC().Year() }
 // rank orders results when one record gets the same finding twice: the worst stays.
 var rank = map[string]int{mpass.ResultError: 0, mpass.ResultFail: 1, mpass.ResultWarn: 2, mpass.ResultSkip: 3, mpass.ResultPass: 4}
 
-// count counts a record by its outcome and makes its findings.
-func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape, day int64) error {
+// countsOf is what the worker counts of the record's controller and SP.
+func (w *worker) countsOf(r *sqlite.Raw) *counts {
 	k := [2]int64{r.Controller, r.SP}
 	st := w.stats[k]
 	if st == nil {
@@ -658,12 +664,17 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape, day int64)
 		}
 		w.stats[k] = st
 	}
+	return st
+}
+
+// count counts a record by its outcome and makes its findings.
+func (w *worker) count(ctx context.Context, r *sqlite.Raw, st *counts, sh *shape, day int64) error {
 	use := r.Kind == mpass.KindUse
 	if use {
 		st.uses++
 	} else {
 		st.releases++
-		st.shapes = inc(st.shapes, r.Shape)
+		st.shapes = inc(st.shapes, int32(r.Shape))
 		st.ctl.schools[[2]int64{day, r.School}]++
 	}
 	k32 := dayKey(day, use)
@@ -672,7 +683,7 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, sh *shape, day int64)
 		return dayTimes{key: k32, first: math.MaxInt64, last: math.MinInt64}
 	})]
 	t.first, t.last = min(t.first, r.Time), max(t.last, r.Time)
-	st.outcomes = inc(st.outcomes, sh.outcome)
+	st.outcomes = inc(st.outcomes, int32(sh.outcome))
 	o := sh.out
 	if len(o.findings) == 0 {
 		return nil
