@@ -460,9 +460,9 @@ type worker struct {
 	stats       map[[2]int64]*counts      // controller, SP
 	controllers map[int64]*controllerDays // controller → its frozen figures on this worker
 	findings    []mpass.Finding
-	shapes      map[shapeKey]*shape          // this worker's view of the shared cache
-	day         dayFacts                     // of the day last judged
-	judged      int64                        // records, for progress lines
+	shapes      map[shapeKey]*shape // this worker's view of the shared cache
+	day         dayFacts            // of the day last judged
+	judged      int64               // records, for progress lines
 }
 
 // dayFacts are a day's class between registry dates and its year.
