@@ -104,16 +104,22 @@ func (db *DB) MergeIDs(ctx context.Context, keep int) (IDConflicts, error) {
 	return c, nil
 }
 
-func mergeIDs(ctx context.Context, tx *sql.Tx, kind int, table string, scan func(*sql.Rows) ([]any, string, int64, error), now int64, keep int, c *IDConflicts) error {
-	var from, to int64
-	if err := tx.QueryRowContext(ctx, `SELECT seq FROM ids_watermark WHERE kind = ?`, kind).Scan(&from); err != nil {
-		return err
+// pending is the seq range (from, to] of the rows of table stored since a watermark,
+// which the query (with args) reads; empty (to <= from) when there are none.
+func pending(ctx context.Context, tx *sql.Tx, table, watermark string, args ...any) (from, to int64, err error) {
+	if err := tx.QueryRowContext(ctx, watermark, args...).Scan(&from); err != nil {
+		return 0, 0, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM `+table).Scan(&to); err != nil {
-		return err
+		return 0, 0, err
 	}
-	if to <= from {
-		return nil
+	return from, to, nil
+}
+
+func mergeIDs(ctx context.Context, tx *sql.Tx, kind int, table string, scan func(*sql.Rows) ([]any, string, int64, error), now int64, keep int, c *IDConflicts) error {
+	from, to, err := pending(ctx, tx, table, `SELECT seq FROM ids_watermark WHERE kind = ?`, kind)
+	if err != nil || to <= from {
+		return err
 	}
 	restore, err := sortPragmas(ctx, tx)
 	if err != nil {
@@ -149,8 +155,8 @@ func mergeIDs(ctx context.Context, tx *sql.Tx, kind int, table string, scan func
 // memory.
 func rejectLosers(ctx context.Context, tx *sql.Tx, kind int, table string, scan func(*sql.Rows) ([]any, string, int64, error), from, to, now int64, keep int, c *IDConflicts) error {
 	for _, q := range []string{
-		`CREATE TEMP TABLE IF NOT EXISTS id_losers (seq INTEGER PRIMARY KEY)`,
-		`DELETE FROM temp.id_losers`,
+		`DROP TABLE IF EXISTS temp.id_losers`,
+		`CREATE TEMP TABLE id_losers (seq INTEGER PRIMARY KEY)`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
@@ -197,8 +203,13 @@ func rejectLosers(ctx context.Context, tx *sql.Tx, kind int, table string, scan 
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE seq IN (SELECT seq FROM temp.id_losers)`); err != nil {
-		return err
+	for _, q := range []string{
+		`DELETE FROM ` + table + ` WHERE seq IN (SELECT seq FROM temp.id_losers)`,
+		`DROP TABLE temp.id_losers`, // not left on the pooled connection
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
 	}
 	if err := insertRejections(ctx, tx, listed, now); err != nil {
 		return err

@@ -374,15 +374,9 @@ func (db *DB) UpdateRoles(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	var from, to int64
-	if err := tx.QueryRowContext(ctx, `SELECT seq FROM roles_watermark WHERE id = 1`).Scan(&from); err != nil {
+	from, to, err := pending(ctx, tx, "releases", `SELECT seq FROM roles_watermark WHERE id = 1`)
+	if err != nil || to <= from {
 		return err
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM releases`).Scan(&to); err != nil {
-		return err
-	}
-	if to <= from {
-		return nil
 	}
 	// The GROUP BY sorts every new release. SQLite's sorter may use a helper thread
 	// (the ingest's parsing workers are done by now) and sorts in runs of the page
