@@ -50,6 +50,8 @@ type DB struct {
 	ingesting sync.Mutex
 	// migrations, when set, says which migrations Open applies (a test's older database)
 	migrations func(name string) bool
+	// maxRoleSetPairs, when set, replaces MaxRoleSetPairs (a test's small bound)
+	maxRoleSetPairs int64
 	// Now returns the current time; tests set it for deterministic runs.
 	Now func() time.Time
 	// Mode is the mode of the database file, its -wal and -shm and its backups:

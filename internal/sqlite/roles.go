@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // RoleSet is what subject_roles says of every subject–SP pair (the learner
@@ -67,15 +69,34 @@ func (s *RoleSet) Lookup(subject []byte, sp int64) (learner, roleKnown, ok bool)
 	return k&roleLearner != 0, k&roleKnownFlag != 0, true
 }
 
-// Len is how many pairs the set holds.
-func (s *RoleSet) Len() int { return len(s.halves[0]) + len(s.halves[1]) }
+// Len is how many pairs the set holds (0 for a nil set).
+func (s *RoleSet) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.halves[0]) + len(s.halves[1])
+}
+
+// MaxRoleSetPairs bounds a RoleSet: 4 million pairs, 32 MB of the audit's 128 MiB heap.
+// A national month has more pairs (a subject per five records, each at a few SPs) and
+// few releases without a role; its audit reads the table instead.
+const MaxRoleSetPairs = 4 << 20
+
+// errTooManyPairs stops a RoleSet's reading at MaxRoleSetPairs.
+var errTooManyPairs = errors.New("more subject-SP pairs than a RoleSet holds")
 
 // RoleSet reads subject_roles into a RoleSet, in two halves of the subjects at once
-// (pseudonyms are hex digits of a keyed hash: "8" splits them in two). Settle first:
-// the set is what the table says when it is read.
+// (pseudonyms are hex digits of a keyed hash: "8" splits them in two); nil, and no
+// error, when the table has more than MaxRoleSetPairs pairs. Settle first: the set is
+// what the table says when it is read.
 func (db *DB) RoleSet(ctx context.Context) (*RoleSet, error) {
 	s := &RoleSet{seed: maphash.MakeSeed()}
 	errs := [2]error{}
+	var pairs atomic.Int64
+	limit := int64(MaxRoleSetPairs)
+	if db.maxRoleSetPairs > 0 {
+		limit = db.maxRoleSetPairs
+	}
 	var wg sync.WaitGroup
 	for i, q := range [2]string{
 		`SELECT subject, sp, learner, role_known FROM subject_roles WHERE subject < '8'`,
@@ -104,6 +125,9 @@ func (db *DB) RoleSet(ctx context.Context) (*RoleSet, error) {
 					k |= roleKnownFlag
 				}
 				s.halves[i] = append(s.halves[i], k)
+				if pairs.Add(1) > limit {
+					return errTooManyPairs
+				}
 				return nil
 			})
 			slices.Sort(s.halves[i])
@@ -111,7 +135,9 @@ func (db *DB) RoleSet(ctx context.Context) (*RoleSet, error) {
 	}
 	wg.Wait()
 	for _, err := range errs {
-		if err != nil {
+		if errors.Is(err, errTooManyPairs) {
+			return nil, nil
+		} else if err != nil {
 			return nil, err
 		}
 	}
@@ -126,4 +152,13 @@ func (db *DB) SubjectRole(ctx context.Context, subject []byte, sp int64) (learne
 		return false, false, nil
 	}
 	return learner, roleKnown, err
+}
+
+// WithoutLearnerRole counts, among the first n releases from seq lo on, those that
+// show no learner role: each of them looks its subject up. An audit reads a RoleSet
+// only when they are many (the set costs a read of the whole table).
+func (db *DB) WithoutLearnerRole(ctx context.Context, lo int64, n int) (without, read int, err error) {
+	err = db.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(role <> 2), 0), COUNT(*) FROM
+		(SELECT role FROM releases WHERE seq >= ? ORDER BY seq LIMIT ?)`, lo, n).Scan(&without, &read)
+	return without, read, err
 }

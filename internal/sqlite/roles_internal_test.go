@@ -1,7 +1,9 @@
 package sqlite
 
 import (
+	"context"
 	"hash/maphash"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -35,5 +37,38 @@ func TestRoleSetTellsWhenItCannotTell(t *testing.T) {
 	s.halves[0] = []uint64{hc | roleKnownFlag, hc | roleKnownFlag}
 	if learner, known, ok := s.Lookup(c, 7); learner || !known || !ok {
 		t.Errorf("a collision with the same flags: %v %v %v", learner, known, ok)
+	}
+}
+
+// TestRoleSetAgreesWithTheTable: a set read from subject_roles gives every pair's
+// flags as the table does, and one over its bound is not read at all (nil), so that
+// the audit reads the table instead.
+func TestRoleSetAgreesWithTheTable(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "roles.db")))
+	pairs := []struct {
+		subject       string
+		sp            int64
+		learner, know bool
+	}{{"0a", 1, true, true}, {"0a", 2, false, true}, {"9b", 1, false, false}, {"f0", 3, true, true}, {"", 1, false, true}}
+	for _, p := range pairs {
+		if _, err := db.db.Exec(`INSERT INTO subject_roles (subject, sp, learner, role_known, last_time, last_controller) VALUES (?, ?, ?, ?, 0, 0)`,
+			p.subject, p.sp, p.learner, p.know); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := db.RoleSet(ctx)
+	if err != nil || s.Len() != len(pairs) {
+		t.Fatalf("set of %d pairs, %v", s.Len(), err)
+	}
+	for _, p := range pairs {
+		learner, known, ok := s.Lookup([]byte(p.subject), p.sp)
+		if !ok || learner != p.learner || known != p.know {
+			t.Errorf("%q at %d: %v %v %v, want %v %v", p.subject, p.sp, learner, known, ok, p.learner, p.know)
+		}
+	}
+	db.maxRoleSetPairs = int64(len(pairs) - 1)
+	if s, err := db.RoleSet(ctx); err != nil || s != nil {
+		t.Errorf("over the bound: %v, %v; want no set", s, err)
 	}
 }
