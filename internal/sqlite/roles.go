@@ -12,21 +12,25 @@ import (
 )
 
 // RoleSet is what subject_roles says of every subject–SP pair (the learner
-// presumption's input), held in memory for one audit: 8 bytes a pair, a 62-bit hash of
+// presumption's input), held in memory for one audit: 4 bytes a pair, a 30-bit hash of
 // the pair with its two flags in the low bits, sorted. Most releases of the diverse
 // workload carry no role attribute and look their pair up; a B-tree search per release
 // in a table larger than any cache (3.7 million pairs, 220 MB, at 10M records) was a
 // fifth of the audit's time, a binary search here is a fraction of a microsecond.
 //
-// It is exact: the pairs whose hashes are equal but whose flags differ are few to none
-// (about one in 10^6 runs of 3.7 million pairs), and Lookup says when a pair is one of
-// them, so that the caller asks the table.
+// It is exact for the pairs it holds: pairs whose hashes are equal but whose flags
+// differ (a few thousand of 3.7 million) make Lookup say it cannot tell, and the
+// caller asks the table. A pair it does not hold may take another's flags, so it is
+// read only after the audit's ranges are fixed: every release in them has its pair in
+// subject_roles by then (UpdateRoles moves the watermark with the pairs, and nothing
+// deletes a pair). 8-byte entries, which would not need that, put the 10M diverse
+// audit's heap at its limit.
 type RoleSet struct {
 	seed maphash.Seed
 	// halves are the pairs of subjects before "8" and from "8" on, each sorted: read
-	// at once, and kept apart so that they are never copied into one (a second 30 MB
-	// at 10M records, under the heap's limit)
-	halves [2][]uint64
+	// at once, and kept apart so that they are never copied into one (a second copy
+	// under the heap's limit)
+	halves [2][]uint32
 }
 
 // half is the index of the half that holds subject's pairs.
@@ -43,14 +47,14 @@ const (
 	roleFlags     = roleLearner | roleKnownFlag
 )
 
-func (s *RoleSet) hash(subject []byte, sp int64) uint64 {
+func (s *RoleSet) hash(subject []byte, sp int64) uint32 {
 	var h maphash.Hash
 	h.SetSeed(s.seed)
 	h.Write(subject)
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], uint64(sp))
 	h.Write(b[:])
-	return h.Sum64() &^ roleFlags
+	return uint32(h.Sum64()>>32) &^ roleFlags
 }
 
 // Lookup says what all releases of subject to sp say of the role. ok is false when the
@@ -77,7 +81,7 @@ func (s *RoleSet) Len() int {
 	return len(s.halves[0]) + len(s.halves[1])
 }
 
-// MaxRoleSetPairs bounds a RoleSet: 4 million pairs, 32 MB of the audit's 128 MiB heap.
+// MaxRoleSetPairs bounds a RoleSet: 4 million pairs, 16 MB of the audit's 128 MiB heap.
 // A national month has more pairs (a subject per five records, each at a few SPs) and
 // few releases without a role; its audit reads the table instead.
 const MaxRoleSetPairs = 4 << 20

@@ -16,7 +16,7 @@ func TestRoleSetTellsWhenItCannotTell(t *testing.T) {
 	s := &RoleSet{seed: maphash.MakeSeed()}
 	a, b, c := []byte("0aaa"), []byte("1bbb"), []byte("2ccc") // all in the first half
 	ha, hb, hc := s.hash(a, 1), s.hash(b, 1), s.hash(c, 7)
-	s.halves[0] = []uint64{ha | roleLearner | roleKnownFlag, hb | roleKnownFlag, hc | roleKnownFlag, hc | roleLearner | roleKnownFlag}
+	s.halves[0] = []uint32{ha | roleLearner | roleKnownFlag, hb | roleKnownFlag, hc | roleKnownFlag, hc | roleLearner | roleKnownFlag}
 	slices.Sort(s.halves[0])
 	for _, tc := range []struct {
 		name               string
@@ -34,7 +34,7 @@ func TestRoleSetTellsWhenItCannotTell(t *testing.T) {
 			t.Errorf("%s: learner %v, known %v, ok %v; want %v %v %v", tc.name, learner, known, ok, tc.learner, tc.known, tc.ok)
 		}
 	}
-	s.halves[0] = []uint64{hc | roleKnownFlag, hc | roleKnownFlag}
+	s.halves[0] = []uint32{hc | roleKnownFlag, hc | roleKnownFlag}
 	if learner, known, ok := s.Lookup(c, 7); learner || !known || !ok {
 		t.Errorf("a collision with the same flags: %v %v %v", learner, known, ok)
 	}
