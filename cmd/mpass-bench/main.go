@@ -455,19 +455,23 @@ Profiles (mpass-audit --cpuprofile FILE, then go tool pprof) of runs like the ab
   and commits 20,000 lines a transaction from 5,000-line parsing chunks: a commit
   writes every page the transaction touched to the WAL, and 5,000-line transactions
   spent half the writer's time committing. Rows keep no attributes once encoded, which
-  cut the collector's work by half. At the end one GROUP BY brings subject_roles up to
-  date, sorting on a helper thread with a 16 MiB cache (10M releases: 18.8 s and 138 MB
-  → 10.8 s and 71 MB in the sqlite3 CLI), after the heap is given back to the system.
+  cut the collector's work by half. At the end the rows are settled: their ids merged
+  into record_ids in id order (a UNIQUE (id) index took random ids at random pages) and
+  one GROUP BY brings subject_roles up to date, both sorting on a helper thread with a
+  16 MiB cache (10M releases: 18.8 s and 138 MB → 10.8 s and 71 MB in the sqlite3 CLI),
+  after the heap is given back to the system.
 - **Audit** reads rows on both cores and evaluates the policies once per record shape
   (tens of thousands of evaluations for ten million records). A release that shows a
   learner role answers the learner presumption itself: only the others look their
-  subject up in subject_roles (a correlated lookup in a CASE; a LEFT JOIN looked every
-  row up: 3M releases 7.3 s against 1.4 s in the sqlite3 CLI). What a shape's decisions
+  subject up, in a RoleSet read into memory where many do (issue 16), else in
+  subject_roles (a correlated lookup in a CASE; a LEFT JOIN looked every row up: 3M
+  releases 7.3 s against 1.4 s in the sqlite3 CLI). What a shape's decisions
   come to — result counts, disclosures, findings — is worked out once and records are
   counted per outcome; decisions are interned (their copies were 100 MB of live heap the
-  collector scanned over and over). Findings are committed 50,000 at a time (1,000 a
-  transaction made commits half the run). Readers keep SQLite's 2 MiB page cache: four
-  connections with 16 MiB each filled them all and ran no faster.
+  collector scanned over and over). Findings are staged as they come and stored at the
+  run's end in listing order, 50,000 a transaction (1,000 a transaction made commits
+  half the run), their ids apart in id order (issue 16). Readers keep SQLite's 2 MiB
+  page cache: four connections with 16 MiB each filled them all and ran no faster.
 - Tried and dropped: 20,000-line parsing chunks (the parsed chunks in flight pushed the
   heap into its limit), a deeper parsing pipeline (slower: 102 s against 92 s at 10M),
   one parsing worker (as fast at 10M, where the writer bounds the rate), a 1 GiB WAL
