@@ -74,7 +74,7 @@ func (a *Auditor) Begin(ctx context.Context, scope mpass.Scope) (run *mpass.Run,
 		return nil, nil, err
 	}
 	if ids.N > 0 {
-		a.logger().Warn("id conflicts of an unfinished ingest rejected", "rejected", ids.N, "stored", len(ids.Listed))
+		a.logger().Warn("id conflicts of an unfinished ingest rejected", "rejected", ids.N, "listed_in_rejections", len(ids.Listed))
 	}
 	prepared, err := a.Engine.Prepare(ctx, reg)
 	if err != nil {

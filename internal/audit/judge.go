@@ -63,7 +63,8 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	var ranges [][2][2]int64 // per worker: releases [lo, hi], uses [lo, hi]
+	n = min(n, sqlite.MaxAuditWorkers) // each holds connections (sqlite.MaxConns)
+	var ranges [][2][2]int64           // per worker: releases [lo, hi], uses [lo, hi]
 	ranges = make([][2][2]int64, n)
 	for k, kind := range []mpass.Kind{mpass.KindRelease, mpass.KindUse} {
 		lo, hi, err := a.DB.SeqRange(ctx, kind)

@@ -67,6 +67,16 @@ func NewDB(path string) *DB {
 		sources: newInterner("sources", "name")}
 }
 
+// MaxConns bounds the connections a DB opens. An audit holds one per worker for its
+// scan and one for its findings, and a worker's judging asks for one more now and then
+// (a name, a role): an audit of w workers needs 2w + 1 at most, so it runs at most
+// MaxAuditWorkers (with 8 connections, 7 workers waited for each other for ever).
+// Idle connections beyond two are closed, so the bound costs nothing when not used.
+const MaxConns = 2*MaxAuditWorkers + 8
+
+// MaxAuditWorkers is the most workers an audit runs, whatever the cores.
+const MaxAuditWorkers = 16
+
 // defaultCacheSize is every connection's page cache (PRAGMA cache_size: negative KiB).
 const defaultCacheSize = "-2048"
 
@@ -93,7 +103,7 @@ func (db *DB) Open(ctx context.Context) error {
 	if db.db, err = sql.Open(driverName, "file:"+url.PathEscape(db.Path)+"?"+q.Encode()); err != nil {
 		return err
 	}
-	db.db.SetMaxOpenConns(8)
+	db.db.SetMaxOpenConns(MaxConns)
 	if err := db.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("open %s: %w", db.Path, err)
 	}

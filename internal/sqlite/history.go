@@ -92,6 +92,11 @@ func (db *DB) ReleaseShapeCounts(ctx context.Context, scope mpass.Scope, fn func
 	}
 	// grouped by day (an integer division) and the days folded into months here: SQLite's
 	// strftime on every row cost more than the grouping
+	if where == "" {
+		where = " WHERE t." + settledReleases
+	} else {
+		where += " AND t." + settledReleases
+	}
 	rows, err := db.db.QueryContext(ctx, `SELECT t.controller, t.sp, t.time / ?, t.shape, COUNT(*)
 		FROM releases t`+where+` GROUP BY 1, 2, 3, 4`, append([]any{nanosPerDay}, args...)...)
 	if err != nil {

@@ -93,7 +93,24 @@ func TestIDsHeldOnce(t *testing.T) {
 	if c.Stored != 3 {
 		t.Fatalf("inserted %+v: the other time is for the merge to find", c)
 	}
+	releasesCounted := func() (n int64) {
+		t.Helper()
+		counts, err := db.Counts(ctx, "1.2.246.562.10.00000000001", "2026-10-05", "2026-10-05")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range counts {
+			n += c.Releases
+		}
+		return n
+	}
+	if n := releasesCounted(); n != 0 {
+		t.Errorf("a report counts %d releases not settled yet (one may be an id conflict)", n)
+	}
 	got := settle(10)
+	if n := releasesCounted(); n != 1 {
+		t.Errorf("a report counts %d releases once settled, want the first r-1", n)
+	}
 	if got.N != 1 || len(got.Listed) != 1 || got.Listed[0].Source != "a.jsonl" || got.Listed[0].Line != 3 ||
 		got.Listed[0].Field != "id" || got.Listed[0].Reason != ReasonIDConflict {
 		t.Fatalf("within a batch: %+v", got)

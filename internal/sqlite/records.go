@@ -375,8 +375,17 @@ func (db *DB) UpdateRoles(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	from, to, err := pending(ctx, tx, "releases", `SELECT seq FROM roles_watermark WHERE id = 1`)
-	if err != nil || to <= from {
+	if err != nil {
 		return err
+	}
+	// only rows whose ids are merged: a row another process stored since MergeIDs may
+	// still be rejected, and its role must not be counted
+	var merged int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM ids_watermark WHERE kind = 0`).Scan(&merged); err != nil {
+		return err
+	}
+	if to = min(to, merged); to <= from {
+		return nil
 	}
 	// The GROUP BY sorts every new release. SQLite's sorter may use a helper thread
 	// (the ingest's parsing workers are done by now) and sorts in runs of the page
@@ -386,6 +395,7 @@ func (db *DB) UpdateRoles(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer restore() // on an error path too (no-op once the transaction has ended)
 	// the bare controller column comes from the row of max(time): SQLite's rule for a
 	// max() aggregate
 	_, err = tx.ExecContext(ctx, `INSERT INTO subject_roles (subject, sp, learner, role_known, last_time, last_controller)
@@ -816,6 +826,13 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	})
 }
 
+// settledReleases and settledUses keep a reader to the rows an ingest has settled
+// (Settle): a killed ingest's last rows may hold an id conflict not yet rejected.
+const (
+	settledReleases = `seq <= (SELECT seq FROM ids_watermark WHERE kind = 0)`
+	settledUses     = `seq <= (SELECT seq FROM ids_watermark WHERE kind = 1)`
+)
+
 // SPCount is how many releases and uses of one controller an SP had on one day.
 type SPCount struct {
 	SP       string
@@ -833,10 +850,10 @@ func (db *DB) Counts(ctx context.Context, controller, from, to string) ([]SPCoun
 	}
 	const day = int64(24 * 60 * 60 * 1e9)
 	rows, err := db.db.QueryContext(ctx, `SELECT sp, time / ?, COUNT(*), 0 FROM releases
-			WHERE controller = ? AND time >= ? AND time < ? GROUP BY 1, 2
+			WHERE controller = ? AND time >= ? AND time < ? AND `+settledReleases+` GROUP BY 1, 2
 		UNION ALL
 		SELECT t.sp, t.time / ?, 0, COUNT(*) FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp
-			WHERE COALESCE(t.controller, s.last_controller) = ? AND t.time >= ? AND t.time < ? GROUP BY 1, 2
+			WHERE COALESCE(t.controller, s.last_controller) = ? AND t.time >= ? AND t.time < ? AND t.`+settledUses+` GROUP BY 1, 2
 		ORDER BY 1, 2`, day, ctl, lo, hi, day, ctl, lo, hi)
 	if err != nil {
 		return nil, err
@@ -910,7 +927,7 @@ func (db *DB) SchoolCounts(ctx context.Context, controller, from, to string) (ma
 		return nil, err
 	}
 	rows, err := db.db.QueryContext(ctx, `SELECT COALESCE(n.name, ''), c FROM
-		(SELECT school, COUNT(*) AS c FROM releases WHERE controller = ? AND time >= ? AND time < ? GROUP BY school) r
+		(SELECT school, COUNT(*) AS c FROM releases WHERE controller = ? AND time >= ? AND time < ? AND `+settledReleases+` GROUP BY school) r
 		LEFT JOIN names n ON n.id = r.school`, ctl, lo, hi)
 	if err != nil {
 		return nil, err

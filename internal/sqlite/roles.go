@@ -67,8 +67,12 @@ func (s *RoleSet) Lookup(subject []byte, sp int64) (learner, roleKnown, ok bool)
 		return false, false, true
 	}
 	k := keys[i]
-	if i+1 < len(keys) && keys[i+1]&^roleFlags == h && keys[i+1] != k {
-		return false, false, false
+	// every entry of this hash (sorted, so they follow one another) must agree: two
+	// pairs with the same flags may sit between this one and a third with others
+	for j := i + 1; j < len(keys) && keys[j]&^roleFlags == h; j++ {
+		if keys[j] != k {
+			return false, false, false
+		}
 	}
 	return k&roleLearner != 0, k&roleKnownFlag != 0, true
 }

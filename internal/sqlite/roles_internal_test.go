@@ -38,6 +38,11 @@ func TestRoleSetTellsWhenItCannotTell(t *testing.T) {
 	if learner, known, ok := s.Lookup(c, 7); learner || !known || !ok {
 		t.Errorf("a collision with the same flags: %v %v %v", learner, known, ok)
 	}
+	// three pairs of one hash, the third with other flags (found by a review)
+	s.halves[0] = []uint32{hc | roleKnownFlag, hc | roleKnownFlag, hc | roleLearner | roleKnownFlag}
+	if _, _, ok := s.Lookup(c, 7); ok {
+		t.Error("three pairs of one hash, one a learner: answered instead of asking the table")
+	}
 }
 
 // TestRoleSetAgreesWithTheTable: a set read from subject_roles gives every pair's
