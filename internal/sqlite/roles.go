@@ -57,9 +57,11 @@ func (s *RoleSet) hash(subject []byte, sp int64) uint32 {
 	return uint32(h.Sum64()>>32) &^ roleFlags
 }
 
-// Lookup says what all releases of subject to sp say of the role. ok is false when the
-// set cannot tell (two pairs with the hash of this one and other flags): ask
-// SubjectRole. A pair that is not in the set has neither flag, as in the table.
+// Lookup says what all releases of subject to sp say of the role, for a pair the set
+// holds (see RoleSet). ok is false when the set cannot tell (pairs with the hash of
+// this one and other flags): ask SubjectRole. A hash no pair has answers neither flag,
+// as the table does for a pair it lacks; a pair the set does not hold may yet share
+// another's hash, which is why it is read only after the audit's ranges are fixed.
 func (s *RoleSet) Lookup(subject []byte, sp int64) (learner, roleKnown, ok bool) {
 	h, keys := s.hash(subject, sp), s.halves[half(subject)]
 	i, _ := slices.BinarySearch(keys, h)

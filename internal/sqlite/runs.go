@@ -278,16 +278,10 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 		ORDER BY term, rule, sp, record, attribute, finding`); err != nil {
 		return err
 	}
-	var n int64
-	if err := w.conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM temp.staged_order`).Scan(&n); err != nil {
-		return err
-	}
-	for lo := int64(0); lo < n; lo += int64(w.perCommit) {
-		if _, err := w.conn.ExecContext(ctx, `INSERT INTO findings (`+findingColumns+`)
-			SELECT `+prefixColumns("s.", findingColumns)+` FROM temp.staged_order o JOIN temp.staged_findings s ON s.rowid = o.r
-			WHERE o.rowid > ? AND o.rowid <= ? ORDER BY o.rowid`, lo, lo+int64(w.perCommit)); err != nil {
-			return fmt.Errorf("store findings: %w", err)
-		}
+	if err := w.inChunks(ctx, "temp.staged_order", `INSERT INTO findings (`+findingColumns+`)
+		SELECT `+prefixColumns("s.", findingColumns)+` FROM temp.staged_order o JOIN temp.staged_findings s ON s.rowid = o.r
+		WHERE o.rowid > ? AND o.rowid <= ? ORDER BY o.rowid`); err != nil {
+		return fmt.Errorf("store findings: %w", err)
 	}
 	// then their ids, in id order: each run's (run_id, finding) pages are written once,
 	// at the end of finding_ids. A run id the staged findings name (one per writer).
@@ -295,13 +289,23 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 		WHERE f.run_id IN (SELECT DISTINCT run_id FROM temp.staged_findings) ORDER BY f.run_id, f.finding`); err != nil {
 		return err
 	}
-	if err := w.conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM temp.staged_ids`).Scan(&n); err != nil {
+	if err := w.inChunks(ctx, "temp.staged_ids", `INSERT INTO finding_ids (run_id, finding, seq)
+		SELECT run_id, finding, seq FROM temp.staged_ids WHERE rowid > ? AND rowid <= ? ORDER BY rowid`); err != nil {
+		return fmt.Errorf("store finding ids: %w", err)
+	}
+	return nil
+}
+
+// inChunks runs insert, whose two arguments bound the rowids of table it copies
+// (lo, hi], once for every perCommit rows of table, each in a transaction of its own.
+func (w *FindingWriter) inChunks(ctx context.Context, table, insert string) error {
+	var n int64
+	if err := w.conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM `+table).Scan(&n); err != nil {
 		return err
 	}
 	for lo := int64(0); lo < n; lo += int64(w.perCommit) {
-		if _, err := w.conn.ExecContext(ctx, `INSERT INTO finding_ids (run_id, finding, seq)
-			SELECT run_id, finding, seq FROM temp.staged_ids WHERE rowid > ? AND rowid <= ? ORDER BY rowid`, lo, lo+int64(w.perCommit)); err != nil {
-			return fmt.Errorf("store finding ids: %w", err)
+		if _, err := w.conn.ExecContext(ctx, insert, lo, lo+int64(w.perCommit)); err != nil {
+			return err
 		}
 	}
 	return nil
