@@ -292,8 +292,8 @@ func shapeNames(ctx context.Context, db *sqlite.DB, id int64) ([]string, error) 
 
 // roleSet reads the learner presumption's input into memory when a sample of the
 // releases says that many will look it up: a quarter or more of the first 10,000 show
-// no learner role (the diverse workload: 64 %; the national one: few, and three times
-// the pairs). nil: each release that needs it reads the table.
+// no learner role (the diverse workload: 64 %; the national one: few, and more pairs).
+// nil: each release that needs it reads the table.
 func (a *Auditor) roleSet(ctx context.Context, lo int64) (*sqlite.RoleSet, error) {
 	without, read, err := a.DB.WithoutLearnerRole(ctx, lo, 10_000)
 	if err != nil || read == 0 || without*4 < read {
