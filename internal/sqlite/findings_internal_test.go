@@ -157,6 +157,28 @@ func TestFindingsKeysetPages(t *testing.T) {
 			}
 		}
 	}
+	// the whole list in the key's order (read in seq order: the order they were stored
+	// in), and a key of no finding of the run pages from where it would be
+	var all []mpass.FindingKey
+	if err := db.Findings(ctx, mpass.FindingFilter{RunID: run.ID}, func(x *mpass.Finding) error { all = append(all, x.Key()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	cmpKeys := func(x, y mpass.FindingKey) int {
+		return cmp.Or(strings.Compare(x.Term, y.Term), strings.Compare(x.Rule, y.Rule), strings.Compare(x.SP, y.SP),
+			strings.Compare(x.Record, y.Record), strings.Compare(x.Attribute, y.Attribute), strings.Compare(x.Finding, y.Finding))
+	}
+	if len(all) != len(in) || !slices.IsSortedFunc(all, cmpKeys) {
+		t.Errorf("findings not in key order: %v", all)
+	}
+	foreign := mpass.FindingKey{Term: "a", Rule: "y", SP: "sp", Record: "r1", Attribute: "n", Finding: "f99"}
+	var got []mpass.FindingKey
+	if err := db.Findings(ctx, mpass.FindingFilter{RunID: run.ID, After: &foreign}, func(x *mpass.Finding) error { got = append(got, x.Key()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.DeleteFunc(slices.Clone(all), func(k mpass.FindingKey) bool { return cmpKeys(k, foreign) <= 0 })
+	if len(want) == 0 || len(want) == len(all) || !slices.Equal(got, want) {
+		t.Errorf("after a key of no finding: %v, want %v", got, want)
+	}
 	if err := db.Findings(ctx, mpass.FindingFilter{RunID: run.ID, BySeverity: true, After: &mpass.FindingKey{}}, func(*mpass.Finding) error { return nil }); mpass.ErrorCode(err) != mpass.EINVALID {
 		t.Errorf("a keyset page by severity: %v, want EINVALID", err)
 	}
@@ -237,3 +259,66 @@ func TestMigrationKeepsFindings(t *testing.T) {
 		t.Error("a finding id twice in a run was stored")
 	}
 }
+
+// TestMigrationKeepsFindingFields: migration 0017 (findings by reference) keeps every
+// field of findings stored before it — texts, names no record has, no controller or
+// purpose (”) — in listing order, and files each under its controller for a DPO's
+// query.
+func TestMigrationKeepsFindingFields(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old := NewDB(path)
+	old.migrations = func(name string) bool { return name < "migration/0017" }
+	mustOpen(t, old)
+	run := &mpass.Run{}
+	if err := old.CreateRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	in := []mpass.Finding{
+		{ID: "f1", RunID: run.ID, Term: "age", Rule: "grade", Result: mpass.ResultFail, Severity: "critical", Message: "grade level released",
+			Record: "r1", Kind: mpass.KindRelease, Time: time.Unix(0, 1_700_000_000_000_000_000).UTC(), SP: "https://sp.example/a",
+			Controller: "1.2.246.562.10.1", Subject: "s1", Attribute: "grade", Fingerprint: "0011223344556677", Change: mpass.ChangeNew},
+		{ID: "f2", RunID: run.ID, Term: "age", Rule: "grade", Result: mpass.ResultWarn, Severity: "medium", Message: "another text",
+			Record: "r2", Kind: mpass.KindRelease, Time: time.Unix(5, 0).UTC(), SP: "https://sp.example/b",
+			Controller: "1.2.246.562.10.2", Subject: "s2", Attribute: "grade", Exception: "E-1", ExceptionNotApplied: "expired", Change: mpass.ChangePersisting},
+		{ID: "f3", RunID: run.ID, Term: "marketing", Rule: "minor", Result: mpass.ResultFail, Severity: "high", Message: "m",
+			Record: "u1", Kind: mpass.KindUse, Time: time.Unix(9, 0).UTC(), SP: "https://sp.example/a",
+			Subject: "s3", Purpose: "marketing", Change: mpass.ChangeNew}, // no controller
+	}
+	for _, f := range in {
+		if _, err := old.db.Exec(`INSERT INTO findings (`+oldFindingColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			f.RunID, f.ID, f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Record, string(f.Kind), nanos(f.Time),
+			f.SP, f.Controller, f.Subject, f.Attribute, f.Fingerprint, f.Exception, f.ExceptionNotApplied, f.Change, f.Purpose); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	db := mustOpen(t, NewDB(path))
+	list := func(controllers []string) (out []mpass.Finding) {
+		err := db.Findings(ctx, mpass.FindingFilter{RunID: run.ID, Controllers: controllers}, func(f *mpass.Finding) error {
+			out = append(out, *f)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := list(nil); !slices.Equal(got, in) {
+		t.Errorf("after the migration\n got %+v\nwant %+v", got, in)
+	}
+	if got := list([]string{"1.2.246.562.10.2", "1.2.246.562.10.9"}); len(got) != 1 || got[0] != in[1] {
+		t.Errorf("the findings of controller ...2: %+v", got)
+	}
+	if got := list([]string{""}); len(got) != 1 || got[0] != in[2] {
+		t.Errorf("the findings without a controller: %+v", got)
+	}
+	if got := list([]string{}); len(got) != 0 {
+		t.Errorf("no controllers, findings %+v", got)
+	}
+}
+
+// oldFindingColumns are the columns of findings before migration 0017.
+const oldFindingColumns = `run_id, finding, term, rule, result, severity, message, record, kind, time, sp, controller, subject, attribute,
+	fingerprint, exception, exception_not_applied, change, purpose`

@@ -24,7 +24,8 @@ const (
 // then the resolved (a's rows), then the persisting (b's rows), each in policy, rule,
 // sp, record, attribute order.
 func (db *DB) DiffFindings(ctx context.Context, a, b int64, fn func(change string, f *mpass.Finding) error) error {
-	const other = `SELECT 1 FROM finding_ids i JOIN findings o ON o.seq = i.seq WHERE i.run_id = ? AND i.finding = f.finding AND o.result != 'pass'`
+	const other = `SELECT 1 FROM finding_ids i JOIN findings o ON o.seq = i.seq JOIN decisions d ON d.id = o.decision
+		WHERE i.run_id = ? AND i.finding = f.finding AND d.result != 'pass'`
 	for _, q := range []struct {
 		change      string
 		run, other  int64
@@ -38,8 +39,8 @@ func (db *DB) DiffFindings(ctx context.Context, a, b int64, fn func(change strin
 		if q.existsOther {
 			cond = `EXISTS`
 		}
-		rows, err := db.db.QueryContext(ctx, `SELECT `+findingColumns+` FROM findings f WHERE f.run_id = ? AND f.result != 'pass'
-			AND `+cond+` (`+other+`) ORDER BY term, rule, sp, record, attribute`, q.run, q.other)
+		rows, err := db.db.QueryContext(ctx, `SELECT `+findingColumns+` FROM finding_rows f WHERE f.run_id = ? AND f.result != 'pass'
+			AND `+cond+` (`+other+`) ORDER BY seq`, q.run, q.other)
 		if err != nil {
 			return err
 		}

@@ -416,11 +416,14 @@ func (db *DB) UpdateRoles(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// sortPragmas gives a transaction's connection what a sort of every new row wants: the
-// sorter's helper thread and a 16 MiB cache (it sorts in runs of the cache's size).
-// restore, called before the transaction ends, sets the connection back to the pool's
-// defaults, so that an audit's scan that later gets it does not fill 16 MiB of cache.
-func sortPragmas(ctx context.Context, tx *sql.Tx) (restore func(), err error) {
+// sortPragmas gives a transaction's (or a connection's) connection what a sort of
+// every new row wants: the sorter's helper thread and a 16 MiB cache (it sorts in runs
+// of the cache's size). restore, called before the transaction ends, sets the
+// connection back to the pool's defaults, so that an audit's scan that later gets it
+// does not fill 16 MiB of cache.
+func sortPragmas(ctx context.Context, tx interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) (restore func(), err error) {
 	for _, pragma := range []string{`PRAGMA threads = 2`, `PRAGMA cache_size = -16384`} {
 		if _, err := tx.ExecContext(ctx, pragma); err != nil {
 			return nil, err

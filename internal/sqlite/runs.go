@@ -1,12 +1,15 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -180,24 +183,35 @@ func (db *DB) MarkPersisting(ctx context.Context, run, prev int64) error {
 }
 
 // FindingWriter stores the findings of one run. It stages them, as they come, in a
-// temporary table of its own connection (appended, no index), and Close moves them
-// into findings in the listing order (term, rule, SP, record, attribute, finding),
-// then their ids into finding_ids in id order, in transactions of perCommit. Written
-// as they came (in record order, their ids hashes) each finding landed at a random
-// page of two indexes larger than any cache — at 10M diverse records 2.1 million
-// findings took 167 s (sqlite3 CLI, 2 MiB cache); in listing order, with the ids
-// apart, every index grows at its end: 48 s. A transaction still ends often enough
-// for an ingest running at the same time to get its turn within the busy timeout. A
-// run's findings are seen only once Close begins storing them; an aborted writer
-// stores none, and a Close that fails midway leaves the (failed) run what it stored.
+// temporary table of its own connection (appended, no index), each referring to its
+// decision and names by number (migration 0017), and Close moves them into findings
+// in the listing order (term, rule, SP, record, attribute, finding), then their ids
+// into finding_ids in id order and their controllers into finding_controllers in
+// controller order, in transactions of perCommit. Written as they came (in record
+// order, their ids hashes) each finding landed at a random page of indexes larger
+// than any cache — at 10M diverse records 2.1 million findings took 167 s (sqlite3
+// CLI, 2 MiB cache); in listing order, with the ids apart, every index grows at its
+// end. A transaction still ends often enough for an ingest running at the same time to
+// get its turn within the busy timeout. A run's findings are seen only once Close
+// begins storing them; an aborted writer stores none, and a Close that fails midway
+// leaves the (failed) run what it stored.
 type FindingWriter struct {
 	db        *DB
-	conn      *sql.Conn // the staging table's
+	conn      *sql.Conn // the staging tables'
 	tx        *sql.Tx
 	stmt      *sql.Stmt
 	pending   int // staged in tx
 	perCommit int
 	err       error // of opening the connection, answered by Write and Close
+	// decisions are the distinct decisions staged, numbered from 1 in the order first
+	// seen; Close stores them in decisions
+	decisions map[decisionText]int64
+	names     map[string]int64 // SP, controller and purpose names staged → names id
+}
+
+// decisionText is what a finding says of its decision, stored once in decisions.
+type decisionText struct {
+	term, rule, result, severity, message, attribute, exception, exceptionNotApplied string
 }
 
 // findingsPerCommit is how many findings one transaction of a FindingWriter holds,
@@ -206,13 +220,13 @@ const findingsPerCommit = 50_000
 
 // NewFindingWriter returns a writer; Close stores what it staged.
 func (db *DB) NewFindingWriter(ctx context.Context) *FindingWriter {
-	w := &FindingWriter{db: db, perCommit: findingsPerCommit}
+	w := &FindingWriter{db: db, perCommit: findingsPerCommit, decisions: map[decisionText]int64{}, names: map[string]int64{"": 0}}
 	if w.conn, w.err = db.db.Conn(ctx); w.err != nil {
 		return w
 	}
 	for _, q := range []string{
 		`DROP TABLE IF EXISTS temp.staged_findings`,
-		`CREATE TEMP TABLE staged_findings AS SELECT ` + findingColumns + ` FROM findings WHERE 0`,
+		`CREATE TEMP TABLE staged_findings (` + stagedColumns + `)`,
 	} {
 		if _, w.err = w.conn.ExecContext(ctx, q); w.err != nil {
 			return w
@@ -221,18 +235,23 @@ func (db *DB) NewFindingWriter(ctx context.Context) *FindingWriter {
 	return w
 }
 
+// stagedColumns are a staged finding's: findings' own, decision the writer's number.
+const stagedColumns = `run_id, finding, decision, record, kind, time, sp, controller, subject, fingerprint, change, purpose`
+
 // Write stages findings.
 func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) error {
 	if w.err != nil {
 		return w.err
+	}
+	if err := w.nameIDs(ctx, findings); err != nil {
+		return err
 	}
 	if w.tx == nil {
 		tx, err := w.conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO temp.staged_findings (`+findingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO temp.staged_findings (`+stagedColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			tx.Rollback()
 			return err
@@ -240,14 +259,52 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 		w.tx, w.stmt = tx, stmt
 	}
 	for _, f := range findings {
-		if _, err := w.stmt.ExecContext(ctx, f.RunID, f.ID, f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Record, string(f.Kind), nanos(f.Time),
-			f.SP, f.Controller, f.Subject, f.Attribute, f.Fingerprint, f.Exception, f.ExceptionNotApplied, f.Change, f.Purpose); err != nil {
+		k := decisionText{f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Attribute, f.Exception, f.ExceptionNotApplied}
+		d := w.decisions[k]
+		if d == 0 {
+			d = int64(len(w.decisions) + 1)
+			w.decisions[k] = d
+		}
+		if _, err := w.stmt.ExecContext(ctx, f.RunID, f.ID, d, f.Record, string(f.Kind), nanos(f.Time),
+			w.names[f.SP], w.names[f.Controller], f.Subject, f.Fingerprint, f.Change, w.names[f.Purpose]); err != nil {
 			w.Abort()
 			return fmt.Errorf("finding %s: %w", f.ID, err)
 		}
 	}
 	if w.pending += len(findings); w.pending >= w.perCommit {
 		return w.commitStaged()
+	}
+	return nil
+}
+
+// nameIDs adds the names of findings to w.names, storing those no record has (a
+// finding of the registry alone, or a test's): the SPs, controllers and purposes an
+// audit names are nearly always known already, so this is map lookups.
+func (w *FindingWriter) nameIDs(ctx context.Context, findings []mpass.Finding) error {
+	var missing map[string]bool
+	for i := range findings {
+		for _, n := range [...]string{findings[i].SP, findings[i].Controller, findings[i].Purpose} {
+			if _, ok := w.names[n]; ok {
+				continue
+			}
+			if id := w.db.names.id(n); id != 0 {
+				w.names[n] = id
+				continue
+			}
+			if missing == nil {
+				missing = map[string]bool{}
+			}
+			missing[n] = true
+		}
+	}
+	if missing == nil {
+		return nil
+	}
+	if err := w.db.names.ensure(ctx, w.db.db, missing); err != nil {
+		return fmt.Errorf("names of findings: %w", err)
+	}
+	for n := range missing {
+		w.names[n] = w.db.names.id(n)
 	}
 	return nil
 }
@@ -273,27 +330,110 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 	if err := w.commitStaged(); err != nil {
 		return err
 	}
-	// the staged rows in listing order, numbered by the order table's rowid
-	if _, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_order AS SELECT rowid AS r FROM temp.staged_findings
-		ORDER BY term, rule, sp, record, attribute, finding`); err != nil {
+	if err := w.storeDecisions(ctx); err != nil {
 		return err
 	}
-	if err := w.inChunks(ctx, "temp.staged_order", `INSERT INTO findings (`+findingColumns+`)
-		SELECT `+prefixColumns("s.", findingColumns)+` FROM temp.staged_order o JOIN temp.staged_findings s ON s.rowid = o.r
-		WHERE o.rowid > ? AND o.rowid <= ? ORDER BY o.rowid`); err != nil {
+	// the staged rows sorted whole into listing order, numbered by the sorted table's
+	// rowid: the sorter reads and writes in sequence, where a join from sorted rowids
+	// back to the staged rows read them at random. Ranks stand for the texts.
+	if _, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_order AS
+		SELECT s.run_id, s.finding, d.id AS decision, s.record, s.kind, s.time, s.sp, s.controller, s.subject, s.fingerprint, s.change, s.purpose
+		FROM temp.staged_findings s JOIN temp.staged_decisions d ON d.local = s.decision JOIN temp.staged_names n ON n.id = s.sp
+		ORDER BY s.run_id, d.term_rule, n.rank, s.record, d.attribute, s.finding`); err != nil {
+		return err
+	}
+	if _, err := w.conn.ExecContext(ctx, `DROP TABLE temp.staged_findings`); err != nil {
+		return err
+	}
+	var lo, hi int64 // the seqs of the stored findings, with any other writer's between
+	if err := w.conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM findings`).Scan(&lo); err != nil {
+		return err
+	}
+	if err := w.inChunks(ctx, "temp.staged_order", `INSERT INTO findings (`+stagedColumns+`)
+		SELECT `+stagedColumns+` FROM temp.staged_order WHERE rowid > ? AND rowid <= ? ORDER BY rowid`); err != nil {
 		return fmt.Errorf("store findings: %w", err)
 	}
-	// then their ids, in id order: each run's (run_id, finding) pages are written once,
-	// at the end of finding_ids. A run id the staged findings name (one per writer).
-	if _, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_ids AS SELECT f.run_id, f.finding, f.seq FROM findings f
-		WHERE f.run_id IN (SELECT DISTINCT run_id FROM temp.staged_findings) ORDER BY f.run_id, f.finding`); err != nil {
+	if err := w.conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM findings`).Scan(&hi); err != nil {
 		return err
 	}
-	if err := w.inChunks(ctx, "temp.staged_ids", `INSERT INTO finding_ids (run_id, finding, seq)
-		SELECT run_id, finding, seq FROM temp.staged_ids WHERE rowid > ? AND rowid <= ? ORDER BY rowid`); err != nil {
-		return fmt.Errorf("store finding ids: %w", err)
+	// then their ids in id order and their controllers in controller order: each run's
+	// pages of finding_ids and finding_controllers are written once, at their end
+	// (+run_id: read by seq, in the order just written, not through an index)
+	for _, side := range []struct{ table, cols string }{
+		{"finding_ids", "run_id, finding, seq"},
+		{"finding_controllers", "run_id, controller, seq"},
+	} {
+		if _, err := w.conn.ExecContext(ctx, `DROP TABLE IF EXISTS temp.staged_side`); err != nil {
+			return err
+		}
+		if _, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_side AS SELECT `+side.cols+` FROM findings
+			WHERE seq > ? AND seq <= ? AND +run_id IN (SELECT DISTINCT run_id FROM temp.staged_order) ORDER BY `+side.cols, lo, hi); err != nil {
+			return err
+		}
+		if err := w.inChunks(ctx, "temp.staged_side", `INSERT INTO `+side.table+` (`+side.cols+`)
+			SELECT `+side.cols+` FROM temp.staged_side WHERE rowid > ? AND rowid <= ? ORDER BY rowid`); err != nil {
+			return fmt.Errorf("store %s: %w", side.table, err)
+		}
 	}
 	return nil
+}
+
+// storeDecisions stores the staged decisions that decisions lacks and fills the
+// staging connection's tables that map a staged finding to them and order it:
+// staged_decisions (the writer's number → id, with the rank of its term and rule and
+// of its attribute) and staged_names (an SP's id → the rank of its name), ranks in
+// byte order as SQLite compares text.
+func (w *FindingWriter) storeDecisions(ctx context.Context) error {
+	texts := slices.Collect(maps.Keys(w.decisions))
+	termRules := map[[2]string]int{}
+	attributes := map[string]int{}
+	for _, d := range texts {
+		termRules[[2]string{d.term, d.rule}] = 0
+		attributes[d.attribute] = 0
+	}
+	for i, k := range slices.SortedFunc(maps.Keys(termRules), func(x, y [2]string) int {
+		return cmp.Or(strings.Compare(x[0], y[0]), strings.Compare(x[1], y[1]))
+	}) {
+		termRules[k] = i
+	}
+	for i, k := range slices.Sorted(maps.Keys(attributes)) {
+		attributes[k] = i
+	}
+	names := slices.Sorted(maps.Keys(w.names))
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`DROP TABLE IF EXISTS temp.staged_decisions`,
+		`CREATE TEMP TABLE staged_decisions (local INTEGER PRIMARY KEY, id INTEGER NOT NULL, term_rule INTEGER NOT NULL, attribute INTEGER NOT NULL)`,
+		`DROP TABLE IF EXISTS temp.staged_names`,
+		`CREATE TEMP TABLE staged_names (id INTEGER PRIMARY KEY, rank INTEGER NOT NULL)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	for i, n := range names {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO temp.staged_names (id, rank) VALUES (?, ?)`, w.names[n], i); err != nil {
+			return err
+		}
+	}
+	for _, d := range texts {
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO decisions (term, rule, result, severity, message, attribute, exception, exception_not_applied)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET term = excluded.term RETURNING id`,
+			d.term, d.rule, d.result, d.severity, d.message, d.attribute, d.exception, d.exceptionNotApplied).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("decision %s/%s: %w", d.term, d.rule, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO temp.staged_decisions (local, id, term_rule, attribute) VALUES (?, ?, ?, ?)`,
+			w.decisions[d], id, termRules[[2]string{d.term, d.rule}], attributes[d.attribute]); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // inChunks runs insert, whose two arguments bound the rowids of table it copies
@@ -326,35 +466,25 @@ func (w *FindingWriter) release() {
 	if w.conn == nil {
 		return
 	}
-	w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.staged_order`)
-	w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.staged_ids`)
-	w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.staged_findings`)
+	for _, t := range []string{"staged_side", "staged_order", "staged_names", "staged_decisions", "staged_findings"} {
+		w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.`+t)
+	}
 	w.conn.Close()
 	w.conn = nil
-}
-
-// prefixColumns prefixes every column of a comma-separated list.
-func prefixColumns(prefix, cols string) string {
-	fields := strings.Split(cols, ",")
-	for i, f := range fields {
-		fields[i] = prefix + strings.TrimSpace(f)
-	}
-	return strings.Join(fields, ", ")
 }
 
 const findingColumns = `run_id, finding, term, rule, result, severity, message, record, kind, time, sp, controller, subject, attribute,
 	fingerprint, exception, exception_not_applied, change, purpose`
 
 // Findings streams the findings that match the filter to fn, ordered by policy, rule,
-// sp, record, attribute and finding id.
+// sp, record, attribute and finding id: the order a run's findings are stored in
+// (FindingWriter), so seq order.
 func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpass.Finding) error) error {
 	conds := []string{"run_id = ?"}
 	args := []any{f.RunID}
 	if f.Controllers != nil {
-		conds = append(conds, "controller IN ("+placeholders(len(f.Controllers))+")")
-		for _, c := range f.Controllers {
-			args = append(args, c)
-		}
+		c, a := inFindingControllers(f.RunID, f.Controllers)
+		conds, args = append(conds, c), append(args, a...)
 	}
 	for _, c := range [...]struct{ col, v string }{{"term", f.Term}, {"rule", f.Rule}, {"sp", f.SP}, {"result", f.Result}, {"severity", f.Severity}} {
 		if c.v != "" {
@@ -380,13 +510,18 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 		if f.BySeverity {
 			return mpass.Errorf(mpass.EINVALID, "a keyset page is in the findings' own order, not by severity")
 		}
-		// a row value: SQLite walks findings_order from the key on, no OFFSET to skip
-		conds = append(conds, "(term, rule, sp, record, attribute, finding) > (?, ?, ?, ?, ?, ?)")
-		args = append(args, a.Term, a.Rule, a.SP, a.Record, a.Attribute, a.Finding)
+		seq, err := db.findingSeq(ctx, f.RunID, *a)
+		if err != nil {
+			return err
+		}
+		if seq != 0 { // the key of a finding of the run, as a page's last one is
+			conds, args = append(conds, "seq > ?"), append(args, seq)
+		} else { // any other key: compared as a row value, reading the run's rows
+			conds = append(conds, "(term, rule, sp, record, attribute, finding) > (?, ?, ?, ?, ?, ?)")
+			args = append(args, a.Term, a.Rule, a.SP, a.Record, a.Attribute, a.Finding)
+		}
 	}
-	// finding last: a release and a use may share a record id, and a page must end
-	// between two findings, never inside a tie
-	order := `term, rule, sp, record, attribute, finding`
+	order := `seq`
 	if f.BySeverity {
 		var rank strings.Builder
 		for i, s := range mpass.Severities { // the store's words, not input: no placeholder needed
@@ -394,7 +529,7 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 		}
 		order = `CASE severity` + rank.String() + fmt.Sprintf(` ELSE %d END, `, len(mpass.Severities)) + order
 	}
-	query := `SELECT ` + findingColumns + ` FROM findings WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order
+	query := `SELECT ` + findingColumns + ` FROM finding_rows WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(0, f.Offset))
 	}
@@ -405,12 +540,44 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 	return scanFindings(ctx, rows, fn)
 }
 
+// findingSeq is the seq of the run's finding whose key k is, 0 when the run has none.
+func (db *DB) findingSeq(ctx context.Context, run int64, k mpass.FindingKey) (int64, error) {
+	var seq int64
+	err := db.db.QueryRowContext(ctx, `SELECT f.seq FROM finding_ids i JOIN finding_rows f ON f.seq = i.seq
+		WHERE i.run_id = ? AND i.finding = ? AND f.term = ? AND f.rule = ? AND f.sp = ? AND f.record = ? AND f.attribute = ?`,
+		run, k.Finding, k.Term, k.Rule, k.SP, k.Record, k.Attribute).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return seq, err
+}
+
+// inFindingControllers is the condition on finding_rows that keeps a run's findings of
+// the controllers named ("" the findings without one), through finding_controllers,
+// with its arguments.
+func inFindingControllers(run int64, controllers []string) (string, []any) {
+	args := []any{run}
+	for _, c := range controllers {
+		args = append(args, c)
+	}
+	none := ""
+	if slices.Contains(controllers, "") {
+		none = ` UNION ALL SELECT 0`
+	}
+	return `seq IN (SELECT fc.seq FROM finding_controllers fc WHERE fc.run_id = ? AND fc.controller IN
+		(SELECT n.id FROM names n WHERE n.name IN (` + placeholders(len(controllers)) + `)` + none + `))`, args
+}
+
 // Resolved streams the findings of prev that run no longer has, in result order.
 func (db *DB) Resolved(ctx context.Context, run, prev int64, controllers []string, fn func(*mpass.Finding) error) error {
-	query := `SELECT ` + findingColumns + ` FROM findings p WHERE run_id = ? AND result != 'pass'
+	query := `SELECT ` + findingColumns + ` FROM finding_rows p WHERE run_id = ? AND result != 'pass'
 		AND NOT EXISTS (SELECT 1 FROM finding_ids c WHERE c.run_id = ? AND c.finding = p.finding)`
-	query, args := inControllers(query, []any{prev, run}, controllers)
-	rows, err := db.db.QueryContext(ctx, query+` ORDER BY term, rule, sp, record, attribute`, args...)
+	args := []any{prev, run}
+	if controllers != nil {
+		c, a := inFindingControllers(prev, controllers)
+		query, args = query+` AND `+c, append(args, a...)
+	}
+	rows, err := db.db.QueryContext(ctx, query+` ORDER BY seq`, args...)
 	if err != nil {
 		return err
 	}
@@ -550,8 +717,15 @@ func (db *DB) SetRunPID(ctx context.Context, id int64, pid int) error {
 // outputs that show counts only (a national run has hundreds of thousands of findings,
 // and reading each for the table was a tenth of the audit).
 func (db *DB) FindingCounts(ctx context.Context, runID int64, controllers []string) ([]mpass.FindingTally, error) {
-	query, args := inControllers(`SELECT term, sp, result, change = 'new', COUNT(*) FROM findings WHERE run_id = ?`, []any{runID}, controllers)
-	rows, err := db.db.QueryContext(ctx, query+` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args...)
+	// counted by number, then named: the few hundred groups are joined, not each finding
+	query, args := `SELECT decision, sp, change = 'new' AS new, COUNT(*) AS n FROM findings WHERE run_id = ?`, []any{runID}
+	if controllers != nil {
+		c, a := inFindingControllers(runID, controllers)
+		query, args = query+` AND `+c, append(args, a...)
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT d.term, COALESCE(s.name, ''), d.result, x.new, SUM(x.n)
+		FROM (`+query+` GROUP BY 1, 2, 3) x JOIN decisions d ON d.id = x.decision LEFT JOIN names s ON s.id = x.sp
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args...)
 	if err != nil {
 		return nil, err
 	}
