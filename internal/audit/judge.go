@@ -141,55 +141,72 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		return err
 	}
 
-	// merge what the workers counted, turning shapes into attribute names
-	merged := map[[2]int64]*mpass.SPStats{}
+	// what the workers counted, per controller and SP in name order: a pair is counted
+	// on one worker (its share), but added up wherever it is, and turned into attribute
+	// names one pair at a time as FreezeRun stores it — a national run's tens of
+	// thousands of pairs, each with two maps, all at once were the audit's peak memory
+	type pair struct {
+		controller, sp string
+		counts         []*counts
+	}
+	byKey := map[[2]int64]*pair{}
 	names := map[int64][]string{} // shape id → attribute names
 	for _, w := range workers {
 		for k, c := range w.stats {
-			st := merged[k]
-			if st == nil {
-				st = &mpass.SPStats{Attributes: map[string]int64{}, Disclosures: map[string]int64{}}
-				if st.SP, err = a.DB.Name(ctx, k[1]); err != nil {
+			p := byKey[k]
+			if p == nil {
+				p = &pair{}
+				if p.sp, err = a.DB.Name(ctx, k[1]); err != nil {
 					return err
 				}
 				if k[0] != 0 {
-					if st.Controller, err = a.DB.Name(ctx, k[0]); err != nil {
+					if p.controller, err = a.DB.Name(ctx, k[0]); err != nil {
 						return err
 					}
 				}
-				merged[k] = st
+				byKey[k] = p
 			}
-			st.Releases += c.releases
-			st.Uses += c.uses
+			p.counts = append(p.counts, c)
 			for _, t := range c.outcomes {
-				o, n := shared.cache.outcomes[t.key], int64(t.n)
-				st.Summary.Merge(o.summary.Times(n))
-				run.Summary.Merge(o.summary.Times(n))
-				for _, d := range o.disclosures {
-					st.Disclosures[d] += n
-				}
+				run.Summary.Merge(shared.cache.outcomes[t.key].summary.Times(int64(t.n)))
 			}
 			for _, sh := range c.shapes {
-				id, n := int64(sh.key), int64(sh.n)
-				if names[id] == nil {
+				if id := int64(sh.key); names[id] == nil {
 					if names[id], err = shapeNames(ctx, a.DB, id); err != nil {
 						return err
 					}
 				}
-				for _, name := range names[id] {
-					st.Attributes[name] += n
+			}
+		}
+	}
+	pairs := slices.SortedFunc(maps.Values(byKey), func(x, y *pair) int {
+		return cmp.Or(strings.Compare(x.controller, y.controller), strings.Compare(x.sp, y.sp))
+	})
+	stats := func(yield func(*mpass.SPStats) bool) {
+		for _, p := range pairs {
+			st := &mpass.SPStats{Controller: p.controller, SP: p.sp, Attributes: map[string]int64{}, Disclosures: map[string]int64{}}
+			for _, c := range p.counts {
+				st.Releases += c.releases
+				st.Uses += c.uses
+				for _, t := range c.outcomes {
+					o, n := shared.cache.outcomes[t.key], int64(t.n)
+					st.Summary.Merge(o.summary.Times(n))
+					for _, d := range o.disclosures {
+						st.Disclosures[d] += n
+					}
 				}
+				for _, sh := range c.shapes {
+					for _, name := range names[int64(sh.key)] {
+						st.Attributes[name] += int64(sh.n)
+					}
+				}
+			}
+			if !yield(st) {
+				return
 			}
 		}
 	}
 	days := mergeDays(workers)
-	list := make([]*mpass.SPStats, 0, len(merged))
-	for _, s := range merged {
-		list = append(list, s)
-	}
-	slices.SortFunc(list, func(x, y *mpass.SPStats) int {
-		return cmp.Or(strings.Compare(x.Controller, y.Controller), strings.Compare(x.SP, y.SP))
-	})
 	if run.Previous != 0 {
 		if err := a.DB.MarkPersisting(ctx, run.ID, run.Previous); err != nil {
 			return err
@@ -197,7 +214,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	}
 	a.logger().Info("audit judged", "run", run.ID, "evaluations", shared.evaluations.Load(), "shapes", len(shared.cache.m),
 		"roles_in_memory", roles.Len())
-	if err := a.DB.FreezeRun(ctx, run.ID, list, days); err != nil {
+	if err := a.DB.FreezeRun(ctx, run.ID, stats, days); err != nil {
 		return err
 	}
 	run.Frozen = true

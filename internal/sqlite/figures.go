@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 
@@ -64,7 +65,7 @@ func (d *RunDay) AddSchool(school, releases int64) {
 // FreezeRun stores, in one transaction, a run's per-controller, per-SP aggregates and
 // what it judged per controller and day, and marks the run frozen: its reports are
 // drawn from these alone from then on.
-func (db *DB) FreezeRun(ctx context.Context, runID int64, stats []*mpass.SPStats, days []RunDay) error {
+func (db *DB) FreezeRun(ctx context.Context, runID int64, stats iter.Seq[*mpass.SPStats], days []RunDay) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("freeze run %d: %w", runID, err)

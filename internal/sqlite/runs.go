@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"os"
 	"slices"
@@ -607,14 +608,14 @@ func scanFindings(ctx context.Context, rows *sql.Rows, fn func(*mpass.Finding) e
 }
 
 // insertStats stores a run's per-controller, per-SP aggregates.
-func insertStats(ctx context.Context, tx *sql.Tx, runID int64, stats []*mpass.SPStats) error {
+func insertStats(ctx context.Context, tx *sql.Tx, runID int64, stats iter.Seq[*mpass.SPStats]) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_stats (run_id, controller, sp, releases, uses, attributes, disclosures, summary)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
-	for _, s := range stats {
+	for s := range stats {
 		attrs, _ := json.Marshal(s.Attributes)
 		disc, _ := json.Marshal(s.Disclosures)
 		summary, _ := json.Marshal(s.Summary)
