@@ -87,7 +87,7 @@ func (s *RoleSet) Len() int {
 	return len(s.halves[0]) + len(s.halves[1])
 }
 
-// MaxRoleSetPairs bounds a RoleSet: 4 million pairs, 16 MB of the audit's 128 MiB heap.
+// MaxRoleSetPairs bounds a RoleSet: 4 million pairs, 16 MB of the audit's 192 MiB heap.
 // A national month has more pairs (a subject per five records, each at a few SPs) and
 // few releases without a role; its audit reads the table instead.
 const MaxRoleSetPairs = 4 << 20
