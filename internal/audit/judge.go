@@ -134,13 +134,36 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	}()
 	wg.Wait()
 	close(writes)
-	if err := <-writerDone; err != nil {
-		return err
+	// the counts are added up and frozen while the writer stores the findings (its
+	// sorts take no lock on the database; the freeze's transaction waits at most for
+	// one of the writer's)
+	var ferr error
+	if context.Cause(ctx) == nil {
+		if ferr = a.freeze(ctx, run, shared, workers); ferr != nil {
+			cancel(ferr)
+		}
+	}
+	if werr := <-writerDone; ferr != nil || werr != nil {
+		return cmp.Or(ferr, werr)
 	}
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
+	if run.Previous != 0 {
+		if err := a.DB.MarkPersisting(ctx, run.ID, run.Previous); err != nil {
+			return err
+		}
+	}
+	a.logger().Info("audit judged", "run", run.ID, "evaluations", shared.evaluations.Load(), "shapes", len(shared.cache.m),
+		"roles_in_memory", roles.Len())
+	run.Frozen = true
+	return nil
+}
 
+// freeze adds up what the workers counted into the run's summary and stores the
+// run's per-SP and per-day figures (FreezeRun).
+func (a *Auditor) freeze(ctx context.Context, run *mpass.Run, shared *judgeShared, workers []*worker) error {
+	var err error
 	// what the workers counted, per controller and SP in name order: a pair is counted
 	// on one worker (its share), but added up wherever it is, and turned into attribute
 	// names one pair at a time as FreezeRun stores it — a national run's tens of
@@ -206,19 +229,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 			}
 		}
 	}
-	days := mergeDays(workers)
-	if run.Previous != 0 {
-		if err := a.DB.MarkPersisting(ctx, run.ID, run.Previous); err != nil {
-			return err
-		}
-	}
-	a.logger().Info("audit judged", "run", run.ID, "evaluations", shared.evaluations.Load(), "shapes", len(shared.cache.m),
-		"roles_in_memory", roles.Len())
-	if err := a.DB.FreezeRun(ctx, run.ID, stats, days); err != nil {
-		return err
-	}
-	run.Frozen = true
-	return nil
+	return a.DB.FreezeRun(ctx, run.ID, stats, mergeDays(workers))
 }
 
 // mergeDays adds up what the workers counted per controller, UTC day, SP and kind and
