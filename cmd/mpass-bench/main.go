@@ -468,10 +468,15 @@ Profiles (mpass-audit --cpuprofile FILE, then go tool pprof) of runs like the ab
   releases 7.3 s against 1.4 s in the sqlite3 CLI). What a shape's decisions
   come to — result counts, disclosures, findings — is worked out once and records are
   counted per outcome; decisions are interned (their copies were 100 MB of live heap the
-  collector scanned over and over). Findings are staged as they come and stored at the
-  run's end in listing order, 50,000 a transaction (1,000 a transaction made commits
-  half the run), their ids apart in id order (issue 16). Readers keep SQLite's 2 MiB
-  page cache: four connections with 16 MiB each filled them all and ran no faster.
+  collector scanned over and over). Each worker reads every row and judges those of its
+  share of the controller–SP pairs, so a pair's counts are on one worker. Findings are
+  staged as they come, by reference (their decision and names by number), and stored at
+  the run's end sorted whole into listing order, 50,000 a transaction (1,000 a
+  transaction made commits half the run), their ids and controllers apart in id and
+  controller order (issue 16); the run's figures are frozen meanwhile. Readers keep
+  SQLite's 2 MiB page cache: four connections with 16 MiB each filled them all and ran
+  no faster. The Go heap's soft limit is what paces the collector: at 128 MiB it took a
+  third of a 10M audit's CPU, at 192 MiB (the default since issue 16) far less.
 - Tried and dropped: 20,000-line parsing chunks (the parsed chunks in flight pushed the
   heap into its limit), a deeper parsing pipeline (slower: 102 s against 92 s at 10M),
   one parsing worker (as fast at 10M, where the writer bounds the rate), a 1 GiB WAL
