@@ -184,6 +184,16 @@ func TestFindingsKeysetPages(t *testing.T) {
 	}
 }
 
+// mustOpenBefore opens a new database at path with the migrations before the one
+// numbered migration applied: a database an older build made.
+func mustOpenBefore(t *testing.T, migration string) (old *DB, path string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "old.db")
+	old = NewDB(path)
+	old.migrations = func(name string) bool { return name < "migration/"+migration }
+	return mustOpen(t, old), path
+}
+
 // mustOpen opens db (made with NewDB and set up as a test wants it), closed at cleanup.
 func mustOpen(t *testing.T, db *DB) *DB {
 	t.Helper()
@@ -199,10 +209,7 @@ func mustOpen(t *testing.T, db *DB) *DB {
 // mark); a finding id twice in one run is still refused.
 func TestMigrationKeepsFindings(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old := NewDB(path)
-	old.migrations = func(name string) bool { return name < "migration/0016" }
-	mustOpen(t, old)
+	old, path := mustOpenBefore(t, "0016")
 	first := &mpass.Run{}
 	if err := old.CreateRun(ctx, first); err != nil {
 		t.Fatal(err)
@@ -262,14 +269,11 @@ func TestMigrationKeepsFindings(t *testing.T) {
 
 // TestMigrationKeepsFindingFields: migration 0017 (findings by reference) keeps every
 // field of findings stored before it — texts, names no record has, no controller or
-// purpose (”) — in listing order, and files each under its controller for a DPO's
+// purpose (empty) — in listing order, and files each under its controller for a DPO's
 // query.
 func TestMigrationKeepsFindingFields(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old := NewDB(path)
-	old.migrations = func(name string) bool { return name < "migration/0017" }
-	mustOpen(t, old)
+	old, path := mustOpenBefore(t, "0017")
 	run := &mpass.Run{}
 	if err := old.CreateRun(ctx, run); err != nil {
 		t.Fatal(err)

@@ -177,10 +177,7 @@ func TestIDsHeldOnce(t *testing.T) {
 // id conflict after it.
 func TestMigrationMergesStoredIDs(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old := NewDB(path)
-	old.migrations = func(name string) bool { return name < "migration/0015" }
-	mustOpen(t, old)
+	old, path := mustOpenBefore(t, "0015")
 	for i, q := range []string{
 		`INSERT INTO names (id, name) VALUES (1, 'https://sp.example.fi'), (2, '1.2.246.562.10.00000000001'), (3, 'essential.service.authentication')`,
 		`INSERT INTO shapes (id, facts) VALUES (1, '{}')`,
