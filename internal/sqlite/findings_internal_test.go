@@ -326,3 +326,42 @@ func TestMigrationKeepsFindingFields(t *testing.T) {
 // oldFindingColumns are the columns of findings before migration 0017.
 const oldFindingColumns = `run_id, finding, term, rule, result, severity, message, record, kind, time, sp, controller, subject, attribute,
 	fingerprint, exception, exception_not_applied, change, purpose`
+
+// TestFindingWriterStagesWithoutTheWriteLock: staging holds no write lock on the
+// database, so a finding naming what no record does can be staged in any batch (its
+// name stored by another connection) and others write meanwhile (an ingest, another
+// run). A staging transaction that took the lock made the second batch wait out the
+// busy timeout and fail.
+func TestFindingWriterStagesWithoutTheWriteLock(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "a.db")))
+	run := &mpass.Run{}
+	if err := db.CreateRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	finding := func(id, sp string) []mpass.Finding {
+		return []mpass.Finding{{ID: id, RunID: run.ID, Term: "t", Rule: "r", Result: mpass.ResultFail, Record: "r-" + id,
+			Kind: mpass.KindRelease, Time: time.Unix(0, 0), SP: sp, Change: mpass.ChangeNew}}
+	}
+	w := db.NewFindingWriter(ctx)
+	if err := w.Write(ctx, finding("f1", "https://sp.example/one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, finding("f2", "https://sp.example/two")); err != nil { // a name no record has
+		t.Fatal(err)
+	}
+	other := &mpass.Run{} // another connection writes while the batch is staged
+	if err := db.CreateRun(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var sps []string
+	if err := db.Findings(ctx, mpass.FindingFilter{RunID: run.ID}, func(f *mpass.Finding) error { sps = append(sps, f.SP); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(sps, []string{"https://sp.example/one", "https://sp.example/two"}) {
+		t.Errorf("stored SPs %v", sps)
+	}
+}

@@ -192,16 +192,20 @@ func (db *DB) MarkPersisting(ctx context.Context, run, prev int64) error {
 // order, their ids hashes) each finding landed at a random page of indexes larger
 // than any cache — at 10M diverse records 2.1 million findings took 167 s (sqlite3
 // CLI, 2 MiB cache); in listing order, with the ids apart, every index grows at its
-// end. A transaction still ends often enough for an ingest running at the same time to
-// get its turn within the busy timeout. A run's findings are seen only once Close
+// end. Staging takes no lock on the database; a storing transaction ends often enough
+// for an ingest running at the same time to get its turn within the busy timeout. A run's findings are seen only once Close
 // begins storing them; an aborted writer stores none, and a Close that fails midway
 // leaves the (failed) run what it stored.
 type FindingWriter struct {
-	db        *DB
-	conn      *sql.Conn // the staging tables'
-	tx        *sql.Tx
+	db   *DB
+	conn *sql.Conn // the staging tables'
+	// staging is a deferred transaction of conn's own (BEGIN, not the pool's BEGIN
+	// IMMEDIATE): it writes temporary tables only, so it never holds the database's
+	// write lock, which an ingest, another run's storing, this run's freeze and the
+	// names of findings take meanwhile
+	staging   bool
 	stmt      *sql.Stmt
-	pending   int // staged in tx
+	pending   int // staged in the open transaction
 	perCommit int
 	err       error // of opening the connection, answered by Write and Close
 	// decisions are the distinct decisions staged, numbered from 1 in the order first
@@ -247,17 +251,16 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 	if err := w.nameIDs(ctx, findings); err != nil {
 		return err
 	}
-	if w.tx == nil {
-		tx, err := w.conn.BeginTx(ctx, nil)
-		if err != nil {
+	if w.stmt == nil {
+		if w.stmt, w.err = w.conn.PrepareContext(ctx, `INSERT INTO temp.staged_findings (`+stagedColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); w.err != nil {
+			return w.err
+		}
+	}
+	if !w.staging {
+		if _, err := w.conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO temp.staged_findings (`+stagedColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			tx.Rollback()
-			return err
-		}
-		w.tx, w.stmt = tx, stmt
+		w.staging = true
 	}
 	for _, f := range findings {
 		k := decisionText{f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Attribute, f.Exception, f.ExceptionNotApplied}
@@ -273,7 +276,7 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 		}
 	}
 	if w.pending += len(findings); w.pending >= w.perCommit {
-		return w.commitStaged()
+		return w.commitStaged(ctx)
 	}
 	return nil
 }
@@ -310,13 +313,12 @@ func (w *FindingWriter) nameIDs(ctx context.Context, findings []mpass.Finding) e
 	return nil
 }
 
-func (w *FindingWriter) commitStaged() error {
-	if w.tx == nil {
+func (w *FindingWriter) commitStaged(ctx context.Context) error {
+	if !w.staging {
 		return nil
 	}
-	w.stmt.Close()
-	err := w.tx.Commit()
-	w.tx, w.stmt, w.pending = nil, nil, 0
+	_, err := w.conn.ExecContext(ctx, `COMMIT`)
+	w.staging, w.pending = err != nil, 0 // a failed COMMIT leaves it open, for Abort
 	return err
 }
 
@@ -328,7 +330,7 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 		return w.err
 	}
 	defer w.release()
-	if err := w.commitStaged(); err != nil {
+	if err := w.commitStaged(ctx); err != nil {
 		return err
 	}
 	if err := w.storeDecisions(ctx); err != nil {
@@ -454,10 +456,9 @@ func (w *FindingWriter) inChunks(ctx context.Context, table, insert string) erro
 
 // Abort drops what was staged.
 func (w *FindingWriter) Abort() {
-	if w.tx != nil {
-		w.stmt.Close()
-		w.tx.Rollback()
-		w.tx, w.stmt, w.pending = nil, nil, 0
+	if w.staging {
+		w.conn.ExecContext(context.Background(), `ROLLBACK`)
+		w.staging, w.pending = false, 0
 	}
 	w.release()
 }
@@ -466,6 +467,10 @@ func (w *FindingWriter) Abort() {
 func (w *FindingWriter) release() {
 	if w.conn == nil {
 		return
+	}
+	if w.stmt != nil {
+		w.stmt.Close()
+		w.stmt = nil
 	}
 	for _, t := range []string{"staged_side", "staged_order", "staged_names", "staged_decisions", "staged_findings"} {
 		w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.`+t)
