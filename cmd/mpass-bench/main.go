@@ -477,7 +477,7 @@ Profiles (mpass-audit --cpuprofile FILE, then go tool pprof) of runs like the ab
   SQLite's 2 MiB page cache: four connections with 16 MiB each filled them all and ran
   no faster. The Go heap's soft limit is what paces the collector: at 128 MiB a 10M
   diverse audit collected 872 times, a third of its CPU; at 192 MiB (the default since
-  issue 16) 187 times, 6 % (gctrace).
+  issue 16) 187 times, 6 %% (gctrace).
 - Tried and dropped: 20,000-line parsing chunks (the parsed chunks in flight pushed the
   heap into its limit), a deeper parsing pipeline (slower: 102 s against 92 s at 10M),
   one parsing worker (as fast at 10M, where the writer bounds the rate), a 1 GiB WAL
