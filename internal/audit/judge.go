@@ -136,7 +136,8 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	close(writes)
 	// the counts are added up and frozen while the writer stores the findings (its
 	// sorts take no lock on the database; the freeze's transaction waits at most for
-	// one of the writer's)
+	// one of the writer's). A run whose storing then fails keeps its frozen figures, as
+	// a failed run: every reader of figures takes finished runs only.
 	var ferr error
 	if context.Cause(ctx) == nil {
 		if ferr = a.freeze(ctx, run, shared, workers); ferr != nil {
