@@ -488,10 +488,6 @@ const findingColumns = `run_id, finding, term, rule, result, severity, message, 
 func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpass.Finding) error) error {
 	conds := []string{"run_id = ?"}
 	args := []any{f.RunID}
-	if f.Controllers != nil {
-		c, a := inFindingControllers(f.RunID, f.Controllers)
-		conds, args = append(conds, c), append(args, a...)
-	}
 	for _, c := range [...]struct{ col, v string }{{"term", f.Term}, {"rule", f.Rule}, {"sp", f.SP}, {"result", f.Result}, {"severity", f.Severity}} {
 		if c.v != "" {
 			conds = append(conds, c.col+" = ?")
@@ -535,7 +531,8 @@ func (db *DB) Findings(ctx context.Context, f mpass.FindingFilter, fn func(*mpas
 		}
 		order = `CASE severity` + rank.String() + fmt.Sprintf(` ELSE %d END, `, len(mpass.Severities)) + order
 	}
-	query := `SELECT ` + findingColumns + ` FROM finding_rows WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order
+	query, args := inFindingControllers(`SELECT `+findingColumns+` FROM finding_rows WHERE `+strings.Join(conds, " AND "), args, f.RunID, f.Controllers)
+	query += ` ORDER BY ` + order
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(0, f.Offset))
 	}
@@ -558,11 +555,15 @@ func (db *DB) findingSeq(ctx context.Context, run int64, k mpass.FindingKey) (in
 	return seq, err
 }
 
-// inFindingControllers is the condition on finding_rows that keeps a run's findings of
-// the controllers named ("" the findings without one), through finding_controllers,
-// with its arguments.
-func inFindingControllers(run int64, controllers []string) (string, []any) {
-	args := []any{run}
+// inFindingControllers adds to a query of findings (or finding_rows) the condition that
+// keeps run's findings of the controllers named ("" the findings without one), through
+// finding_controllers, for a non-nil list: inControllers' twin for the findings, which
+// keep their controller by number.
+func inFindingControllers(query string, args []any, run int64, controllers []string) (string, []any) {
+	if controllers == nil {
+		return query, args
+	}
+	args = append(args, run)
 	for _, c := range controllers {
 		args = append(args, c)
 	}
@@ -570,7 +571,7 @@ func inFindingControllers(run int64, controllers []string) (string, []any) {
 	if slices.Contains(controllers, "") {
 		none = ` UNION ALL SELECT 0`
 	}
-	return `seq IN (SELECT fc.seq FROM finding_controllers fc WHERE fc.run_id = ? AND fc.controller IN
+	return query + ` AND seq IN (SELECT fc.seq FROM finding_controllers fc WHERE fc.run_id = ? AND fc.controller IN
 		(SELECT n.id FROM names n WHERE n.name IN (` + placeholders(len(controllers)) + `)` + none + `))`, args
 }
 
@@ -578,11 +579,7 @@ func inFindingControllers(run int64, controllers []string) (string, []any) {
 func (db *DB) Resolved(ctx context.Context, run, prev int64, controllers []string, fn func(*mpass.Finding) error) error {
 	query := `SELECT ` + findingColumns + ` FROM finding_rows p WHERE run_id = ? AND result != 'pass'
 		AND NOT EXISTS (SELECT 1 FROM finding_ids c WHERE c.run_id = ? AND c.finding = p.finding)`
-	args := []any{prev, run}
-	if controllers != nil {
-		c, a := inFindingControllers(prev, controllers)
-		query, args = query+` AND `+c, append(args, a...)
-	}
+	query, args := inFindingControllers(query, []any{prev, run}, prev, controllers)
 	rows, err := db.db.QueryContext(ctx, query+` ORDER BY seq`, args...)
 	if err != nil {
 		return err
@@ -724,11 +721,8 @@ func (db *DB) SetRunPID(ctx context.Context, id int64, pid int) error {
 // and reading each for the table was a tenth of the audit).
 func (db *DB) FindingCounts(ctx context.Context, runID int64, controllers []string) ([]mpass.FindingTally, error) {
 	// counted by number, then named: the few hundred groups are joined, not each finding
-	query, args := `SELECT decision, sp, change = 'new' AS new, COUNT(*) AS n FROM findings WHERE run_id = ?`, []any{runID}
-	if controllers != nil {
-		c, a := inFindingControllers(runID, controllers)
-		query, args = query+` AND `+c, append(args, a...)
-	}
+	query, args := inFindingControllers(`SELECT decision, sp, change = 'new' AS new, COUNT(*) AS n FROM findings WHERE run_id = ?`,
+		[]any{runID}, runID, controllers)
 	rows, err := db.db.QueryContext(ctx, `SELECT d.term, COALESCE(s.name, ''), d.result, x.new, SUM(x.n)
 		FROM (`+query+` GROUP BY 1, 2, 3) x JOIN decisions d ON d.id = x.decision LEFT JOIN names s ON s.id = x.sp
 		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args...)
