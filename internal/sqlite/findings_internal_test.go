@@ -215,8 +215,7 @@ func TestMigrationKeepsFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"b", "a", "c"} {
-		if _, err := old.db.Exec(`INSERT INTO findings (run_id, finding, term, rule, result, severity, message, record, kind, time,
-			sp, controller, subject, attribute, fingerprint, exception, exception_not_applied, change, purpose)
+		if _, err := old.db.Exec(`INSERT INTO findings (`+oldFindingColumns+`)
 			VALUES (?, ?, 't', 'r', 'fail', 'high', 'm', 'rec-'||?, 'release', 0, 'sp', 'c', 's', '', '', '', '', 'new', '')`, first.ID, id, id); err != nil {
 			t.Fatal(err)
 		}

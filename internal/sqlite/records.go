@@ -748,10 +748,9 @@ func Fingerprint(fingerprints []byte, i int) string {
 	return hex.EncodeToString(fp)
 }
 
-// SeqRange is the first and last settled seq of a kind's table (0, 0 when none), so an
-// audit can split the rows between its workers: rows an ingest has stored but not
-// settled yet (Settle) are left to the next audit, since neither their ids nor their
-// roles are checked.
+// SeqRange is the first and last settled seq of a kind's table (0, 0 when none): the
+// rows an audit judges. Rows an ingest has stored but not settled yet (Settle) are left
+// to the next audit, since neither their ids nor their roles are checked.
 func (db *DB) SeqRange(ctx context.Context, kind mpass.Kind) (lo, hi int64, err error) {
 	query := `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0),
 		min((SELECT seq FROM ids_watermark WHERE kind = 0), (SELECT seq FROM roles_watermark WHERE id = 1)) FROM releases`

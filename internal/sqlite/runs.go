@@ -193,9 +193,9 @@ func (db *DB) MarkPersisting(ctx context.Context, run, prev int64) error {
 // than any cache — at 10M diverse records 2.1 million findings took 167 s (sqlite3
 // CLI, 2 MiB cache); in listing order, with the ids apart, every index grows at its
 // end. Staging takes no lock on the database; a storing transaction ends often enough
-// for an ingest running at the same time to get its turn within the busy timeout. A run's findings are seen only once Close
-// begins storing them; an aborted writer stores none, and a Close that fails midway
-// leaves the (failed) run what it stored.
+// for an ingest running at the same time to get its turn within the busy timeout. A
+// run's findings are seen only once Close begins storing them; an aborted writer
+// stores none, and a Close that fails midway leaves the (failed) run what it stored.
 type FindingWriter struct {
 	db   *DB
 	conn *sql.Conn // the staging tables'
