@@ -37,21 +37,39 @@ const (
 type Extractor struct {
 	key     []byte
 	catalog *Catalog
-	macs    sync.Pool // of keyed HMAC-SHA-256, reset between uses: keying costs two blocks
+	macs    sync.Pool // of *keyedMAC
+}
+
+// keyedMAC is a keyed HMAC-SHA-256, reset between uses (keying costs two blocks), with
+// room for the message and the sum: written through the hash.Hash interface, a
+// message on the stack escaped, and ingest hashes several values a record.
+type keyedMAC struct {
+	h   hash.Hash
+	msg []byte
+	sum [sha256.Size]byte
 }
 
 // NewExtractor returns an extractor keyed with key.
 func NewExtractor(key []byte, catalog *Catalog) *Extractor {
 	x := &Extractor{key: slices.Clone(key), catalog: catalog}
-	x.macs.New = func() any { return hmac.New(sha256.New, x.key) }
+	x.macs.New = func() any { return &keyedMAC{h: hmac.New(sha256.New, x.key), msg: make([]byte, 0, 256)} }
 	return x
 }
 
-// mac runs fn with a reset keyed HMAC from the pool.
-func (x *Extractor) mac(fn func(m hash.Hash) string) string {
-	m := x.macs.Get().(hash.Hash)
-	m.Reset()
-	s := fn(m)
+// mac returns the first n bytes, in hex, of the keyed HMAC of the message that
+// label, a NUL and the parts make.
+func (x *Extractor) mac(n int, label string, parts ...string) string {
+	m := x.macs.Get().(*keyedMAC)
+	msg := append(append(m.msg[:0], label...), 0)
+	for _, p := range parts {
+		msg = append(msg, p...)
+	}
+	m.h.Reset()
+	m.h.Write(msg)
+	s := hex.EncodeToString(m.h.Sum(m.sum[:0])[:n])
+	if cap(msg) <= 64<<10 { // a hostile megabyte of value is not kept for the next record
+		m.msg = msg
+	}
 	x.macs.Put(m)
 	return s
 }
@@ -75,12 +93,7 @@ func (x *Extractor) Catalog() *Catalog { return x.catalog }
 // Pseudonym is the keyed pseudonym of a raw user id: the same id always gives the same
 // pseudonym, and without the key it cannot be reversed or recomputed.
 func (x *Extractor) Pseudonym(raw string) string {
-	return x.mac(func(m hash.Hash) string {
-		m.Write([]byte("subject\x00"))
-		m.Write([]byte(strings.TrimSpace(raw)))
-		var sum [sha256.Size]byte
-		return hex.EncodeToString(m.Sum(sum[:0])[:16])
-	})
+	return x.mac(16, "subject", strings.TrimSpace(raw))
 }
 
 // LineDigest is a keyed digest of a SHA-256 of an input line (64 hex digits): what
@@ -88,12 +101,7 @@ func (x *Extractor) Pseudonym(raw string) string {
 // who holds the database test guesses against it — an unkeyed hash of a short or
 // templated line gives its identity code up to a brute force (issue 14).
 func (x *Extractor) LineDigest(sum []byte) string {
-	return x.mac(func(m hash.Hash) string {
-		m.Write([]byte("line\x00"))
-		m.Write(sum)
-		var out [sha256.Size]byte
-		return hex.EncodeToString(m.Sum(out[:0]))
-	})
+	return x.mac(sha256.Size, "line", string(sum))
 }
 
 // KeyCheck is key's check value, stored in the database so that opening it with
@@ -118,17 +126,12 @@ func (x *Extractor) Fingerprint(name string, values []string) string {
 		sorted = slices.Clone(values)
 		slices.Sort(sorted)
 	}
-	var buf [256]byte // one Write of the whole message: a Write per value allocated
-	msg := append(buf[:0], "values\x00"...)
-	msg = append(append(msg, name...), 0)
+	var array [8]string // name, then each value, each ended by a NUL: no allocation for most
+	parts := append(array[:0], name, "\x00")
 	for _, v := range sorted {
-		msg = append(append(msg, v...), 0)
+		parts = append(parts, v, "\x00")
 	}
-	return x.mac(func(m hash.Hash) string {
-		m.Write(msg)
-		var sum [sha256.Size]byte
-		return hex.EncodeToString(m.Sum(sum[:0])[:8])
-	})
+	return x.mac(8, "values", parts...)
 }
 
 // Attribute reduces one attribute's values to facts. name must be canonical; values is

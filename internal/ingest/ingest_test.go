@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opetushallitus/mpass-audit/internal/gen"
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
@@ -468,4 +469,34 @@ func TestLineDigestsAreKeyed(t *testing.T) {
 	if id := rec.records[0].ID; !strings.HasPrefix(id, "line:") || strings.Contains(plain(line), strings.TrimPrefix(id, "line:")) {
 		t.Errorf("id %q is not a keyed digest of the line", id)
 	}
+}
+
+// encodeOnly is a Store that encodes with a real database (its names and shapes
+// known, as in the middle of a big ingest) and stores nothing: the parsing workers'
+// whole work, without the writer's.
+type encodeOnly struct{ *sqlite.DB }
+
+func (e encodeOnly) InsertBatch(_ context.Context, rows []sqlite.Row, rej []mpass.Rejection, _ int) (sqlite.IngestCounts, []mpass.Rejection, error) {
+	return sqlite.IngestCounts{Stored: len(rows), Rejected: len(rej)}, nil, nil
+}
+
+func (e encodeOnly) Settle(context.Context, int) (sqlite.IDConflicts, error) {
+	return sqlite.IDConflicts{}, nil
+}
+
+// BenchmarkDiverseWorkers parses, reduces and encodes the diverse workload (issue 16)
+// on one worker: per record, the CPU the ingest's workers spend.
+func BenchmarkDiverseWorkers(b *testing.B) {
+	const n = 20_000
+	records, registry := testenv.MustGenerate(b, gen.Config{Records: n, Seed: 1, Workload: gen.WorkloadDiverse})
+	db := testenv.MustOpenDB(b)
+	testenv.MustLoadRegistry(b, db, registry)
+	testenv.MustIngest(b, db, ingest.FormatJSONL, records) // names and shapes known
+	in := &ingest.Ingester{Store: encodeOnly{db}, Extractor: testenv.MustExtractor(b), Options: ingest.Options{Format: ingest.FormatJSONL, Workers: 1}}
+	for b.Loop() {
+		if _, err := in.Ingest(context.Background(), "bench", strings.NewReader(records)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 }
