@@ -138,8 +138,10 @@ type parsed struct {
 }
 
 // lineParser parses one line of a format. parse is called from several goroutines.
+// recycle takes back a record parse made once nothing refers to it any more.
 type lineParser interface {
 	parse(source string, l line) parsed
+	recycle(r *mpass.Record)
 }
 
 // headerParser is a format whose first non-blank line is a header, read before the
@@ -275,6 +277,9 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 						if err != nil {
 							x = reject(name, l, "kind", err.Error())
 						} else {
+							if row.Record != x.record && row.Record.Attributes == nil {
+								p.recycle(x.record) // the row keeps a copy without the attributes
+							}
 							x.row, x.record = row, row.Record // the record as the row keeps it
 						}
 					}
@@ -446,6 +451,19 @@ type fields struct {
 // normalizer validates fields per RECORDS.md and reduces them to a stored record.
 type normalizer struct {
 	x *facts.Extractor
+	// attributes are records' Attributes maps given back by recycle, emptied: a small
+	// map made per record was a good share of the workers' time and garbage
+	attributes sync.Pool
+}
+
+// recycle takes back the Attributes map of a record that nothing refers to any more
+// (the store encoded it and kept a copy without it).
+func (n *normalizer) recycle(r *mpass.Record) {
+	if m := r.Attributes; m != nil && len(m) <= maxFastKeys {
+		r.Attributes = nil
+		clear(m)
+		n.attributes.Put(m)
+	}
 }
 
 // reject is a rejection of line l. Its Digest is the line's SHA-256 for now, in memory
@@ -596,7 +614,11 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 	if why != "" {
 		return reject(source, l, "attributes", why)
 	}
-	r.Attributes = make(map[string]mpass.AttributeFacts, len(canonical))
+	if m, ok := n.attributes.Get().(map[string]mpass.AttributeFacts); ok {
+		r.Attributes = m
+	} else {
+		r.Attributes = make(map[string]mpass.AttributeFacts, len(canonical))
+	}
 	for name, vs := range canonical {
 		r.Attributes[name] = n.x.Attribute(name, vs)
 	}

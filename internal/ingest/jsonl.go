@@ -26,6 +26,9 @@ type jsonlParser struct {
 type fastParser struct {
 	fastjson.Parser
 	names map[string]string
+	// values is the last line's attributes, cleared and filled again for the next: a
+	// small map made per line was a fifth of the workers' time (maps.growToSmall)
+	values map[string][]string
 }
 
 // maxNames bounds a fastParser's names, whatever a hostile file holds.
@@ -41,6 +44,15 @@ func (p *fastParser) name(b []byte) string {
 		p.names[s] = s
 	}
 	return s
+}
+
+// takeValues returns the parser's empty values map, or a new one for n names.
+func (p *fastParser) takeValues(n int) map[string][]string {
+	if m := p.values; m != nil {
+		p.values = nil
+		return m
+	}
+	return make(map[string][]string, n)
 }
 
 // recordFields are the fields of a line but its attributes.
@@ -70,8 +82,18 @@ func (p *jsonlParser) parse(source string, l line) parsed {
 	if blank(l.text) {
 		return parsed{}
 	}
-	if f, ok := p.fast(l.text); ok {
-		return p.record(source, l, f)
+	parser, _ := p.parsers.Get().(*fastParser)
+	if parser == nil {
+		parser = &fastParser{names: map[string]string{}}
+	}
+	defer p.parsers.Put(parser)
+	if f, ok := p.fast(parser, l.text); ok {
+		x := p.record(source, l, f)
+		if len(f.values) <= maxFastKeys { // a line of many attributes does not make every later map that big
+			clear(f.values) // nothing the record keeps refers to the map
+			parser.values = f.values
+		}
+		return x
 	}
 	if field, why := keysProblem(l.text); why != "" {
 		return reject(source, l, field, why)
@@ -320,17 +342,12 @@ var knownKeys = [...]string{"kind", "id", "time", "sp", "controller", "subject",
 
 // fast reads a line that is one object with string fields and attributes of an
 // accepted form; ok is false for anything else.
-func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
+func (p *jsonlParser) fast(parser *fastParser, text []byte) (f fields, ok bool) {
 	if surrogateEscape(text) || rawControl(text) {
 		// encoding/json makes U+FFFD of a lone surrogate, and rejects a raw control
 		// character in a string, which fastjson takes: let it
 		return f, false
 	}
-	parser, _ := p.parsers.Get().(*fastParser)
-	if parser == nil {
-		parser = &fastParser{names: map[string]string{}}
-	}
-	defer p.parsers.Put(parser)
 	v, err := parser.ParseBytes(text)
 	if err != nil || v.Type() != fastjson.TypeObject {
 		return f, false
@@ -369,7 +386,7 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 			return f, false
 		}
 		list, _ := attrs.Array()
-		f.values = make(map[string][]string, len(list))
+		f.values = parser.takeValues(len(list))
 		for _, x := range list {
 			if x.Type() != fastjson.TypeString {
 				return f, false
@@ -381,7 +398,7 @@ func (p *jsonlParser) fast(text []byte) (f fields, ok bool) {
 		if !uniqueKeys(obj) {
 			return f, false
 		}
-		f.values = make(map[string][]string, obj.Len())
+		f.values = parser.takeValues(obj.Len())
 		obj.Visit(func(k []byte, x *fastjson.Value) {
 			switch x.Type() {
 			case fastjson.TypeNull:

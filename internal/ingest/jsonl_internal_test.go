@@ -29,7 +29,7 @@ func FuzzFastPathAgrees(f *testing.F) {
 		if !utf8.ValidString(line) {
 			return // rejected before parsing (checkLine)
 		}
-		got, ok := p.fast([]byte(line))
+		got, ok := p.fast(&fastParser{names: map[string]string{}}, []byte(line))
 		if !ok {
 			return
 		}
