@@ -291,7 +291,7 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	}
 	defer func() { cancel(); wg.Wait() }()
 
-	var rows []sqlite.Row
+	var rows, spare []sqlite.Row
 	var rejections []mpass.Rejection // to list and store: the first maxRej of the source
 	lines := 0
 	firstUnlisted := 0 // the line of the first rejection neither stored nor listed
@@ -301,27 +301,65 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			firstUnlisted = line
 		}
 	}
-	store := func() error {
-		keep := max(0, maxRej-len(res.Rejections)-len(rejections))
-		c, conflicts, err := in.Store.InsertBatch(ctx, rows, rejections, keep)
-		if err != nil {
-			return fmt.Errorf("store %s: %w", name, err)
+	// One batch is stored while the next is gathered: the writer and the parsing
+	// workers then run at once instead of each waiting for the other. A stored batch's
+	// conflicts are counted, and the next batch's rejections trimmed to what may still
+	// be listed, before the next one goes: the first maxRej are listed in batch order.
+	type storing struct {
+		c          sqlite.IngestCounts
+		conflicts  []mpass.Rejection
+		rejections []mpass.Rejection
+		rows       []sqlite.Row
+		keep       int
+		err        error
+	}
+	var inFlight chan storing // nil when no batch is being stored
+	inFlightRejections := 0   // listed with the batch being stored, beside its conflicts
+	finish := func() error {
+		if inFlight == nil {
+			return nil
 		}
-		res.IngestCounts.Add(c)
-		res.Rejections = append(res.Rejections, rejections...)
-		if len(conflicts) > 0 {
+		b := <-inFlight
+		inFlight, inFlightRejections = nil, 0
+		clear(b.rows)
+		spare = b.rows[:0]
+		if b.err != nil {
+			return fmt.Errorf("store %s: %w", name, b.err)
+		}
+		res.IngestCounts.Add(b.c)
+		res.Rejections = append(res.Rejections, b.rejections...)
+		if len(b.conflicts) > 0 {
 			kept := len(res.Rejections)
-			res.Rejections = append(res.Rejections, conflicts[:min(keep, len(conflicts))]...)
-			slices.SortStableFunc(res.Rejections[kept-len(rejections):], func(a, b mpass.Rejection) int { return a.Line - b.Line })
-			for _, x := range conflicts[min(keep, len(conflicts)):] {
+			res.Rejections = append(res.Rejections, b.conflicts[:min(b.keep, len(b.conflicts))]...)
+			slices.SortStableFunc(res.Rejections[kept-len(b.rejections):], func(a, b mpass.Rejection) int { return a.Line - b.Line })
+			for _, x := range b.conflicts[min(b.keep, len(b.conflicts)):] {
 				unlist(x.Line)
 			}
 		}
 		if opts.Progress != nil {
 			opts.Progress(res.IngestCounts)
 		}
-		clear(rows)
-		rows, rejections, lines = rows[:0], nil, 0
+		return nil
+	}
+	store := func() error {
+		if err := finish(); err != nil {
+			return err
+		}
+		if room := max(0, maxRej-len(res.Rejections)); len(rejections) > room {
+			for _, x := range rejections[room:] { // gathered before the stored batch's conflicts took their room
+				res.Rejected++
+				unlist(x.Line)
+			}
+			rejections = rejections[:room]
+		}
+		keep := max(0, maxRej-len(res.Rejections)-len(rejections))
+		done := make(chan storing, 1)
+		go func(b storing) {
+			b.c, b.conflicts, b.err = in.Store.InsertBatch(ctx, b.rows, b.rejections, b.keep)
+			done <- b
+		}(storing{rows: rows, rejections: rejections, keep: keep})
+		inFlight, inFlightRejections = done, len(rejections)
+		rows, rejections, lines, spare = spare, nil, 0, nil
 		return nil
 	}
 	for out := range ordered {
@@ -329,13 +367,14 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		select {
 		case ps = <-out:
 		case <-ctx.Done():
+			finish() // the batch being stored is counted if it got in
 			return res, ctx.Err()
 		}
 		for _, x := range ps {
 			switch {
 			case x.record != nil:
 				rows = append(rows, x.row)
-			case x.rejection != nil && len(res.Rejections)+len(rejections) < maxRej:
+			case x.rejection != nil && len(res.Rejections)+inFlightRejections+len(rejections) < maxRej:
 				in.keyDigest(x.rejection)
 				rejections = append(rejections, *x.rejection)
 			case x.rejection != nil:
@@ -355,6 +394,9 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		if err := store(); err != nil {
 			return res, err
 		}
+	}
+	if err := finish(); err != nil {
+		return res, err
 	}
 	// The parsing buffers are garbage now: give them back to the system before SQLite's
 	// sorter takes its memory for the ids and roles (the ingest's peak RSS was this overlap).

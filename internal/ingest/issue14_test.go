@@ -238,6 +238,39 @@ func TestIDConflicts(t *testing.T) {
 	}
 }
 
+// TestRejectionsListedInBatchOrder: a batch is stored while the next is gathered, and
+// the first MaxRejections rejections are still listed in the order of the batches, a
+// batch's id conflicts before the next batch's bad lines, whichever the writer finished
+// first. Batches of four lines: four releases; three conflicts with them and one more
+// release; four bad lines. Five may be listed.
+func TestRejectionsListedInBatchOrder(t *testing.T) {
+	rel := func(id, value string) string {
+		return `{"kind":"release","id":"` + id + `","time":"2026-10-05T07:58:12Z","sp":"` + shop + `","controller":"` + city + `","subject":"` + aino + `","attributes":{"urn:oid:2.5.4.42":["` + value + `"]}}` + "\n"
+	}
+	text := rel("a", "Aino") + rel("b", "Aino") + rel("c", "Aino") + rel("d", "Aino") +
+		rel("a", "Eino") + rel("b", "Eino") + rel("c", "Eino") + rel("e", "Aino") +
+		"junk\njunk\njunk\njunk\n"
+	for range 20 { // the writer's timing differs from run to run; the answer may not
+		db := testenv.MustOpenDB(t)
+		in := &ingest.Ingester{Store: db, Extractor: testenv.MustExtractor(t), Options: ingest.Options{Format: ingest.FormatJSONL, BatchSize: 4, MaxRejections: 5}}
+		res, err := in.Ingest(context.Background(), "a.jsonl", strings.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []int
+		for _, r := range res.Rejections {
+			lines = append(lines, r.Line)
+		}
+		if res.Stored != 5 || res.Rejected != 7 || res.Unlisted != 2 || !slices.Equal(lines, []int{5, 6, 7, 9, 10}) {
+			t.Fatalf("%+v, unlisted %d, listed lines %v; want stored 5, rejected 7, unlisted 2, lines [5 6 7 9 10]", res.IngestCounts, res.Unlisted, lines)
+		}
+		kept, err := db.Rejections(context.Background())
+		if err != nil || len(kept) != 6 || kept[5].Line != 11 {
+			t.Fatalf("stored rejections %v (%v): want the five listed and one of the two more from line 11", kept, err)
+		}
+	}
+}
+
 // TestIDWithAnotherTimeIsRejected (issue 16): a stored id read again with another
 // time is an id conflict too, found when the ingest settles its rows rather than by
 // a unique index on the id: the Result counts and lists it with its line, as the

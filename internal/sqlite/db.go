@@ -29,10 +29,14 @@ func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		// Checkpoint the WAL every 64 MiB rather than every 4: a checkpoint syncs the
 		// database file, and a bulk ingest would otherwise sync on nearly every batch.
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 16384", nil)
+		// (An ingest's batches checkpoint on a connection of their own: checkpointer.)
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = "+autocheckpoint, nil)
 		return err
 	}})
 }
+
+// autocheckpoint is every connection's PRAGMA wal_autocheckpoint, in pages.
+const autocheckpoint = "16384"
 
 //go:embed migration/*.sql
 var migrationFS embed.FS
@@ -48,6 +52,8 @@ type DB struct {
 	// ingesting lets one ingest at a time of this process store and settle its rows,
 	// and an audit's catch-up wait for it (LockIngest)
 	ingesting sync.Mutex
+	// checkpoints checkpoint the WAL for an ingest's batches
+	checkpoints checkpointer
 	// migrations, when set, says which migrations Open applies (a test's older database)
 	migrations func(name string) bool
 	// maxRoleSetPairs, when set, replaces MaxRoleSetPairs (a test's small bound)
@@ -165,6 +171,7 @@ func (db *DB) Close() error {
 	if db.db == nil {
 		return nil
 	}
+	db.checkpoints.close()
 	return db.db.Close()
 }
 

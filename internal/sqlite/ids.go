@@ -56,6 +56,7 @@ var idKinds = [...]struct {
 // its batches are in, and before them (a killed ingest's rows); an audit when it
 // starts.
 func (db *DB) Settle(ctx context.Context, keep int) (IDConflicts, error) {
+	db.checkpoints.wait()
 	c, err := db.MergeIDs(ctx, keep)
 	if err != nil {
 		return c, err

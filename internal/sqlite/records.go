@@ -144,6 +144,7 @@ const ReasonIDConflict = "id conflict: a record with this id and other content i
 // idempotent and harmless if the batch then fails.
 func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Rejection, keep int) (IngestCounts, []mpass.Rejection, error) {
 	var c IngestCounts
+	db.checkpoints.beforeBatch(ctx) // before anything is written, the names first
 	if err := db.resolve(ctx, rows); err != nil {
 		return c, nil, err
 	}
@@ -156,16 +157,25 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 		}
 		return id
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return c, nil, err
+	}
+	defer conn.Close()
+	// The writer gets a larger page cache than readers: its inserts land all over the
+	// indexes, and every page it must read back is a miss. Its commit does not
+	// checkpoint (db.checkpoints does). Per connection; cheap to repeat.
+	for _, pragma := range []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA cache_size = -65536`} {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			return c, nil, err
+		}
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = `+autocheckpoint)
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return c, nil, err
 	}
 	defer tx.Rollback()
-	// The writer gets a larger page cache than readers: its inserts land all over the
-	// indexes, and every page it must read back is a miss. Per connection; cheap to repeat.
-	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
-		return c, nil, err
-	}
 	releases := &multiInsert{table: "releases", cols: releaseCols}
 	uses := &multiInsert{table: "uses", cols: useCols}
 	for i := range rows {
@@ -209,7 +219,11 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 		return c, nil, err
 	}
 	c.Rejected = len(rejections) + len(conflicts)
-	return c, conflicts, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return c, nil, err
+	}
+	db.checkpoints.afterBatch(db, c.Stored)
+	return c, conflicts, nil
 }
 
 // The columns InsertBatch writes: what a record is (compared to tell a duplicate from
