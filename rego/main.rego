@@ -30,14 +30,17 @@ result(f) := object.union(f, {"result": "skip", "exception": ids[0]}) if {
 } else := f
 
 exceptions(f) := {ex.id |
-	some ex in data.registry.exceptions
+	some ex in sp_exceptions
 	matches(ex, f)
 }
+
+# sp_exceptions: the registry's exceptions for the record's SP, gathered once per record
+# rather than once per finding.
+sp_exceptions := [ex | some ex in data.registry.exceptions; ex.sp == input.sp]
 
 matches(ex, f) if {
 	ex.term == f.term
 	object.get(ex, "rule", f.rule) in {f.rule, "", null}
-	ex.sp == input.sp
 	object.get(ex, "controller", input.controller) in {input.controller, "", null}
 	object.get(ex, "attribute", f.attribute) in {f.attribute, "", null}
 	lib.date <= ex.expires

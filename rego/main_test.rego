@@ -68,3 +68,12 @@ test_passes_are_never_excepted if {
 		with data.registry as object.union(fixtures.registry, {"exceptions": [exception({"term": "no-age-inference", "rule": "", "sp": fixtures.lms})]})
 	result_of(rs, "age-indicative-attribute") == {"pass"}
 }
+
+test_exception_of_another_sp_does_not_apply if {
+	at := "2026-10-05T07:58:12Z"
+	result_of(results(at, {"urn:mpass.id:classLevel": {}}, [exception({"sp": fixtures.lms})]), "unapproved-attribute") == {"fail"}
+	rs := results(at, {"urn:mpass.id:classLevel": {}}, [exception({"sp": fixtures.lms, "id": "EX-2026-001"}), exception({})])
+	some r in rs
+	r.rule == "unapproved-attribute"
+	r.exception == "EX-2026-014"
+}
