@@ -25,6 +25,7 @@ type checkpointer struct {
 	rows    int           // rows stored since the last checkpoint started
 	// restartFrames, when set, replaces walRestartFrames (a test's small WAL)
 	restartFrames int64
+	closed        bool // by close: no checkpoint starts and no connection opens after it
 }
 
 const (
@@ -53,7 +54,7 @@ func (c *checkpointer) beforeBatch(ctx context.Context) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.conn != nil {
-		if frames, copied := c.run(ctx); frames == copied {
+		if frames, copied, ok := checkpoint(ctx, c.conn); ok && frames == copied {
 			c.frames = 0 // copied whole: the batch's first write starts the WAL over
 		}
 	}
@@ -61,10 +62,14 @@ func (c *checkpointer) beforeBatch(ctx context.Context) {
 
 // afterBatch counts a committed batch's rows and, after checkpointEvery of them,
 // starts a passive checkpoint unless one is running. A failed checkpoint is left for
-// the next one, or for any other commit's autocheckpoint.
-func (c *checkpointer) afterBatch(db *DB, stored int) {
+// the next one, or for any other commit's autocheckpoint. ctx bounds the wait for a
+// connection of the pool, the first time; the checkpoint itself runs to its end.
+func (c *checkpointer) afterBatch(ctx context.Context, db *DB, stored int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
 	if c.rows += stored; c.rows < checkpointEvery {
 		return
 	}
@@ -79,7 +84,7 @@ func (c *checkpointer) afterBatch(db *DB, stored int) {
 		// kept: a connection from the pool handed the writer's connection, with its 64
 		// MiB page cache, to the checkpoints, and the writer warmed a second one (+50 MB
 		// peak at 10M records)
-		conn, err := db.db.Conn(context.Background())
+		conn, err := db.db.Conn(ctx)
 		if err != nil {
 			return
 		}
@@ -88,23 +93,26 @@ func (c *checkpointer) afterBatch(db *DB, stored int) {
 	c.rows = 0
 	done := make(chan struct{})
 	c.running = done
+	conn := c.conn // close waits for done before it closes conn
 	go func() {
 		defer close(done)
-		frames, _ := c.run(context.Background())
-		c.mu.Lock()
-		c.frames = frames
-		c.mu.Unlock()
+		if frames, _, ok := checkpoint(context.Background(), conn); ok {
+			c.mu.Lock()
+			c.frames = frames
+			c.mu.Unlock()
+		}
 	}()
 }
 
-// run runs one passive checkpoint on c.conn and returns the WAL's frames and how
-// many of them are copied.
-func (c *checkpointer) run(ctx context.Context) (frames, copied int64) {
+// checkpoint runs one passive checkpoint on conn and returns the WAL's frames and how
+// many of them are copied; ok is false when it failed (left for the next, and the
+// frames counted before stand, so that a restart due is not forgotten).
+func checkpoint(ctx context.Context, conn *sql.Conn) (frames, copied int64, ok bool) {
 	var busy int64
-	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
-		return 0, 0 // left for the next
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+		return 0, 0, false
 	}
-	return frames, copied
+	return frames, copied, true
 }
 
 // wait waits for the running checkpoint, if any.
@@ -117,8 +125,13 @@ func (c *checkpointer) wait() {
 	}
 }
 
-// close waits for the running checkpoint and gives the connection back.
+// close waits for the running checkpoint and gives the connection back; a batch
+// committed after it (an ingest still running while the service shuts down) starts no
+// checkpoint.
 func (c *checkpointer) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	c.wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()

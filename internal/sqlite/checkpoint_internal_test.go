@@ -2,9 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,23 +26,9 @@ func TestBatchesKeepTheWALSmall(t *testing.T) {
 	}
 	defer db.Close()
 	db.checkpoints.restartFrames = 100 // 400 kB, less than a batch
-	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	var batches [][]Row // encoded first: the batches then follow each other at once
 	for b := range 6 {
-		rows := make([]Row, 0, 10_000)
-		for i := range 10_000 {
-			n := b*10_000 + i
-			r := &mpass.Record{Kind: mpass.KindRelease, ID: fmt.Sprintf("_%032x", n), Source: fmt.Sprintf("a.jsonl:%d", n+1),
-				Time: at.Add(time.Duration(n) * time.Second), SP: fmt.Sprintf("https://sp%d.example/shibboleth", n%50),
-				Controller: "1.2.246.562.10.44444444440", Subject: fmt.Sprintf("%032x", n%5000),
-				Attributes: map[string]mpass.AttributeFacts{"urn:oid:0.9.2342.19200300.100.1.3": {Values: true, Fingerprint: fmt.Sprintf("%016x", n)}}}
-			row, err := db.Encode(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows = append(rows, row)
-		}
-		batches = append(batches, rows)
+		batches = append(batches, releaseRows(t, db, b*10_000, 10_000))
 	}
 	for b, rows := range batches {
 		if c, _, err := db.InsertBatch(context.Background(), rows, nil, 0); err != nil || c.Stored != len(rows) {
@@ -59,4 +48,79 @@ func TestBatchesKeepTheWALSmall(t *testing.T) {
 	if wal > data/2 {
 		t.Errorf("the WAL grew to %d kB beside a database of %d kB: it did not start over", wal>>10, data>>10)
 	}
+}
+
+// TestNoCheckpointAfterClose: a batch committed while the database closes (an ingest
+// still storing when the service shuts down) opens no connection and starts no
+// checkpoint, and a checkpoint running meanwhile ends on the connection it began on
+// (it read the field close clears: a nil connection, a panic, under -race a race).
+func TestNoCheckpointAfterClose(t *testing.T) {
+	ctx := context.Background()
+	db := NewDB(filepath.Join(t.TempDir(), "audit.db"))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := &db.checkpoints
+	c.afterBatch(ctx, db, checkpointEvery) // opens the connection and starts one
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 200 {
+			c.afterBatch(ctx, db, checkpointEvery)
+		}
+	}()
+	c.close()
+	wg.Wait()
+	c.afterBatch(ctx, db, checkpointEvery)
+	c.wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn != nil {
+		t.Error("a batch after close opened a checkpoint connection, never to be closed")
+	}
+}
+
+// releaseRows encodes n releases numbered from first: fifty SPs, 5,000 subjects, one
+// e-mail address each, ids random like SAML assertion ids, a second apart.
+func releaseRows(tb testing.TB, db *DB, first, n int) []Row {
+	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	rows := make([]Row, 0, n)
+	for n := range n {
+		n += first
+		id := sha256.Sum256(fmt.Appendf(nil, "%d", n))
+		r := &mpass.Record{Kind: mpass.KindRelease, ID: "_" + hex.EncodeToString(id[:16]), Source: fmt.Sprintf("a.jsonl:%d", n+1),
+			Time: at.Add(time.Duration(n) * time.Second), SP: fmt.Sprintf("https://sp%d.example/shibboleth", n%50),
+			Controller: "1.2.246.562.10.44444444440", Subject: fmt.Sprintf("%032x", n%5000),
+			Attributes: map[string]mpass.AttributeFacts{"urn:oid:0.9.2342.19200300.100.1.3": {Values: true, Fingerprint: fmt.Sprintf("%016x", n)}}}
+		row, err := db.Encode(r)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// BenchmarkInsertBatch stores batches of 20,000 releases (random ids) one after the
+// other into one database: the ingest writer's work per batch, encoding apart.
+func BenchmarkInsertBatch(b *testing.B) {
+	db := NewDB(filepath.Join(b.TempDir(), "audit.db"))
+	if err := db.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const size = 20_000
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		rows := releaseRows(b, db, n*size, size)
+		n++
+		b.StartTimer()
+		if c, _, err := db.InsertBatch(context.Background(), rows, nil, 0); err != nil || c.Stored != size {
+			b.Fatalf("%+v, %v", c, err)
+		}
+	}
+	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "rows/s")
 }

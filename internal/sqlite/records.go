@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -165,12 +166,18 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 	// The writer gets a larger page cache than readers: its inserts land all over the
 	// indexes, and every page it must read back is a miss. Its commit does not
 	// checkpoint (db.checkpoints does). Per connection; cheap to repeat.
-	for _, pragma := range []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA cache_size = -65536`} {
-		if _, err := conn.ExecContext(ctx, pragma); err != nil {
-			return c, nil, err
-		}
+	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		return c, nil, err
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = `+autocheckpoint)
+	defer func() {
+		// a connection that cannot have its checkpoints back never returns to the pool
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = `+autocheckpoint); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
+		return c, nil, err
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return c, nil, err
@@ -222,7 +229,7 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 	if err := tx.Commit(); err != nil {
 		return c, nil, err
 	}
-	db.checkpoints.afterBatch(db, c.Stored)
+	db.checkpoints.afterBatch(ctx, db, c.Stored)
 	return c, conflicts, nil
 }
 
