@@ -26,7 +26,7 @@ func TestBatchesKeepTheWALSmall(t *testing.T) {
 	}
 	defer db.Close()
 	db.checkpoints.restartFrames = 100 // 400 kB, less than a batch
-	var batches [][]Row // encoded first: the batches then follow each other at once
+	var batches [][]Row                // encoded first: the batches then follow each other at once
 	for b := range 6 {
 		batches = append(batches, releaseRows(t, db, b*10_000, 10_000))
 	}
