@@ -6,10 +6,12 @@
 #   registry's exceptions. The Go engine queries `data.mpass.main.results`.
 # custom:
 #   # A promise the auditor relies on to reuse decisions: a finding depends on a record's
-#   # time only through its day compared with registry dates, its year, and whether a
-#   # permission of data.registry.permissions covers its instant; and holds nothing of
-#   # the record itself (no id, time or subject). Remove it from a policy set that
-#   # breaks it, and every record is evaluated on its own.
+#   # time only through its day compared with the dates of its SP's registry entries
+#   # (the SP's validity, its agreements, its exceptions), its year, and whether a
+#   # permission of data.registry.permissions covers its instant; on the registry's
+#   # other entries only through those naming its controller at its SP; and holds
+#   # nothing of the record itself (no id, time or subject). Remove it from a policy set
+#   # that breaks it, and every record is evaluated on its own.
 #   decision_time: day
 package mpass.main
 

@@ -13,43 +13,44 @@ import (
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
 
-// dayClasses splits time at the registry's dates: within one class every comparison a
-// policy makes of a day with a registry date (valid from, valid to, expires) comes out
-// the same.
+// dayClasses splits time, for each SP, at the dates of the registry entries a policy
+// compares a record's day with (see main.rego's decision_time): the SP's validity, its
+// agreements (with any controller) and its exceptions. Within one class every such
+// comparison comes out the same. Split at every SP's dates alike, a month with a few
+// agreements ending in it was split for every SP: at 1M diverse records 37 % of the
+// evaluations were of shapes that differed in their day class alone.
 type dayClasses struct {
-	changes []int64 // days on which a comparison flips, sorted
+	bySP map[string][]int64 // SP id → days on which a comparison flips, sorted
 }
 
 func newDayClasses(reg *mpass.Registry) *dayClasses {
-	var changes []int64
-	from := func(d string) { // day ≥ from flips on from
+	bySP := map[string][]int64{}
+	add := func(sp, d string, after int64) { // day ≥ from flips on from, day ≤ to the day after
 		if t, err := time.Parse(time.DateOnly, d); err == nil {
-			changes = append(changes, t.Unix()/86400)
-		}
-	}
-	to := func(d string) { // day ≤ to flips the day after
-		if t, err := time.Parse(time.DateOnly, d); err == nil {
-			changes = append(changes, t.Unix()/86400+1)
+			bySP[sp] = append(bySP[sp], t.Unix()/86400+after)
 		}
 	}
 	for _, sp := range reg.ServiceProviders {
-		from(sp.Valid.From)
-		to(sp.Valid.To)
+		add(sp.ID, sp.Valid.From, 0)
+		add(sp.ID, sp.Valid.To, 1)
 	}
 	for _, a := range reg.Agreements {
-		from(a.Valid.From)
-		to(a.Valid.To)
+		add(a.SP, a.Valid.From, 0)
+		add(a.SP, a.Valid.To, 1)
 	}
 	for _, e := range reg.Exceptions {
-		to(e.Expires)
+		add(e.SP, e.Expires, 1)
 	}
-	slices.Sort(changes)
-	return &dayClasses{changes: slices.Compact(changes)}
+	for sp, days := range bySP {
+		slices.Sort(days)
+		bySP[sp] = slices.Compact(days)
+	}
+	return &dayClasses{bySP: bySP}
 }
 
-// class is how many change days are on or before day.
-func (c *dayClasses) class(day int64) int {
-	i, found := slices.BinarySearch(c.changes, day)
+// dayClass is how many of changes (an SP's, sorted) are on or before day.
+func dayClass(changes []int64, day int64) int {
+	i, found := slices.BinarySearch(changes, day)
 	if found {
 		i++
 	}
@@ -65,6 +66,7 @@ type controllerClasses struct {
 	mu      sync.RWMutex
 	reg     *mpass.Registry
 	db      *sqlite.DB
+	days    *dayClasses
 	classes map[[2]int64]controllerClass
 	ids     map[string]int // entries' digest → class; class 0 is "no entries"
 	// permissions by controller OID and SP id; withData: controllers with permission data
@@ -72,10 +74,12 @@ type controllerClasses struct {
 	withData    map[string]bool
 }
 
-// controllerClass is a controller's class at one SP and its permissions there.
+// controllerClass is a controller's class at one SP, its permissions there and the
+// SP's days on which a policy's comparison of dates flips (dayClasses).
 type controllerClass struct {
 	class       int
 	permissions []mpass.Permission
+	days        []int64
 }
 
 // allows reports whether a permission covers the instant t (UTC nanoseconds), as
@@ -90,7 +94,7 @@ func (c controllerClass) allows(t int64) bool {
 }
 
 func newControllerClasses(reg *mpass.Registry, db *sqlite.DB) *controllerClasses {
-	c := &controllerClasses{reg: reg, db: db, classes: map[[2]int64]controllerClass{}, ids: map[string]int{"": 0},
+	c := &controllerClasses{reg: reg, db: db, days: newDayClasses(reg), classes: map[[2]int64]controllerClass{}, ids: map[string]int{"": 0},
 		permissions: map[[2]string][]mpass.Permission{}, withData: map[string]bool{}}
 	for _, ctl := range reg.Controllers {
 		if ctl.PermissionData {
@@ -149,7 +153,7 @@ func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (co
 		id = len(c.ids)
 		c.ids[digest] = id
 	}
-	class = controllerClass{class: id, permissions: c.permissions[[2]string{ctl, spName}]}
+	class = controllerClass{class: id, permissions: c.permissions[[2]string{ctl, spName}], days: c.days.bySP[spName]}
 	c.classes[k] = class
 	return class, nil
 }

@@ -37,7 +37,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		run: run, prepared: prepared,
 		consents: map[string][]mpass.Consent{}, termsOf: map[mpass.Kind][]string{},
 		reuse: !a.Exact && a.Engine.DayDecisions(), cache: newShapeCache(),
-		dayClasses: newDayClasses(reg), controllerClasses: newControllerClasses(reg, a.DB), db: a.DB, logger: a.logger(),
+		controllerClasses: newControllerClasses(reg, a.DB), db: a.DB, logger: a.logger(),
 		onProgress: a.OnProgress,
 	}
 	for _, c := range reg.Consents {
@@ -351,7 +351,6 @@ type judgeShared struct {
 	termsOf           map[mpass.Kind][]string
 	reuse             bool
 	db                *sqlite.DB
-	dayClasses        *dayClasses
 	controllerClasses *controllerClasses
 	progress          atomic.Int64 // records judged, for progress lines
 	logger            *slog.Logger
@@ -508,11 +507,11 @@ type worker struct {
 	judged      int64               // records, for progress lines
 }
 
-// dayFacts are a day's class between registry dates and its year.
+// dayFacts are a day's year.
 type dayFacts struct {
-	day         int64
-	class, year int32
-	set         bool
+	day  int64
+	year int32
+	set  bool
 }
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
@@ -633,10 +632,10 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 		}
 		class := st.class
 		if day != w.day.day || !w.day.set { // records come mostly in time order
-			w.day = dayFacts{day: day, class: int32(w.dayClasses.class(day)), year: int32(yearOf(day)), set: true}
+			w.day = dayFacts{day: day, year: int32(yearOf(day)), set: true}
 		}
 		key = shapeKey{use: r.Kind == mpass.KindUse, sp: r.SP, purpose: r.Purpose, shape: r.Shape, controllerClass: int32(class.class),
-			dayClass: w.day.class, year: w.day.year, learner: r.Learner, roleKnow: r.RoleKnown, allowed: class.allows(r.Time)}
+			dayClass: int32(dayClass(class.days, day)), year: w.day.year, learner: r.Learner, roleKnow: r.RoleKnown, allowed: class.allows(r.Time)}
 		if sh = w.shapes[key]; sh == nil {
 			if sh = w.cache.get(key); sh != nil {
 				w.shapes[key] = sh
