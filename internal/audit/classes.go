@@ -126,14 +126,20 @@ func (c *controllerClasses) class(ctx context.Context, controller, sp int64) (co
 	if spName, err = c.db.Name(ctx, sp); err != nil {
 		return controllerClass{}, err
 	}
+	// the entries without the controller they name (a copy each): controllers whose
+	// agreements and exceptions at the SP say the same share a class (with it, every
+	// controller with an agreement had a class of its own: 18 % of the evaluations at 1M
+	// diverse records)
 	var entries []any
 	for _, a := range c.reg.Agreements {
 		if a.Controller == ctl && a.SP == spName {
+			a.Controller = ""
 			entries = append(entries, a)
 		}
 	}
 	for _, e := range c.reg.Exceptions {
 		if e.Controller != "" && e.Controller == ctl && e.SP == spName {
+			e.Controller = ""
 			entries = append(entries, e)
 		}
 	}
