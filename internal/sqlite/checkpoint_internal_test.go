@@ -20,13 +20,10 @@ import (
 // growing with the ingest. Without that wait the WAL of 60,000 releases grew to the
 // size of the database.
 func TestBatchesKeepTheWALSmall(t *testing.T) {
-	db := NewDB(filepath.Join(t.TempDir(), "audit.db"))
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "audit.db")))
 	db.checkpoints.restartFrames = 100 // 400 kB, less than a batch
-	var batches [][]Row                // encoded first: the batches then follow each other at once
+	// encoded first: the batches then follow each other at once
+	var batches [][]Row
 	for b := range 6 {
 		batches = append(batches, releaseRows(t, db, b*10_000, 10_000))
 	}
@@ -56,11 +53,7 @@ func TestBatchesKeepTheWALSmall(t *testing.T) {
 // (it read the field close clears: a nil connection, a panic, under -race a race).
 func TestNoCheckpointAfterClose(t *testing.T) {
 	ctx := context.Background()
-	db := NewDB(filepath.Join(t.TempDir(), "audit.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "audit.db")))
 	c := &db.checkpoints
 	c.afterBatch(ctx, db, checkpointEvery) // opens the connection and starts one
 	var wg sync.WaitGroup
@@ -106,11 +99,7 @@ func releaseRows(tb testing.TB, db *DB, first, n int) []Row {
 // BenchmarkInsertBatch stores batches of 20,000 releases (random ids) one after the
 // other into one database: the ingest writer's work per batch, encoding apart.
 func BenchmarkInsertBatch(b *testing.B) {
-	db := NewDB(filepath.Join(b.TempDir(), "audit.db"))
-	if err := db.Open(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(b, NewDB(filepath.Join(b.TempDir(), "audit.db")))
 	const size = 20_000
 	n := 0
 	for b.Loop() {

@@ -195,12 +195,12 @@ func mustOpenBefore(t *testing.T, migration string) (old *DB, path string) {
 }
 
 // mustOpen opens db (made with NewDB and set up as a test wants it), closed at cleanup.
-func mustOpen(t *testing.T, db *DB) *DB {
-	t.Helper()
+func mustOpen(tb testing.TB, db *DB) *DB {
+	tb.Helper()
 	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { db.Close() })
 	return db
 }
 
