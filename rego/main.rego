@@ -13,6 +13,11 @@
 #   # nothing of the record itself (no id, time or subject). Remove it from a policy set
 #   # that breaks it, and every record is evaluated on its own.
 #   decision_time: day
+#   # Another: of an attribute's facts the policies read only these fields (besides which
+#   # attributes a record has), so records whose facts differ only in others (a grade
+#   # level, a role's name or code) share their decisions. List a field here before a
+#   # rule reads it; remove the list, and every fact counts.
+#   attribute_facts: [identity_code, years, roles.class_grade]
 package mpass.main
 
 import data.mpass.lib

@@ -37,7 +37,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		run: run, prepared: prepared,
 		consents: map[string][]mpass.Consent{}, termsOf: map[mpass.Kind][]string{},
 		reuse: !a.Exact && a.Engine.DayDecisions(), cache: newShapeCache(),
-		controllerClasses: newControllerClasses(reg, a.DB), db: a.DB, logger: a.logger(),
+		controllerClasses: newControllerClasses(reg, a.DB), factsClasses: newFactsClasses(a.Engine, a.DB), db: a.DB, logger: a.logger(),
 		onProgress: a.OnProgress,
 	}
 	for _, c := range reg.Consents {
@@ -352,6 +352,7 @@ type judgeShared struct {
 	reuse             bool
 	db                *sqlite.DB
 	controllerClasses *controllerClasses
+	factsClasses      *factsClasses
 	progress          atomic.Int64 // records judged, for progress lines
 	logger            *slog.Logger
 	// onProgress is Auditor.OnProgress; total the stored records the run may judge
@@ -412,11 +413,12 @@ func newOutcome(decisions []*policy.Decision, terms []string) *outcome {
 }
 
 // shapeKey is everything the policies see of a record, with its time reduced to the
-// day's class between registry dates and its year, and its controller to the class of
-// registry entries that name it (see main.rego's decision_time).
+// day's class between registry dates and its year, its controller to the class of
+// registry entries that name it (see main.rego's decision_time), and its shape to the
+// class of what the policies read of its facts (attribute_facts, factsClasses).
 // Numbers only, no strings: it is hashed for every record.
 type shapeKey struct {
-	sp, purpose, shape int64
+	sp, purpose, facts int64
 	controllerClass    int32
 	dayClass, year     int32
 	use                bool
@@ -503,6 +505,7 @@ type worker struct {
 	controllers map[int64]*controllerDays // controller → its frozen figures on this worker
 	findings    []mpass.Finding
 	shapes      map[shapeKey]*shape // this worker's view of the shared cache
+	factsOf     map[int64]int64     // shape id → facts class, in front of factsClasses
 	day         dayFacts            // of the day last judged
 	judged      int64               // records, for progress lines
 }
@@ -516,7 +519,7 @@ type dayFacts struct {
 
 func newWorker(s *judgeShared, writes chan<- []mpass.Finding, size int) *worker {
 	return &worker{judgeShared: s, writes: writes, size: size, stats: map[[2]int64]*counts{}, controllers: map[int64]*controllerDays{},
-		shapes: map[shapeKey]*shape{}}
+		shapes: map[shapeKey]*shape{}, factsOf: map[int64]int64{}}
 }
 
 // counts is what a worker counts of one controller at one SP: records per shape id and
@@ -634,7 +637,15 @@ func (w *worker) judge(ctx context.Context, r *sqlite.Raw) error {
 		if day != w.day.day || !w.day.set { // records come mostly in time order
 			w.day = dayFacts{day: day, year: int32(yearOf(day)), set: true}
 		}
-		key = shapeKey{use: r.Kind == mpass.KindUse, sp: r.SP, purpose: r.Purpose, shape: r.Shape, controllerClass: int32(class.class),
+		facts, ok := w.factsOf[r.Shape]
+		if !ok {
+			var err error
+			if facts, err = w.factsClasses.class(ctx, r.Shape); err != nil {
+				return err
+			}
+			w.factsOf[r.Shape] = facts
+		}
+		key = shapeKey{use: r.Kind == mpass.KindUse, sp: r.SP, purpose: r.Purpose, facts: facts, controllerClass: int32(class.class),
 			dayClass: int32(dayClass(class.days, day)), year: w.day.year, learner: r.Learner, roleKnow: r.RoleKnown, allowed: class.allows(r.Time)}
 		if sh = w.shapes[key]; sh == nil {
 			if sh = w.cache.get(key); sh != nil {

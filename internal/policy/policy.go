@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -43,11 +44,95 @@ type Engine struct {
 	// dayDecisions: the policies promise (data.mpass.main METADATA custom.decision_time:
 	// day) that a decision depends on time only through the day and the year.
 	dayDecisions bool
+	// attributeFacts: the fields of an attribute's facts the policies promise to read
+	// (custom.attribute_facts of the same METADATA); nil when they promise nothing.
+	attributeFacts map[string]bool
 }
 
 // DayDecisions reports whether decisions may be reused across records of one shape
 // whose days fall between the same registry dates (see main.rego).
 func (e *Engine) DayDecisions() bool { return e.dayDecisions }
+
+// factFields are the fields of an attribute's facts as the policies see them
+// (input.attributes[name]), in the words custom.attribute_facts lists them with.
+var factFields = []string{"values", "identity_code", "dob", "years", "grade", "roles", "roles.class_grade", "roles.name", "roles.code"}
+
+// readAttributeFacts reads the attribute_facts promise: a list of factFields.
+func readAttributeFacts(v any) (map[string]bool, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%v: not a list of fact fields (%s)", v, strings.Join(factFields, ", "))
+	}
+	fields := map[string]bool{}
+	for _, x := range list {
+		f, _ := x.(string)
+		if !slices.Contains(factFields, f) {
+			return nil, fmt.Errorf("%v: not a fact field (%s)", x, strings.Join(factFields, ", "))
+		}
+		fields[f] = true
+	}
+	return fields, nil
+}
+
+// FactsClass is what the policies can tell of a record's attributes under their
+// attribute_facts promise (see main.rego): the attribute names, each with its facts cut
+// down to the fields promised, as a canonical string (JSON, names sorted). Records
+// alike in all else whose attributes give one class get the same decisions. A role
+// list keeps its length when any roles field is promised, and is dropped when none is.
+// ok is false when the policies promise nothing: then every fact counts.
+func (e *Engine) FactsClass(attrs map[string]mpass.AttributeFacts) (class string, ok bool) {
+	f := e.attributeFacts
+	if f == nil {
+		return "", false
+	}
+	anyRole := f["roles"] || f["roles.class_grade"] || f["roles.name"] || f["roles.code"]
+	cut := make(map[string]mpass.AttributeFacts, len(attrs))
+	for name, a := range attrs {
+		var c mpass.AttributeFacts
+		if f["values"] {
+			c.Values = a.Values
+		}
+		if f["identity_code"] {
+			c.IdentityCode = a.IdentityCode
+		}
+		if f["dob"] {
+			c.DateOfBirth = a.DateOfBirth
+		}
+		if f["years"] {
+			c.Years = a.Years
+		}
+		if f["grade"] {
+			c.Grade = a.Grade
+		}
+		if anyRole && len(a.Roles) > 0 {
+			c.Roles = make([]mpass.Role, len(a.Roles))
+			for i, r := range a.Roles {
+				if f["roles"] {
+					c.Roles[i] = r
+					continue
+				}
+				if f["roles.class_grade"] {
+					c.Roles[i].ClassGrade = r.ClassGrade
+				}
+				if f["roles.name"] {
+					c.Roles[i].Name = r.Name
+				}
+				if f["roles.code"] {
+					c.Roles[i].Code = r.Code
+				}
+			}
+		}
+		cut[name] = c
+	}
+	b, err := json.Marshal(cut) // a map's keys sorted; cannot fail for these types
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
 
 // Option configures Load.
 type Option func(*Engine)
@@ -118,6 +203,9 @@ func Load(ctx context.Context, source string, opts ...Option) (*Engine, error) {
 	for _, ref := range e.compiler.GetAnnotationSet().Flatten() {
 		if ref.GetPackage() != nil && ref.GetRule() == nil && ref.Path.String() == "data.mpass.main" {
 			e.dayDecisions = ref.Annotations.Custom["decision_time"] == "day"
+			if e.attributeFacts, err = readAttributeFacts(ref.Annotations.Custom["attribute_facts"]); err != nil {
+				return nil, mpass.Errorf(mpass.EINVALID, "policy %s: data.mpass.main METADATA custom.attribute_facts: %v", source, err)
+			}
 		}
 	}
 	if e.terms, err = readTerms(e.compiler); err != nil {
