@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
@@ -212,6 +214,7 @@ type FindingWriter struct {
 	// seen; Close stores them in decisions
 	decisions map[decisionText]int64
 	names     map[string]int64 // SP, controller and purpose names staged → names id
+	runs      map[int64]bool   // the runs of the findings staged
 }
 
 // decisionText is what a finding says of its decision, stored once in decisions.
@@ -225,7 +228,7 @@ const findingsPerCommit = 50_000
 
 // NewFindingWriter returns a writer; Close stores what it staged.
 func (db *DB) NewFindingWriter(ctx context.Context) *FindingWriter {
-	w := &FindingWriter{db: db, perCommit: findingsPerCommit, decisions: map[decisionText]int64{}, names: map[string]int64{"": 0}}
+	w := &FindingWriter{db: db, perCommit: findingsPerCommit, decisions: map[decisionText]int64{}, names: map[string]int64{"": 0}, runs: map[int64]bool{}}
 	if w.conn, w.err = db.db.Conn(ctx); w.err != nil {
 		return w
 	}
@@ -263,6 +266,7 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 		w.staging = true
 	}
 	for _, f := range findings {
+		w.runs[f.RunID] = true
 		k := decisionText{f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Attribute, f.Exception, f.ExceptionNotApplied}
 		d := w.decisions[k]
 		if d == 0 {
@@ -338,11 +342,21 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 	}
 	// the staged rows sorted whole into listing order, numbered by the sorted table's
 	// rowid: the sorter reads and writes in sequence, where a join from sorted rowids
-	// back to the staged rows read them at random. Ranks stand for the texts.
+	// back to the staged rows read them at random. Ranks stand for the texts. The
+	// sorter's helper thread takes the core the run's freeze leaves (2,147,180 findings
+	// of a 10M diverse run, sqlite3 shell: 9.5 s, 5.2 s with it; a 16 MiB cache instead
+	// 8.3 s); its cache stays the default, as does the memory it sorts in.
+	if _, err := w.conn.ExecContext(ctx, `PRAGMA threads = 2`); err != nil {
+		return err
+	}
+	defer w.conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA threads = 0`) // on an error too, before release gives the connection back
 	if _, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_order AS
 		SELECT s.run_id, s.finding, d.id AS decision, s.record, s.kind, s.time, s.sp, s.controller, s.subject, s.fingerprint, s.change, s.purpose
 		FROM temp.staged_findings s JOIN temp.staged_decisions d ON d.local = s.decision JOIN temp.staged_names n ON n.id = s.sp
 		ORDER BY s.run_id, d.term_rule, n.rank, s.record, d.attribute, s.finding`); err != nil {
+		return err
+	}
+	if _, err := w.conn.ExecContext(ctx, `PRAGMA threads = 0`); err != nil {
 		return err
 	}
 	if _, err := w.conn.ExecContext(ctx, `DROP TABLE temp.staged_findings`); err != nil {
@@ -352,7 +366,7 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 	if err := w.conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM findings`).Scan(&lo); err != nil {
 		return err
 	}
-	if err := w.inChunks(ctx, "temp.staged_order", `INSERT INTO findings (`+stagedColumns+`)
+	if err := inChunks(ctx, w.conn, w.perCommit, "temp.staged_order", `INSERT INTO findings (`+stagedColumns+`)
 		SELECT `+stagedColumns+` FROM temp.staged_order WHERE rowid > ? AND rowid <= ? ORDER BY rowid`); err != nil {
 		return fmt.Errorf("store findings: %w", err)
 	}
@@ -360,25 +374,54 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 		return err
 	}
 	// then their ids in id order and their controllers in controller order: each run's
-	// pages of finding_ids and finding_controllers are written once, at their end
-	// (+run_id: read by seq, in the order just written, not through an index)
-	for _, side := range []struct{ table, cols string }{
+	// pages of finding_ids and finding_controllers are written once, at their end. The
+	// two are sorted at once, each on a connection of its own (a sort into a temporary
+	// table takes no lock on the database; their inserts take the write lock in turn):
+	// at 10M diverse records each sort took 3 s, one after the other.
+	runs := slices.Sorted(maps.Keys(w.runs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, side := range []struct{ table, cols string }{
 		{"finding_ids", "run_id, finding, seq"},
 		{"finding_controllers", "run_id, controller, seq"},
 	} {
-		if _, err := w.conn.ExecContext(ctx, `DROP TABLE IF EXISTS temp.staged_side`); err != nil {
-			return err
+		conn := w.conn
+		if i > 0 {
+			var err error
+			if conn, err = w.db.db.Conn(ctx); err != nil {
+				return errors.Join(err, g.Wait())
+			}
+			defer conn.Close()
 		}
-		if _, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_side AS SELECT `+side.cols+` FROM findings
-			WHERE seq > ? AND seq <= ? AND +run_id IN (SELECT DISTINCT run_id FROM temp.staged_order) ORDER BY `+side.cols, lo, hi); err != nil {
-			return err
-		}
-		if err := w.inChunks(ctx, "temp.staged_side", `INSERT INTO `+side.table+` (`+side.cols+`)
-			SELECT `+side.cols+` FROM temp.staged_side WHERE rowid > ? AND rowid <= ? ORDER BY rowid`); err != nil {
-			return fmt.Errorf("store %s: %w", side.table, err)
-		}
+		g.Go(func() error {
+			if err := storeSide(gctx, conn, side.table, side.cols, lo, hi, runs, w.perCommit); err != nil {
+				return fmt.Errorf("store %s: %w", side.table, err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
+}
+
+// storeSide fills a side table of findings (finding_ids, finding_controllers) with the
+// findings of runs whose seq is in (lo, hi], in the order of its columns: sorted whole
+// into a temporary table (+run_id: the findings read by seq, in the order they were
+// just written, not through an index), then copied in chunks.
+func storeSide(ctx context.Context, conn *sql.Conn, table, cols string, lo, hi int64, runs []int64, perCommit int) error {
+	staged := "temp.staged_" + table
+	if _, err := conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+staged); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+staged) // not left on a pooled connection
+	args := []any{lo, hi}
+	for _, r := range runs {
+		args = append(args, r)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE staged_`+table+` AS SELECT `+cols+` FROM findings
+		WHERE seq > ? AND seq <= ? AND +run_id IN (`+placeholders(len(runs))+`) ORDER BY `+cols, args...); err != nil {
+		return err
+	}
+	return inChunks(ctx, conn, perCommit, staged, `INSERT INTO `+table+` (`+cols+`)
+		SELECT `+cols+` FROM `+staged+` WHERE rowid > ? AND rowid <= ? ORDER BY rowid`)
 }
 
 // storeDecisions stores the staged decisions that decisions lacks and fills the
@@ -441,13 +484,13 @@ func (w *FindingWriter) storeDecisions(ctx context.Context) error {
 
 // inChunks runs insert, whose two arguments bound the rowids of table it copies
 // (lo, hi], once for every perCommit rows of table, each in a transaction of its own.
-func (w *FindingWriter) inChunks(ctx context.Context, table, insert string) error {
+func inChunks(ctx context.Context, conn *sql.Conn, perCommit int, table, insert string) error {
 	var n int64
-	if err := w.conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM `+table).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM `+table).Scan(&n); err != nil {
 		return err
 	}
-	for lo := int64(0); lo < n; lo += int64(w.perCommit) {
-		if _, err := w.conn.ExecContext(ctx, insert, lo, lo+int64(w.perCommit)); err != nil {
+	for lo := int64(0); lo < n; lo += int64(perCommit) {
+		if _, err := conn.ExecContext(ctx, insert, lo, lo+int64(perCommit)); err != nil {
 			return err
 		}
 	}
@@ -472,7 +515,7 @@ func (w *FindingWriter) release() {
 		w.stmt.Close()
 		w.stmt = nil
 	}
-	for _, t := range []string{"staged_side", "staged_order", "staged_names", "staged_decisions", "staged_findings"} {
+	for _, t := range []string{"staged_finding_ids", "staged_finding_controllers", "staged_order", "staged_names", "staged_decisions", "staged_findings"} {
 		w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.`+t)
 	}
 	w.conn.Close()
