@@ -584,8 +584,8 @@ func insertRejections(ctx context.Context, tx *sql.Tx, rejections []mpass.Reject
 	if len(rejections) == 0 {
 		return nil
 	}
-	var stored int64 // ids only grow, and purge deletes the oldest: the span bounds the count
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM rejections`).Scan(&stored); err != nil {
+	var stored int64
+	if err := tx.QueryRowContext(ctx, rejectionsSpan).Scan(&stored); err != nil {
 		return err
 	}
 	if room := MaxStoredRejections - stored; room <= 0 {
@@ -769,14 +769,26 @@ func Fingerprint(fingerprints []byte, i int) string {
 	return hex.EncodeToString(fp)
 }
 
+// seqRangeReleases and seqRangeUses are SeqRange's queries. MIN and MAX each in a
+// subquery of its own: SQLite reads one end of the rowid for a lone min() or max(),
+// but scanned every row for the two in one SELECT (10M releases: 3.4 s, cold).
+const (
+	seqRangeReleases = `SELECT COALESCE((SELECT MIN(seq) FROM releases), 0), COALESCE((SELECT MAX(seq) FROM releases), 0),
+		min((SELECT seq FROM ids_watermark WHERE kind = 0), (SELECT seq FROM roles_watermark WHERE id = 1))`
+	seqRangeUses = `SELECT COALESCE((SELECT MIN(seq) FROM uses), 0), COALESCE((SELECT MAX(seq) FROM uses), 0),
+		(SELECT seq FROM ids_watermark WHERE kind = 1)`
+	// rejectionsSpan bounds how many rejections are stored (ids only grow; purge
+	// deletes the oldest), from both ends of the rowid
+	rejectionsSpan = `SELECT COALESCE((SELECT MAX(id) FROM rejections) - (SELECT MIN(id) FROM rejections) + 1, 0)`
+)
+
 // SeqRange is the first and last settled seq of a kind's table (0, 0 when none): the
 // rows an audit judges. Rows an ingest has stored but not settled yet (Settle) are left
 // to the next audit, since neither their ids nor their roles are checked.
 func (db *DB) SeqRange(ctx context.Context, kind mpass.Kind) (lo, hi int64, err error) {
-	query := `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0),
-		min((SELECT seq FROM ids_watermark WHERE kind = 0), (SELECT seq FROM roles_watermark WHERE id = 1)) FROM releases`
+	query := seqRangeReleases
 	if kind == mpass.KindUse {
-		query = `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0), (SELECT seq FROM ids_watermark WHERE kind = 1) FROM uses`
+		query = seqRangeUses
 	}
 	var settled int64
 	if err = db.db.QueryRowContext(ctx, query).Scan(&lo, &hi, &settled); err != nil {
