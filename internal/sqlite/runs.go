@@ -377,7 +377,7 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 	// pages of finding_ids and finding_controllers are written once, at their end. The
 	// two are sorted at once, each on a connection of its own (a sort into a temporary
 	// table takes no lock on the database; their inserts take the write lock in turn):
-	// at 10M diverse records each sort took 3 s, one after the other.
+	// at 10M diverse records 7.8 s one after the other, 4.7 s at once.
 	runs := slices.Sorted(maps.Keys(w.runs))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, side := range []struct{ table, cols string }{
