@@ -349,14 +349,16 @@ func (w *FindingWriter) Close(ctx context.Context) error {
 	if _, err := w.conn.ExecContext(ctx, `PRAGMA threads = 2`); err != nil {
 		return err
 	}
-	defer w.conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA threads = 0`) // on an error too, before release gives the connection back
-	if _, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_order AS
+	_, err := w.conn.ExecContext(ctx, `CREATE TEMP TABLE staged_order AS
 		SELECT s.run_id, s.finding, d.id AS decision, s.record, s.kind, s.time, s.sp, s.controller, s.subject, s.fingerprint, s.change, s.purpose
 		FROM temp.staged_findings s JOIN temp.staged_decisions d ON d.local = s.decision JOIN temp.staged_names n ON n.id = s.sp
-		ORDER BY s.run_id, d.term_rule, n.rank, s.record, d.attribute, s.finding`); err != nil {
-		return err
+		ORDER BY s.run_id, d.term_rule, n.rank, s.record, d.attribute, s.finding`)
+	// back to no helper thread, on an error too: the side tables' sorts below, and
+	// whoever gets the connection from the pool, run without it
+	if _, rerr := w.conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA threads = 0`); err == nil {
+		err = rerr
 	}
-	if _, err := w.conn.ExecContext(ctx, `PRAGMA threads = 0`); err != nil {
+	if err != nil {
 		return err
 	}
 	if _, err := w.conn.ExecContext(ctx, `DROP TABLE temp.staged_findings`); err != nil {
@@ -515,7 +517,7 @@ func (w *FindingWriter) release() {
 		w.stmt.Close()
 		w.stmt = nil
 	}
-	for _, t := range []string{"staged_finding_ids", "staged_finding_controllers", "staged_order", "staged_names", "staged_decisions", "staged_findings"} {
+	for _, t := range []string{"staged_order", "staged_names", "staged_decisions", "staged_findings"} { // storeSide drops its own
 		w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.`+t)
 	}
 	w.conn.Close()
