@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,12 @@ type RoleSet struct {
 	// at once, and kept apart so that they are never copied into one (a second copy
 	// under the heap's limit)
 	halves [2][]uint32
+	// starts index each half by the top bits of the hash: bucket b's entries are
+	// halves[i][starts[i][b]:starts[i][b+1]]. A binary search over millions of entries
+	// missed the cache at nearly every step (6 of 107 s of CPU in a 10M diverse audit);
+	// a bucket of about 16 entries is one or two cache lines
+	starts [2][]uint32
+	shift  uint8 // 32 - the directory's bits
 }
 
 // half is the index of the half that holds subject's pairs.
@@ -63,8 +70,12 @@ func (s *RoleSet) hash(subject []byte, sp int64) uint32 {
 // as the table does for a pair it lacks; a pair the set does not hold may yet share
 // another's hash, which is why it is read only after the audit's ranges are fixed.
 func (s *RoleSet) Lookup(subject []byte, sp int64) (learner, roleKnown, ok bool) {
-	h, keys := s.hash(subject, sp), s.halves[half(subject)]
-	i, _ := slices.BinarySearch(keys, h)
+	x := half(subject)
+	h, keys := s.hash(subject, sp), s.halves[x]
+	b := h >> s.shift
+	lo, hi := s.starts[x][b], s.starts[x][b+1]
+	i, _ := slices.BinarySearch(keys[lo:hi], h)
+	i += int(lo)
 	if i == len(keys) || keys[i]&^roleFlags != h {
 		return false, false, true
 	}
@@ -151,7 +162,26 @@ func (db *DB) RoleSet(ctx context.Context) (*RoleSet, error) {
 			return nil, err
 		}
 	}
+	s.index()
 	return s, nil
+}
+
+// index builds the directory of both halves (starts): 2^bits buckets, about one per
+// 16 entries of the larger half, at most 2^20 (4 MiB).
+func (s *RoleSet) index() {
+	n := max(len(s.halves[0]), len(s.halves[1]))
+	dir := min(bits.Len(uint(n/16)), 20)
+	s.shift = uint8(32 - dir)
+	for i, keys := range s.halves {
+		starts := make([]uint32, 1<<dir+1)
+		for _, k := range keys {
+			starts[k>>s.shift+1]++
+		}
+		for b := 1; b < len(starts); b++ {
+			starts[b] += starts[b-1]
+		}
+		s.starts[i] = starts
+	}
 }
 
 // SubjectRole reads what subject_roles says of one pair: the answer where a RoleSet

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ func TestRoleSetTellsWhenItCannotTell(t *testing.T) {
 	ha, hb, hc := s.hash(a, 1), s.hash(b, 1), s.hash(c, 7)
 	s.halves[0] = []uint32{ha | roleLearner | roleKnownFlag, hb | roleKnownFlag, hc | roleKnownFlag, hc | roleLearner | roleKnownFlag}
 	slices.Sort(s.halves[0])
+	s.index()
 	for _, tc := range []struct {
 		name               string
 		subject            []byte
@@ -35,13 +37,79 @@ func TestRoleSetTellsWhenItCannotTell(t *testing.T) {
 		}
 	}
 	s.halves[0] = []uint32{hc | roleKnownFlag, hc | roleKnownFlag}
+	s.index()
 	if learner, known, ok := s.Lookup(c, 7); learner || !known || !ok {
 		t.Errorf("a collision with the same flags: %v %v %v", learner, known, ok)
 	}
 	// three pairs of one hash, the third with other flags (found by a review)
 	s.halves[0] = []uint32{hc | roleKnownFlag, hc | roleKnownFlag, hc | roleLearner | roleKnownFlag}
+	s.index()
 	if _, _, ok := s.Lookup(c, 7); ok {
 		t.Error("three pairs of one hash, one a learner: answered instead of asking the table")
+	}
+}
+
+// TestRoleSetDirectoryFindsEveryPair: with enough pairs for a directory of thousands
+// of buckets, every pair is found in its bucket with its own flags (or, for a hash
+// shared with other flags, the set says it cannot tell), including the pairs at a
+// bucket's first and last entry, and a pair not held finds no entry.
+func TestRoleSetDirectoryFindsEveryPair(t *testing.T) {
+	s := &RoleSet{seed: maphash.MakeSeed()}
+	type pair struct {
+		subject []byte
+		sp      int64
+		flags   uint32
+	}
+	var pairs []pair
+	for i := range 200_000 {
+		p := pair{subject: fmt.Appendf(nil, "%x", maphash.Bytes(s.seed, []byte{byte(i), byte(i >> 8), byte(i >> 16)})), sp: int64(i % 97), flags: uint32(i) & roleFlags}
+		pairs = append(pairs, p)
+		x := half(p.subject)
+		s.halves[x] = append(s.halves[x], s.hash(p.subject, p.sp)|p.flags)
+	}
+	for i := range s.halves {
+		slices.Sort(s.halves[i])
+	}
+	s.index()
+	if s.shift >= 32 || len(s.starts[0]) < 1000 {
+		t.Fatalf("directory of %d buckets (shift %d): the test does not reach it", len(s.starts[0]), s.shift)
+	}
+	flagsOf := map[[2]uint32]uint32{} // half and hash → flags, or 4 when they differ
+	for x, keys := range s.halves {
+		for _, k := range keys {
+			h := [2]uint32{uint32(x), k &^ roleFlags}
+			if f, seen := flagsOf[h]; seen && f != k&roleFlags {
+				flagsOf[h] = 4
+			} else if !seen {
+				flagsOf[h] = k & roleFlags
+			}
+		}
+	}
+	for _, p := range pairs {
+		learner, known, ok := s.Lookup(p.subject, p.sp)
+		if flagsOf[[2]uint32{uint32(half(p.subject)), s.hash(p.subject, p.sp)}] == 4 {
+			if ok {
+				t.Errorf("%s at %d: answered for a hash with two flags", p.subject, p.sp)
+			}
+			continue
+		}
+		if !ok || learner != (p.flags&roleLearner != 0) || known != (p.flags&roleKnownFlag != 0) {
+			t.Fatalf("%s at %d: %v %v %v, want flags %b", p.subject, p.sp, learner, known, ok, p.flags)
+		}
+	}
+	missing := 0
+	for i := range 10_000 {
+		subject := fmt.Appendf(nil, "%x", maphash.String(s.seed, fmt.Sprint("absent", i)))
+		if _, held := flagsOf[[2]uint32{uint32(half(subject)), s.hash(subject, 1000)}]; held {
+			continue // shares a held pair's hash: answers its flags, as documented
+		}
+		if learner, known, ok := s.Lookup(subject, 1000); learner || known || !ok {
+			t.Fatalf("a pair not held: %v %v %v", learner, known, ok)
+		}
+		missing++
+	}
+	if missing < 9_000 {
+		t.Fatalf("only %d absent pairs tried", missing)
 	}
 }
 
