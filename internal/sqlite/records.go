@@ -813,23 +813,21 @@ type Share struct{ I, N int }
 // so the audit's workers each count a pair they alone see.
 func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, lo, hi int64, share Share, roles *RoleSet, fn func(*Raw) error) error {
 	ctl := "t.controller"
-	// A release that shows a learner role (most of them) settles both answers itself;
-	// only the others look their subject up, and CASE makes the lookup conditional
-	// (a LEFT JOIN looks up every row: 5× slower over 10M releases). The last column is
-	// the release's own role, for a lookup in roles.
-	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, 0, t.shape, t.school, t.fingerprints,
-			CASE WHEN t.role = 2 THEN 1 ELSE COALESCE((SELECT s.learner FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END,
-			CASE WHEN t.role > 0 THEN 1 ELSE COALESCE((SELECT s.role_known FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) END,
-			t.role
+	// Nine columns, the last the role's flags (roleLearner | roleKnownFlag): every
+	// column costs the driver a conversion per row (twelve were a fifth of the scan's
+	// Go time). A release that shows a learner role (most of them) settles both flags
+	// itself; only the others look their subject up, and CASE makes the lookup
+	// conditional (a LEFT JOIN looks up every row: 5× slower over 10M releases). With
+	// roles, the last column is the release's own role, for a lookup in roles.
+	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, t.shape, t.school, t.fingerprints,
+			CASE WHEN t.role = 2 THEN 3 ELSE COALESCE((SELECT s.learner * 2 + s.role_known FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) | (t.role > 0) END
 		FROM releases t`
 	if roles != nil {
-		query = `SELECT t.id, t.time, t.sp, t.controller, t.subject, 0, t.shape, t.school, t.fingerprints, t.role = 2, t.role > 0, t.role
-			FROM releases t`
+		query = `SELECT t.id, t.time, t.sp, t.controller, t.subject, t.shape, t.school, t.fingerprints, t.role FROM releases t`
 	}
 	if kind == mpass.KindUse {
 		ctl = "COALESCE(t.controller, s.last_controller, 0)"
-		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.purpose, t.shape, 0, x'',
-			COALESCE(s.learner, 0), COALESCE(s.role_known, 0), 2
+		query = `SELECT t.id, t.time, t.sp, ` + ctl + `, t.subject, t.shape, t.purpose, x'', COALESCE(s.learner * 2 + s.role_known, 0)
 		FROM uses t LEFT JOIN subject_roles s ON s.subject = t.subject AND s.sp = t.sp`
 	}
 	where, args, err := db.scopeWhere(ctx, scope, ctl)
@@ -852,22 +850,41 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	}
 	r := Raw{Kind: kind}
 	var id, subj, fps sql.RawBytes
-	var role int64
+	var last int64 // a release's school, a use's purpose
+	var flags int64
+	lookup := roles != nil && kind == mpass.KindRelease
 	return scanRows(ctx, rows, func() error {
-		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Purpose, &r.Shape, &r.School, &fps, &r.Learner, &r.RoleKnown, &role); err != nil {
+		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Shape, &last, &fps, &flags); err != nil {
 			return err
 		}
 		r.ID, r.Subject, r.Fingerprints = id, subj, fps
-		if roles != nil && role != 2 { // a use's role columns are its join's (role 2)
-			learner, known, ok := roles.Lookup(subj, r.SP)
-			if !ok {
-				var err error
-				if learner, known, err = db.SubjectRole(ctx, subj, r.SP); err != nil {
-					return err
+		if kind == mpass.KindUse {
+			r.Purpose = last
+		} else {
+			r.School = last
+		}
+		if lookup { // flags is the release's role
+			if flags == 2 {
+				flags = roleFlags
+			} else {
+				known := flags > 0
+				learner, knownHere, ok := roles.Lookup(subj, r.SP)
+				if !ok {
+					var err error
+					if learner, knownHere, err = db.SubjectRole(ctx, subj, r.SP); err != nil {
+						return err
+					}
+				}
+				flags = 0
+				if learner {
+					flags |= roleLearner
+				}
+				if known || knownHere {
+					flags |= roleKnownFlag
 				}
 			}
-			r.Learner, r.RoleKnown = learner, r.RoleKnown || known
 		}
+		r.Learner, r.RoleKnown = flags&roleLearner != 0, flags&roleKnownFlag != 0
 		return fn(&r)
 	})
 }
