@@ -2,6 +2,7 @@ package audit
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -54,5 +55,23 @@ func TestInternSharesOutcomes(t *testing.T) {
 	}
 	if !reflect.DeepEqual(a.names, []string{"classLevel", "uid"}) || &a.names[0] != &f.names[0] {
 		t.Errorf("names %v: want sorted and shared by shape id", a.names)
+	}
+}
+
+// TestFindingIDKeepsItsForm pins finding ids: runs are compared by them, so a new
+// build must give a record's finding the id an older one stored. The values are
+// SHA-256 computed apart (Python's hashlib), one input longer than FindingID's
+// stack buffer.
+func TestFindingIDKeepsItsForm(t *testing.T) {
+	for _, tc := range []struct {
+		kind                           mpass.Kind
+		record, term, rule, attr, want string
+	}{
+		{mpass.KindRelease, "_005c4d923f3af944436a331257d79b5a", "purpose_limitation", "unapproved_attribute", "urn:mpass.id:email", "de90daeb7b2ba07ba058110d"},
+		{mpass.KindUse, strings.Repeat("ä", 600), "t", "r", "", "aab47e85177401dc8d775c09"},
+	} {
+		if got := FindingID(tc.kind, tc.record, tc.term, tc.rule, tc.attr); got != tc.want {
+			t.Errorf("FindingID(%s, %.20s…) = %s, want %s", tc.kind, tc.record, got, tc.want)
+		}
 	}
 }
