@@ -134,6 +134,11 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	}()
 	wg.Wait()
 	close(writes)
+	for _, w := range workers {
+		for _, c := range w.stats {
+			c.flush()
+		}
+	}
 	// the counts are added up and frozen while the writer stores the findings (its
 	// sorts take no lock on the database; the freeze's transaction waits at most for
 	// one of the writer's). A run whose storing then fails keeps its frozen figures, as
@@ -539,8 +544,39 @@ type counts struct {
 	// (lastDay) is nearly always the one.
 	days    []dayTally
 	lastDay int
-	ctl     *controllerDays // the controller's, shared by its SPs' counts on this worker
-	sp      int64           // names; set where the days are merged
+	// dayPend and shapePend count the day and shape last counted until another comes
+	// (flush adds them to days and shapes): consecutive records of a pair mostly share
+	// a day (95 % at 10M diverse records) and often a shape (50 %), where each slice's
+	// element was a cache miss per record (4 of 95 s of CPU at 10M)
+	dayPend   dayTally
+	shapePend tally
+	ctl       *controllerDays // the controller's, shared by its SPs' counts on this worker
+	sp        int64           // names; set where the days are merged
+}
+
+// flush adds the pending counts to days and shapes, before they are read.
+func (c *counts) flush() {
+	c.flushDay()
+	c.flushShape()
+}
+
+func (c *counts) flushDay() {
+	if p := c.dayPend; p.n > 0 {
+		c.days[index(&c.days, &c.lastDay, p.key, dayTallyKey, func() dayTally { return dayTally{key: p.key} })].n += p.n
+		c.dayPend = dayTally{}
+	}
+}
+
+func (c *counts) flushShape() {
+	if p := c.shapePend; p.n > 0 {
+		i := slices.IndexFunc(c.shapes, func(t tally) bool { return t.key == p.key })
+		if i < 0 {
+			c.shapes = append(c.shapes, tally{key: p.key})
+			i = len(c.shapes) - 1
+		}
+		c.shapes[i].n += p.n
+		c.shapePend = tally{}
+	}
 }
 
 // dayTally is one day's records of one kind at one controller and SP: 8 bytes without
@@ -743,11 +779,21 @@ func (w *worker) count(ctx context.Context, r *sqlite.Raw, st *counts, sh *shape
 		st.uses++
 	} else {
 		st.releases++
-		st.shapes = inc(st.shapes, int32(r.Shape))
+		if sk := int32(r.Shape); st.shapePend.n > 0 && st.shapePend.key == sk {
+			st.shapePend.n++
+		} else {
+			st.flushShape()
+			st.shapePend = tally{sk, 1}
+		}
 		st.ctl.addSchool(int32(day), r.School)
 	}
 	k32 := dayKey(day, use)
-	st.days[index(&st.days, &st.lastDay, k32, dayTallyKey, func() dayTally { return dayTally{key: k32} })].n++
+	if st.dayPend.n > 0 && st.dayPend.key == k32 {
+		st.dayPend.n++
+	} else {
+		st.flushDay()
+		st.dayPend = dayTally{key: k32, n: 1}
+	}
 	t := &st.ctl.times[index(&st.ctl.times, &st.ctl.lastTime, k32, dayTimesKey, func() dayTimes {
 		return dayTimes{key: k32, first: math.MaxInt64, last: math.MinInt64}
 	})]
