@@ -137,9 +137,14 @@ func mergeIDs(ctx context.Context, tx *sql.Tx, kind int, table string, scan func
 	if err != nil {
 		return err
 	}
-	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE seq > ? AND seq <= ?`, from, to).Scan(&n); err != nil {
-		return err
+	// The new rows are at most to - from (seqs are unique); when that many were merged,
+	// none lost its id. Otherwise count them: seqs have gaps where an insert skipped a
+	// duplicate, and counting reads every new row (3.1 s at 10M releases, one core).
+	n := to - from
+	if merged < n {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE seq > ? AND seq <= ?`, from, to).Scan(&n); err != nil {
+			return err
+		}
 	}
 	if merged < n { // some new row's id is held by another row: find them all
 		if err := rejectLosers(ctx, tx, kind, table, scan, from, to, now, keep, c); err != nil {
