@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -14,7 +15,9 @@ import (
 
 // TestFrozenFiguresCountEveryRecord: what a run freezes per controller and SP (its
 // releases and the attributes they carried) and per controller, SP and day equals
-// what the generated records say, counted here from the JSON Lines themselves. The
+// what the generated records say, counted here from the JSON Lines themselves, and its
+// releases and uses per SP and day and releases per school and day equal what the
+// store counts from the records (Counts, SchoolCounts: a report's exact numbers). The
 // workers count in memory and add up at the end (pending counts among them), so a
 // record left out or counted twice shows here, whichever path judged it.
 func TestFrozenFiguresCountEveryRecord(t *testing.T) {
@@ -85,16 +88,57 @@ func TestFrozenFiguresCountEveryRecord(t *testing.T) {
 	for p := range releases {
 		controllers[p.controller] = true
 	}
+	ctx := context.Background()
+	schoolCells := 0
 	for c := range controllers {
-		counts, err := db.DayCounts(context.Background(), run.ID, c, "", "")
+		counts, err := db.DayCounts(ctx, run.ID, c, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
+		// uses take their controller from subject_roles where they name none: the
+		// records' own count (Counts) is the reference for both kinds
+		fromRecords, err := db.Counts(ctx, c, "2000-01-01", "2099-12-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[[2]string][2]int64{} // SP, day → releases, uses
+		for _, n := range fromRecords {
+			want[[2]string{n.SP, n.Day}] = [2]int64{n.Releases, n.Uses}
+		}
+		got := map[[2]string][2]int64{}
+		controllerDays := map[string]bool{}
 		for _, d := range counts {
+			k, v := [2]string{d.SP, d.Day}, got[[2]string{d.SP, d.Day}]
 			if d.Kind == mpass.KindRelease {
 				frozen[[3]string{c, d.SP, d.Day}] += d.Records
+				v[0] += d.Records
+			} else {
+				v[1] += d.Records
 			}
+			got[k] = v
+			controllerDays[d.Day] = true
 		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: frozen releases and uses per SP and day differ from the records' (%d cells frozen, %d in the records)", c, len(got), len(want))
+		}
+		// the releases per school, day by day
+		for day := range controllerDays {
+			f, err := db.FrozenSchoolCounts(ctx, run.ID, c, day, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := db.SchoolCounts(ctx, c, day, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(f, r) {
+				t.Errorf("%s on %s: frozen releases per school %v, the records' %v", c, day, f, r)
+			}
+			schoolCells += len(f)
+		}
+	}
+	if schoolCells < 500 {
+		t.Errorf("only %d school-days: the workload proves little", schoolCells)
 	}
 	if len(frozen) != len(days) {
 		t.Errorf("%d controller-SP-days frozen, %d in the records", len(frozen), len(days))
