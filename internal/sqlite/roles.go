@@ -17,7 +17,8 @@ import (
 // the pair with its two flags in the low bits, sorted. Most releases of the diverse
 // workload carry no role attribute and look their pair up; a B-tree search per release
 // in a table larger than any cache (3.7 million pairs, 220 MB, at 10M records) was a
-// fifth of the audit's time, a binary search here is a fraction of a microsecond.
+// fifth of the audit's time; here it is a search of one bucket of the directory
+// (starts), a cache miss or two.
 //
 // It is exact for the pairs it holds: pairs whose hashes are equal but whose flags
 // differ (a few thousand of 3.7 million) make Lookup say it cannot tell, and the
