@@ -21,6 +21,7 @@ import (
 // workers count in memory and add up at the end (pending counts among them), so a
 // record left out or counted twice shows here, whichever path judged it.
 func TestFrozenFiguresCountEveryRecord(t *testing.T) {
+	ctx := context.Background()
 	records, registry := testenv.MustGenerate(t, gen.Config{Records: 20000, Seed: 5, Controllers: 6, SPs: 8, Subjects: 2000, Workload: gen.WorkloadDiverse})
 	db := testenv.MustOpenDB(t)
 	testenv.MustLoadRegistry(t, db, registry)
@@ -57,11 +58,11 @@ func TestFrozenFiguresCountEveryRecord(t *testing.T) {
 	}
 
 	a := &audit.Auditor{DB: db, Engine: testenv.MustEngine(t), Workers: 2}
-	run, err := a.Run(context.Background(), mpass.Scope{})
+	run, err := a.Run(ctx, mpass.Scope{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, err := db.Stats(context.Background(), run.ID, nil)
+	stats, err := db.Stats(ctx, run.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,6 @@ func TestFrozenFiguresCountEveryRecord(t *testing.T) {
 	for p := range releases {
 		controllers[p.controller] = true
 	}
-	ctx := context.Background()
 	schoolCells := 0
 	for c := range controllers {
 		counts, err := db.DayCounts(ctx, run.ID, c, "", "")

@@ -850,19 +850,17 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	}
 	r := Raw{Kind: kind}
 	var id, subj, fps sql.RawBytes
-	var last int64 // a release's school, a use's purpose
+	last := &r.School // the seventh column: a release's school, a use's purpose
+	if kind == mpass.KindUse {
+		last = &r.Purpose
+	}
 	var flags int64
 	lookup := roles != nil && kind == mpass.KindRelease
 	return scanRows(ctx, rows, func() error {
-		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Shape, &last, &fps, &flags); err != nil {
+		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Shape, last, &fps, &flags); err != nil {
 			return err
 		}
 		r.ID, r.Subject, r.Fingerprints = id, subj, fps
-		if kind == mpass.KindUse {
-			r.Purpose = last
-		} else {
-			r.School = last
-		}
 		if lookup { // flags is the release's role
 			if flags == 2 {
 				flags = roleFlags
