@@ -844,10 +844,6 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 		where += ` AND (t.sp * 1000003 + ` + ctl + `) % ? = ?`
 		args = append(args, share.N, share.I)
 	}
-	rows, err := db.db.QueryContext(ctx, query+where+` ORDER BY t.seq`, args...)
-	if err != nil {
-		return err
-	}
 	r := Raw{Kind: kind}
 	var id, subj, fps sql.RawBytes
 	last := &r.School // the seventh column: a release's school, a use's purpose
@@ -856,10 +852,8 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	}
 	var flags int64
 	lookup := roles != nil && kind == mpass.KindRelease
-	return scanRows(ctx, rows, func() error {
-		if err := rows.Scan(&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Shape, last, &fps, &flags); err != nil {
-			return err
-		}
+	dest := []any{&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Shape, last, &fps, &flags}
+	return db.queryEach(ctx, query+where+` ORDER BY t.seq`, args, dest, func() error {
 		r.ID, r.Subject, r.Fingerprints = id, subj, fps
 		if lookup { // flags is the release's role
 			if flags == 2 {
@@ -953,7 +947,6 @@ func (db *DB) Counts(ctx context.Context, controller, from, to string) ([]SPCoun
 // closed the rows first or not.
 func scanRows(ctx context.Context, rows *sql.Rows, each func() error) error {
 	defer rows.Close()
-	const checkEvery = 256
 	for n := 0; rows.Next(); n++ {
 		if n%checkEvery == checkEvery-1 {
 			if err := ctx.Err(); err != nil {
@@ -969,6 +962,9 @@ func scanRows(ctx context.Context, rows *sql.Rows, each func() error) error {
 	}
 	return rows.Err()
 }
+
+// checkEvery is how many rows a scan reads between two looks at its context.
+const checkEvery = 256
 
 // CountRecords counts the stored releases and uses.
 func (db *DB) CountRecords(ctx context.Context) (releases, uses int64, err error) {

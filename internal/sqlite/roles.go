@@ -127,23 +127,14 @@ func (db *DB) RoleSet(ctx context.Context) (*RoleSet, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows, err := db.db.QueryContext(ctx, q)
-			if err != nil {
-				errs[i] = err
-				return
-			}
 			var subject sql.RawBytes
-			var sp int64
-			var learner, known bool
-			errs[i] = scanRows(ctx, rows, func() error {
-				if err := rows.Scan(&subject, &sp, &learner, &known); err != nil {
-					return err
-				}
+			var sp, learner, known int64
+			errs[i] = db.queryEach(ctx, q, nil, []any{&subject, &sp, &learner, &known}, func() error {
 				k := s.hash(subject, sp)
-				if learner {
+				if learner != 0 {
 					k |= roleLearner
 				}
-				if known {
+				if known != 0 {
 					k |= roleKnownFlag
 				}
 				s.halves[i] = append(s.halves[i], k)

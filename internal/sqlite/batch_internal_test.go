@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mustOpenTemp opens a fresh database in t's temporary directory.
+func mustOpenTemp(t *testing.T) *DB {
+	t.Helper()
+	return mustOpen(t, NewDB(filepath.Join(t.TempDir(), "batch.db")))
+}
+
+// scanAll is every row a reader gave, each column as database/sql would print it.
+func scanAll(t *testing.T, read func(ctx context.Context, query string, args []any, dest []any, each func() error) error, query string, args ...any) []string {
+	t.Helper()
+	var n, i int64
+	var s, b sql.RawBytes
+	var rows []string
+	err := read(context.Background(), query, args, []any{&n, &s, &b, &i}, func() error {
+		rows = append(rows, fmt.Sprintf("%d|%q|%v/%x|%d", n, s, b == nil, []byte(b), i))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestBatchReaderAnswersAsDatabaseSQL: the batch reader gives every row database/sql
+// gives, in order, column for column — across batch boundaries, with rows larger than
+// a batch, empty and NULL texts and blobs, NUL bytes and any alphabet, floats into
+// integers, and bound arguments of every kind it takes.
+func TestBatchReaderAnswersAsDatabaseSQL(t *testing.T) {
+	db := mustOpenTemp(t)
+	ctx := context.Background()
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE t (n INTEGER, s TEXT, b BLOB, f)`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := []string{"", "a", "ääkkö\x00sámi ŋ", "𝔘nicode", strings.Repeat("x", 200)}
+	big := map[int]string{1234: strings.Repeat("x", batchBytes+17), 1235: strings.Repeat("ü", 3*batchBytes), 4000: strings.Repeat("y", batchBytes-40)}
+	for i := range 5000 {
+		s := any(values[i%len(values)])
+		var b any = []byte(values[(i+1)%len(values)])
+		if v, ok := big[i]; ok {
+			s, b = v, []byte(v)
+		}
+		if i%7 == 3 {
+			s = nil
+		}
+		if i%11 == 5 {
+			b = nil
+		}
+		if i%13 == 6 {
+			b = []byte{}
+		}
+		var f any = int64(i) * 3
+		if i%5 == 0 {
+			f = float64(i) + 0.75 // into int64: truncated, as database/sql converts it
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO t VALUES (?, ?, ?, ?)`, int64(i)-2500, s, b, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if !batchSupported {
+		t.Fatal("the binary's SQLite lacks what the batch reader calls")
+	}
+	for _, q := range []struct {
+		query string
+		args  []any
+	}{
+		{`SELECT n, s, b, CAST(f AS INTEGER) FROM t ORDER BY rowid`, nil},
+		{`SELECT n, s, b, f FROM t WHERE typeof(f) = 'integer' ORDER BY rowid`, nil},
+		{`SELECT n, s, b, n FROM t WHERE n BETWEEN ? AND ? AND s != ? AND (b IS ? OR b != ?) ORDER BY rowid DESC`,
+			[]any{-100, int64(900), "a", nil, []byte("ääkkö\x00sámi ŋ")}},
+		{`SELECT n, s, b, n FROM t WHERE n > ? AND ?`, []any{4000, true}},
+		{`SELECT n, s, b, n FROM t WHERE n < ?`, []any{-1e9}},
+	} {
+		want := scanAll(t, db.queryEachSQL, q.query, q.args...)
+		got := scanAll(t, db.queryEach, q.query, q.args...)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d rows, database/sql %d", q.query, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: row %d: %.200s, database/sql %.200s", q.query, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestBatchReaderUsesTheHandle: the reader finds mattn/go-sqlite3's handle (a version
+// of the package that renamed the field would send every scan through database/sql,
+// slower and unnoticed).
+func TestBatchReaderUsesTheHandle(t *testing.T) {
+	db := mustOpenTemp(t)
+	conn, err := db.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Raw(func(dc any) error {
+		if handleOf(dc) == nil {
+			return errors.New("no sqlite3 handle in the driver's connection")
+		}
+		if handleOf(struct{}{}) != nil {
+			return errors.New("a handle from another driver's connection")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBatchReaderErrors: a NULL into an integer, a destination or an argument it does
+// not take, SQL that does not prepare and a failing step are errors naming what failed;
+// the connection serves the next query.
+func TestBatchReaderErrors(t *testing.T) {
+	db := mustOpenTemp(t)
+	ctx := context.Background()
+	var n int64
+	var f float64
+	for _, c := range []struct {
+		query string
+		args  []any
+		dest  []any
+		want  string
+	}{
+		{`SELECT NULL`, nil, []any{&n}, "column 0: NULL into int64"},
+		{`SELECT 'x'`, nil, []any{&n}, "column 0: TEXT into int64"},
+		{`SELECT 1.5`, nil, []any{&f}, "*float64 not supported"},
+		{`SELECT ?`, []any{uint8(1)}, []any{&n}, "argument 1: uint8 not supported"},
+		{`SELEKT 1`, nil, []any{&n}, "syntax error"},
+		{`SELECT 1, 2`, nil, []any{&n}, "1 destinations for 2 columns"},
+		{`SELECT abs(-9223372036854775807 - 1)`, nil, []any{&n}, "integer overflow"},
+	} {
+		err := db.queryEach(ctx, c.query, c.args, c.dest, func() error { return nil })
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.query, err, c.want)
+		}
+	}
+	stop := errors.New("stop")
+	if err := db.queryEach(ctx, `SELECT 1 UNION ALL SELECT 2`, nil, []any{&n}, func() error { return stop }); err != stop {
+		t.Errorf("each's error: %v", err)
+	}
+	var got []int64
+	if err := db.queryEach(ctx, `SELECT 7 UNION ALL SELECT 8`, nil, []any{&n}, func() error { got = append(got, n); return nil }); err != nil || len(got) != 2 || got[1] != 8 {
+		t.Errorf("after the errors: %v %v", got, err)
+	}
+}
+
+// TestBatchReaderStopsWithItsContext: a context that ends mid-scan, or in the middle of
+// a long step, ends the scan with its error, and leaves no interruption behind for the
+// connection's next query.
+func TestBatchReaderStopsWithItsContext(t *testing.T) {
+	db := mustOpenTemp(t)
+	db.db.SetMaxOpenConns(1) // the next query gets the same connection
+	ctx, cancel := context.WithCancel(context.Background())
+	var n int64
+	rows := 0
+	// an endless recursive query: only the interruption ends a step that never answers
+	endless := `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT i FROM c WHERE i < 0`
+	err := db.queryEach(ctx, `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT i FROM c`, nil, []any{&n}, func() error {
+		if rows++; rows == 100_000 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || rows > 100_000+batchBytes/9 {
+		t.Fatalf("after %d rows: %v", rows, err)
+	}
+	// the step that never answers has begun long before the deadline: not a measure of
+	// speed, only a query the deadline must end
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := db.queryEach(ctx, endless, nil, []any{&n}, func() error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a long step: %v", err)
+	}
+	var s sql.RawBytes
+	if err := db.queryEach(context.Background(), `SELECT 'next'`, nil, []any{&s}, func() error { return nil }); err != nil || !bytes.Equal(s, []byte("next")) {
+		t.Fatalf("the next query: %q %v", s, err)
+	}
+}
