@@ -64,9 +64,9 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		n = runtime.GOMAXPROCS(0)
 	}
 	n = min(n, sqlite.MaxAuditWorkers) // each holds connections (sqlite.MaxConns)
-	// every worker reads every settled row, and judges those of its share of the
-	// controller–SP pairs: a pair's counts are on one worker, not on all (at 10M
-	// diverse records, 60,000 pairs, they were half the live heap)
+	// the settled rows are read once and every worker judges those of its share of
+	// the controller–SP pairs (ScanRaw): a pair's counts are on one worker, not on all
+	// (at 10M diverse records, 60,000 pairs, they were half the live heap)
 	var ranges [2][2]int64 // releases [lo, hi], uses [lo, hi]
 	for k, kind := range []mpass.Kind{mpass.KindRelease, mpass.KindUse} {
 		lo, hi, err := a.DB.SeqRange(ctx, kind)
@@ -89,30 +89,16 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	}
 	writes := make(chan []mpass.Finding, n)
 	workers := make([]*worker, n)
-	var wg sync.WaitGroup
+	judges := make([]func(*sqlite.Raw) error, n)
 	for i := range workers {
 		w := newWorker(shared, writes, a.batchSize())
 		workers[i] = w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k, kind := range []mpass.Kind{mpass.KindRelease, mpass.KindUse} {
-				r := ranges[k]
-				err := a.DB.ScanRaw(ctx, run.Scope, kind, r[0], r[1], sqlite.Share{I: i, N: n}, roles, func(rec *sqlite.Raw) error {
-					if err := w.judge(ctx, rec); err != nil {
-						return fmt.Errorf("%s %s: %w", rec.Kind, rec.ID, err)
-					}
-					return w.flush(ctx, false)
-				})
-				if err != nil {
-					cancel(err)
-					return
-				}
+		judges[i] = func(rec *sqlite.Raw) error {
+			if err := w.judge(ctx, rec); err != nil {
+				return fmt.Errorf("%s %s: %w", rec.Kind, rec.ID, err)
 			}
-			if err := w.flush(ctx, true); err != nil {
-				cancel(err)
-			}
-		}()
+			return w.flush(ctx, false)
+		}
 	}
 	writerDone := make(chan error, 1)
 	go func() {
@@ -132,7 +118,24 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		}
 		writerDone <- werr
 	}()
-	wg.Wait()
+	// the workers judge on ScanRaw's goroutines; their findings go to the writer
+	scan := func() error {
+		for k, kind := range []mpass.Kind{mpass.KindRelease, mpass.KindUse} {
+			r := ranges[k]
+			if err := a.DB.ScanRaw(ctx, run.Scope, kind, r[0], r[1], roles, judges...); err != nil {
+				return err
+			}
+		}
+		for _, w := range workers {
+			if err := w.flush(ctx, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := scan(); err != nil {
+		cancel(err)
+	}
 	close(writes)
 	for _, w := range workers {
 		for _, c := range w.stats {

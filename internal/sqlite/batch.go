@@ -162,17 +162,21 @@ func handleOf(dc any) *C.sqlite3 {
 	return (*C.sqlite3)(f.UnsafePointer())
 }
 
-// queryEach runs query on one connection of its own and scans each result row into dest
-// before calling each; rows are read in batches of batchBytes, one call into SQLite's C
-// a batch instead of one a row (at 10M releases the driver's per-row work was a fifth
-// of an audit's CPU). dest holds *int64, *sql.RawBytes (valid until the next call of
-// each) or *string; a NULL scans as 0, nil or "" only into RawBytes, as database/sql
-// would refuse it otherwise. Where the batch reader cannot run (another driver, or a
-// mattn/go-sqlite3 without the handle it reads) the rows come through database/sql with
-// the same answers. ctx's end interrupts the statement and is the error returned.
-func (db *DB) queryEach(ctx context.Context, query string, args []any, dest []any, each func() error) error {
-	if !batchSupported {
-		return db.queryEachSQL(ctx, query, args, dest, each)
+// batchFunc takes a batch of rows: b holds rows whole rows of ncol columns each, as
+// batch_fill writes them (scanBatchRow reads one); b is the batch's own until the next
+// call.
+type batchFunc func(b []byte, rows, ncol int) error
+
+// queryBatches runs query on one connection of its own and hands its rows to fn in
+// batches written into the buffers buffer gives (a row larger than one gets a buffer of
+// its own): one call into SQLite's C a batch instead of one a row through database/sql
+// (at 10M releases the driver's per-row work was a fifth of an audit's CPU). Where the
+// batch reader cannot run (another driver, or a mattn/go-sqlite3 without the handle it
+// reads) the rows come through database/sql, encoded the same. ctx's end interrupts the
+// statement and is the error returned.
+func (db *DB) queryBatches(ctx context.Context, query string, args []any, buffer func() ([]byte, error), fn batchFunc) error {
+	if !batchSupported || db.batchOff {
+		return db.queryBatchesSQL(ctx, query, args, buffer, fn)
 	}
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
@@ -186,15 +190,43 @@ func (db *DB) queryEach(ctx context.Context, query string, args []any, dest []an
 			fallback = true
 			return nil
 		}
-		return batchQuery(ctx, h, query, args, dest, each)
+		return batchQuery(ctx, h, query, args, buffer, fn)
 	})
 	if fallback {
-		return db.queryEachSQL(ctx, query, args, dest, each)
+		return db.queryBatchesSQL(ctx, query, args, buffer, fn)
 	}
 	return err
 }
 
-// queryEachSQL is queryEach through database/sql.
+// queryEach runs query (queryBatches) and scans each row into dest before calling each.
+// dest holds *int64, *sql.RawBytes (valid until the next call of each) or *string; a
+// NULL scans only into RawBytes (nil), as database/sql refuses it otherwise.
+func (db *DB) queryEach(ctx context.Context, query string, args []any, dest []any, each func() error) error {
+	buf := make([]byte, batchBytes) // a batch is done with when the next is written
+	return db.queryBatches(ctx, query, args, func() ([]byte, error) { return buf, nil }, func(b []byte, rows, ncol int) error {
+		if ncol != len(dest) {
+			return fmt.Errorf("sqlite: %d destinations for %d columns", len(dest), ncol)
+		}
+		for i := range rows {
+			if i%checkEvery == checkEvery-1 { // as scanRows: a batch holds thousands of small rows
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			var err error
+			if b, err = scanBatchRow(b, dest); err != nil {
+				return err
+			}
+			if err := each(); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+}
+
+// queryEachSQL is queryEach row by row through database/sql: what the batch reader must
+// answer.
 func (db *DB) queryEachSQL(ctx context.Context, query string, args []any, dest []any, each func() error) error {
 	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -208,8 +240,74 @@ func (db *DB) queryEachSQL(ctx context.Context, query string, args []any, dest [
 	})
 }
 
+// queryBatchesSQL is queryBatches through database/sql: rows read one at a time and
+// encoded as batch_fill writes them.
+func (db *DB) queryBatchesSQL(ctx context.Context, query string, args []any, buffer func() ([]byte, error), fn batchFunc) error {
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var b []byte
+	n := 0
+	err = scanRows(ctx, rows, func() error {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if b == nil {
+			var err error
+			if b, err = buffer(); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+		for _, v := range vals {
+			if b, err = appendBatchValue(b, v); err != nil {
+				return err
+			}
+		}
+		if n++; len(b) >= batchBytes {
+			err := fn(b, n, len(cols))
+			b, n = nil, 0
+			return err
+		}
+		return nil
+	})
+	if err == nil && n > 0 {
+		err = fn(b, n, len(cols))
+	}
+	return err
+}
+
+// appendBatchValue appends v, a value database/sql scanned into an any, as batch_fill
+// writes a column.
+func appendBatchValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, colNull), nil
+	case int64:
+		return binary.LittleEndian.AppendUint64(append(b, colInteger), uint64(v)), nil
+	case float64:
+		return binary.LittleEndian.AppendUint64(append(b, colFloat), math.Float64bits(v)), nil
+	case string:
+		return append(binary.LittleEndian.AppendUint32(append(b, colText), uint32(len(v))), v...), nil
+	case []byte:
+		return append(binary.LittleEndian.AppendUint32(append(b, colBlob), uint32(len(v))), v...), nil
+	}
+	return nil, fmt.Errorf("sqlite: a column's %T has no batch form", v)
+}
+
 // batchQuery prepares, binds and reads query on h in batches.
-func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, dest []any, each func() error) (err error) {
+func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buffer func() ([]byte, error), fn batchFunc) (err error) {
 	cq := C.CString(query)
 	defer C.free(unsafe.Pointer(cq))
 	var st *C.sqlite3_stmt
@@ -221,11 +319,7 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, des
 		return err
 	}
 	ncol := int(C.sqlite3_column_count(st))
-	if ncol != len(dest) {
-		return fmt.Errorf("sqlite: %d destinations for %d columns", len(dest), ncol)
-	}
-	// ctx's end interrupts a step (a scope's WHERE may step far between two rows); the
-	// interruption is waited for before the connection goes back to the pool
+	// ctx's end interrupts a step (a scope's WHERE may step far between two rows)
 	interrupted := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		C.sqlite3_interrupt(h)
@@ -236,9 +330,14 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, des
 			<-interrupted
 		}
 	}()
-	buf := make([]byte, batchBytes)
+	var buf []byte
 	pending := C.int(0)
 	for {
+		if buf == nil {
+			if buf, err = buffer(); err != nil {
+				return err
+			}
+		}
 		var used, rows, need C.long
 		rc := C.batch_fill(st, C.int(ncol), pending, (*C.uchar)(unsafe.Pointer(&buf[0])), C.long(len(buf)), &used, &rows, &need)
 		if rc != resultRow && rc != resultDone {
@@ -250,24 +349,16 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, des
 		pending = 0
 		if rc == resultRow {
 			pending = 1
-			if need > 0 { // one row alone larger than the buffer
+			if need > 0 { // one row alone larger than the buffer: a buffer of its own
 				buf = make([]byte, int(need))
 				continue
 			}
 		}
-		b := buf[:used]
-		for i := range int(rows) {
-			if i%checkEvery == checkEvery-1 { // as scanRows: a batch holds thousands of small rows
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if b, err = scanBatchRow(b, dest); err != nil {
+		if rows > 0 {
+			if err := fn(buf[:used], int(rows), ncol); err != nil {
 				return err
 			}
-			if err := each(); err != nil {
-				return err
-			}
+			buf = nil
 		}
 		if err := ctx.Err(); err != nil {
 			return err

@@ -91,15 +91,19 @@ func TestBatchReaderAnswersAsDatabaseSQL(t *testing.T) {
 		{`SELECT n, s, b, n FROM t WHERE n < ?`, []any{-1e9}},
 	} {
 		want := scanAll(t, db.queryEachSQL, q.query, q.args...)
-		got := scanAll(t, db.queryEach, q.query, q.args...)
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d rows, database/sql %d", q.query, len(got), len(want))
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("%s: row %d: %.200s, database/sql %.200s", q.query, i, got[i], want[i])
+		for _, off := range []bool{false, true} { // in C, and encoded from database/sql
+			db.batchOff = off
+			got := scanAll(t, db.queryEach, q.query, q.args...)
+			if len(got) != len(want) {
+				t.Fatalf("%s (batchOff %v): %d rows, database/sql %d", q.query, off, len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s (batchOff %v): row %d: %.200s, database/sql %.200s", q.query, off, i, got[i], want[i])
+				}
 			}
 		}
+		db.batchOff = false
 	}
 }
 

@@ -32,7 +32,7 @@ func TestScanStopsWhenCancelled(t *testing.T) {
 		scan func(ctx context.Context, each func()) error
 	}{
 		{"ScanRaw", func(ctx context.Context, each func()) error {
-			return db.ScanRaw(ctx, mpass.Scope{}, mpass.KindRelease, lo, hi, sqlite.Share{}, nil, func(*sqlite.Raw) error { each(); return nil })
+			return db.ScanRaw(ctx, mpass.Scope{}, mpass.KindRelease, lo, hi, nil, func(*sqlite.Raw) error { each(); return nil })
 		}},
 		{"Rejections before the scan", func(ctx context.Context, each func()) error {
 			each()

@@ -58,6 +58,8 @@ type DB struct {
 	migrations func(name string) bool
 	// maxRoleSetPairs, when set, replaces MaxRoleSetPairs (a test's small bound)
 	maxRoleSetPairs int64
+	// batchOff, when set, reads batches through database/sql (a test of that path)
+	batchOff bool
 	// Now returns the current time; tests set it for deterministic runs.
 	Now func() time.Time
 	// Mode is the mode of the database file, its -wal and -shm and its backups:

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
@@ -800,25 +802,23 @@ func (db *DB) SeqRange(ctx context.Context, kind mpass.Kind) (lo, hi int64, err 
 	return lo, hi, err
 }
 
-// Share is a worker's share of the rows: those of every controller–SP pair whose
-// number (a hash of the two ids) is I modulo N; every row when N ≤ 1.
-type Share struct{ I, N int }
-
-// ScanRaw streams the records of one kind in scope whose seq is in [lo, hi], of the
-// share's controller–SP pairs, to fn, each with what all of its subject's releases to
+// ScanRaw streams the records of one kind in scope whose seq is in [lo, hi] to fns, in
+// seq order: each to fns[i] for the i of its controller–SP pair (a hash of the two ids
+// modulo len(fns)), so that a pair is counted on one worker alone; fns[i] is called on
+// a goroutine of its own. Each record comes with what all of its subject's releases to
 // the SP say of the role: from roles where it is not nil (RoleSet), else from
 // subject_roles. A use without a controller takes the one of the subject's latest
-// release to that SP. Rows are read without copies: a national audit reads tens of
-// millions. SQLite skips the rows of other shares (a tenth of a microsecond each),
-// so the audit's workers each count a pair they alone see.
-func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, lo, hi int64, share Share, roles *RoleSet, fn func(*Raw) error) error {
+// release to that SP. The rows are read once, in batches (queryBatches) that every
+// worker reads and takes its share of: a national audit reads tens of millions, and a
+// read per worker stepped every row twice. An error of fns[i] ends the scan and is
+// returned; so is ctx's end, seen within a few hundred rows.
+func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, lo, hi int64, roles *RoleSet, fns ...func(*Raw) error) error {
 	ctl := "t.controller"
-	// Nine columns, the last the role's flags (roleLearner | roleKnownFlag): every
-	// column costs the driver a conversion per row (twelve were a fifth of the scan's
-	// Go time). A release that shows a learner role (most of them) settles both flags
-	// itself; only the others look their subject up, and CASE makes the lookup
-	// conditional (a LEFT JOIN looks up every row: 5× slower over 10M releases). With
-	// roles, the last column is the release's own role, for a lookup in roles.
+	// Nine columns, the last the role's flags (roleLearner | roleKnownFlag). A release
+	// that shows a learner role (most of them) settles both flags itself; only the
+	// others look their subject up, and CASE makes the lookup conditional (a LEFT JOIN
+	// looks up every row: 5× slower over 10M releases). With roles, the last column is
+	// the release's own role, for a lookup in roles.
 	query := `SELECT t.id, t.time, t.sp, t.controller, t.subject, t.shape, t.school, t.fingerprints,
 			CASE WHEN t.role = 2 THEN 3 ELSE COALESCE((SELECT s.learner * 2 + s.role_known FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) | (t.role > 0) END
 		FROM releases t`
@@ -840,30 +840,123 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 		where += " AND t.seq BETWEEN ? AND ?"
 	}
 	args = append(args, lo, hi)
-	if share.N > 1 { // ids are small positive integers: no overflow
-		where += ` AND (t.sp * 1000003 + ` + ctl + `) % ? = ?`
-		args = append(args, share.N, share.I)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// a batch goes to every worker and back to the pool when the last is done with it:
+	// at most two a worker wait or are read, and the one being written
+	type batch struct {
+		b          []byte
+		rows, ncol int
+		left       atomic.Int32
 	}
-	r := Raw{Kind: kind}
-	var id, subj, fps sql.RawBytes
-	last := &r.School // the seventh column: a release's school, a use's purpose
-	if kind == mpass.KindUse {
-		last = &r.Purpose
+	n := len(fns)
+	pool := make(chan []byte, 2*n+1)
+	for range cap(pool) {
+		pool <- make([]byte, batchBytes)
 	}
-	var flags int64
-	lookup := roles != nil && kind == mpass.KindRelease
-	dest := []any{&id, &r.Time, &r.SP, &r.Controller, &subj, &r.Shape, last, &fps, &flags}
-	return db.queryEach(ctx, query+where+` ORDER BY t.seq`, args, dest, func() error {
-		r.ID, r.Subject, r.Fingerprints = id, subj, fps
+	queues := make([]chan *batch, n)
+	var wg sync.WaitGroup
+	for i := range fns {
+		queues[i] = make(chan *batch, 2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := rawReader{db: db, kind: kind, share: i, shares: n, roles: roles, fn: fns[i]}
+			for bt := range queues[i] {
+				if context.Cause(ctx) == nil { // after an error, the batches are only let go
+					if err := w.read(ctx, bt.b, bt.rows, bt.ncol); err != nil {
+						cancel(err)
+					}
+				}
+				if bt.left.Add(-1) == 0 { // a buffer for each taken: the pool never fills up
+					if cap(bt.b) != batchBytes { // a large row's own, or grown
+						bt.b = make([]byte, batchBytes)
+					}
+					pool <- bt.b[:batchBytes]
+				}
+			}
+		}()
+	}
+	buffer := func() ([]byte, error) {
+		select {
+		case b := <-pool:
+			return b, nil
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+	err = db.queryBatches(ctx, query+where+` ORDER BY t.seq`, args, buffer, func(b []byte, rows, ncol int) error {
+		bt := &batch{b: b, rows: rows, ncol: ncol}
+		bt.left.Store(int32(n))
+		for _, q := range queues {
+			q <- bt // never blocks for long: each worker holds at most three batches
+		}
+		return nil
+	})
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	if cause := context.Cause(ctx); cause != nil {
+		return cause // a worker's error, or ctx's end, rather than what it made the read answer
+	}
+	return err
+}
+
+// rawReader is one worker's reading of ScanRaw's batches.
+type rawReader struct {
+	db            *DB
+	kind          mpass.Kind
+	share, shares int
+	roles         *RoleSet
+	fn            func(*Raw) error
+	r             Raw
+	id, subj, fps sql.RawBytes
+	flags         int64
+	dest          []any
+	seen          int
+}
+
+// read decodes a batch's rows and hands those of the worker's share to its fn.
+func (w *rawReader) read(ctx context.Context, b []byte, rows, ncol int) error {
+	r := &w.r
+	if w.dest == nil {
+		r.Kind = w.kind
+		last := &r.School // the seventh column: a release's school, a use's purpose
+		if w.kind == mpass.KindUse {
+			last = &r.Purpose
+		}
+		w.dest = []any{&w.id, &r.Time, &r.SP, &r.Controller, &w.subj, &r.Shape, last, &w.fps, &w.flags}
+	}
+	if ncol != len(w.dest) {
+		return fmt.Errorf("sqlite: %d columns for %d", ncol, len(w.dest))
+	}
+	lookup := w.roles != nil && w.kind == mpass.KindRelease
+	for range rows {
+		var err error
+		if b, err = scanBatchRow(b, w.dest); err != nil {
+			return err
+		}
+		// ids are small positive integers: no overflow
+		if w.shares > 1 && int((r.SP*1000003+r.Controller)%int64(w.shares)) != w.share {
+			continue
+		}
+		if w.seen++; w.seen%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		r.ID, r.Subject, r.Fingerprints = w.id, w.subj, w.fps
+		flags := w.flags
 		if lookup { // flags is the release's role
 			if flags == 2 {
 				flags = roleFlags
 			} else {
 				known := flags > 0
-				learner, knownHere, ok := roles.Lookup(subj, r.SP)
+				learner, knownHere, ok := w.roles.Lookup(w.subj, r.SP)
 				if !ok {
-					var err error
-					if learner, knownHere, err = db.SubjectRole(ctx, subj, r.SP); err != nil {
+					if learner, knownHere, err = w.db.SubjectRole(ctx, w.subj, r.SP); err != nil {
 						return err
 					}
 				}
@@ -877,8 +970,11 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 			}
 		}
 		r.Learner, r.RoleKnown = flags&roleLearner != 0, flags&roleKnownFlag != 0
-		return fn(&r)
-	})
+		if err := w.fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // settledReleases and settledUses keep a reader to the rows an ingest has settled
