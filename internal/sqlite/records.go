@@ -843,22 +843,23 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	// a batch goes to every worker and back to the pool when the last is done with it:
-	// at most two a worker wait or are read, and the one being written
+	// a batch goes to every worker and back to the pool when the last is done with it;
+	// a worker may be scanAhead batches ahead of another (a batch's rows are not shared
+	// evenly), and the reader as many ahead of the slowest
 	type batch struct {
 		b          []byte
 		rows, ncol int
 		left       atomic.Int32
 	}
 	n := len(fns)
-	pool := make(chan []byte, 2*n+1)
+	pool := make(chan []byte, scanAhead*n+1)
 	for range cap(pool) {
 		pool <- make([]byte, batchBytes)
 	}
 	queues := make([]chan *batch, n)
 	var wg sync.WaitGroup
 	for i := range fns {
-		queues[i] = make(chan *batch, 2)
+		queues[i] = make(chan *batch, scanAhead)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -890,7 +891,7 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 		bt := &batch{b: b, rows: rows, ncol: ncol}
 		bt.left.Store(int32(n))
 		for _, q := range queues {
-			q <- bt // never blocks for long: each worker holds at most three batches
+			q <- bt
 		}
 		return nil
 	})
@@ -903,6 +904,9 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	}
 	return err
 }
+
+// scanAhead is how many batches (of batchBytes) ScanRaw's reader may be ahead of a worker.
+const scanAhead = 8
 
 // rawReader is one worker's reading of ScanRaw's batches.
 type rawReader struct {
