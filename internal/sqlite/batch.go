@@ -52,19 +52,22 @@ static int batch_bind_blob(sqlite3_stmt *st, int i, const void *p, int n) {
 
 // put_row writes the current row at p if it fits in cap bytes and answers its size,
 // or -1: per column its type (SQLite's code) and then an INTEGER's or FLOAT's 8 bytes,
-// or a TEXT's or BLOB's 4-byte length and bytes, little-endian as the host (amd64,
-// arm64). One pass: each sqlite3_column_* call takes the connection's mutex.
+// or a TEXT's or BLOB's 4-byte length and bytes, in the host's byte order. One pass:
+// each sqlite3_column_* call takes the connection's mutex. The room asked for is exactly
+// what is written, so a buffer of row_size's bytes always takes the row.
 static long put_row(sqlite3_stmt *st, int ncol, unsigned char *p, long cap) {
 	unsigned char *start = p, *end = p + cap;
 	for (int i = 0; i < ncol; i++) {
 		int t = sqlite3_column_type(st, i);
-		if (end - p < 9) return -1;
+		if (end - p < 1) return -1;
 		*p++ = (unsigned char)t;
 		if (t == 1) {
 			long long v = sqlite3_column_int64(st, i);
+			if (end - p < 8) return -1;
 			memcpy(p, &v, 8); p += 8;
 		} else if (t == 2) {
 			double v = sqlite3_column_double(st, i);
+			if (end - p < 8) return -1;
 			memcpy(p, &v, 8); p += 8;
 		} else if (t == 3 || t == 4) {
 			const void *b = t == 3 ? (const void*)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
@@ -156,8 +159,8 @@ func handleOf(dc any) *C.sqlite3 {
 		return nil
 	}
 	f := reflect.ValueOf(c).Elem().FieldByName("db")
-	if !f.IsValid() || f.Kind() != reflect.Pointer {
-		return nil
+	if !f.IsValid() || f.Kind() != reflect.Pointer || f.Type().Elem().Name() != "_Ctype_struct_sqlite3" {
+		return nil // renamed, or no longer a sqlite3*
 	}
 	return (*C.sqlite3)(f.UnsafePointer())
 }
@@ -199,8 +202,11 @@ func (db *DB) queryBatches(ctx context.Context, query string, args []any, buffer
 }
 
 // queryEach runs query (queryBatches) and scans each row into dest before calling each.
-// dest holds *int64, *sql.RawBytes (valid until the next call of each) or *string; a
-// NULL scans only into RawBytes (nil), as database/sql refuses it otherwise.
+// dest holds *int64, *sql.RawBytes (valid until the next call of each) or *string. Its
+// conversions are its own, stricter than database/sql's, and an error where they differ:
+// an INTEGER or a FLOAT is not formatted into text, nor a TEXT parsed into a number; a
+// FLOAT goes into an int64 only when it is a whole number in range; a NULL only into
+// RawBytes (nil). An empty TEXT or BLOB is an empty RawBytes, never nil.
 func (db *DB) queryEach(ctx context.Context, query string, args []any, dest []any, each func() error) error {
 	buf := make([]byte, batchBytes) // a batch is done with when the next is written
 	return db.queryBatches(ctx, query, args, func() ([]byte, error) { return buf, nil }, func(b []byte, rows, ncol int) error {
@@ -257,33 +263,40 @@ func (db *DB) queryBatchesSQL(ctx context.Context, query string, args []any, buf
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	var b []byte
+	var b, row []byte
 	n := 0
+	flush := func() error {
+		err := fn(b, n, len(cols))
+		b, n = nil, 0
+		return err
+	}
 	err = scanRows(ctx, rows, func() error {
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
+		row = row[:0]
+		for _, v := range vals {
+			if row, err = appendBatchValue(row, v); err != nil {
+				return err
+			}
+		}
+		if n > 0 && len(b)+len(row) > cap(b) { // full: the row starts the next batch
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 		if b == nil {
-			var err error
 			if b, err = buffer(); err != nil {
 				return err
 			}
 			b = b[:0]
 		}
-		for _, v := range vals {
-			if b, err = appendBatchValue(b, v); err != nil {
-				return err
-			}
-		}
-		if n++; len(b) >= batchBytes {
-			err := fn(b, n, len(cols))
-			b, n = nil, 0
-			return err
-		}
+		b = append(b, row...) // a row larger than a buffer: the batch's own, grown
+		n++
 		return nil
 	})
 	if err == nil && n > 0 {
-		err = fn(b, n, len(cols))
+		err = flush()
 	}
 	return err
 }
@@ -295,13 +308,19 @@ func appendBatchValue(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, colNull), nil
 	case int64:
-		return binary.LittleEndian.AppendUint64(append(b, colInteger), uint64(v)), nil
+		return binary.NativeEndian.AppendUint64(append(b, colInteger), uint64(v)), nil
+	case bool: // mattn/go-sqlite3's answer for a column declared BOOLEAN
+		var i uint64
+		if v {
+			i = 1
+		}
+		return binary.NativeEndian.AppendUint64(append(b, colInteger), i), nil
 	case float64:
-		return binary.LittleEndian.AppendUint64(append(b, colFloat), math.Float64bits(v)), nil
+		return binary.NativeEndian.AppendUint64(append(b, colFloat), math.Float64bits(v)), nil
 	case string:
-		return append(binary.LittleEndian.AppendUint32(append(b, colText), uint32(len(v))), v...), nil
+		return append(binary.NativeEndian.AppendUint32(append(b, colText), uint32(len(v))), v...), nil
 	case []byte:
-		return append(binary.LittleEndian.AppendUint32(append(b, colBlob), uint32(len(v))), v...), nil
+		return append(binary.NativeEndian.AppendUint32(append(b, colBlob), uint32(len(v))), v...), nil
 	}
 	return nil, fmt.Errorf("sqlite: a column's %T has no batch form", v)
 }
@@ -350,6 +369,12 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buf
 		if rc == resultRow {
 			pending = 1
 			if need > 0 { // one row alone larger than the buffer: a buffer of its own
+				if int(need) <= len(buf) {
+					return fmt.Errorf("sqlite: a row of %d bytes does not fit %d", int(need), len(buf))
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				buf = make([]byte, int(need))
 				continue
 			}
@@ -379,10 +404,10 @@ func scanBatchRow(b []byte, dest []any) ([]byte, error) {
 		var bytes []byte
 		switch t {
 		case colInteger, colFloat:
-			num = binary.LittleEndian.Uint64(b)
+			num = binary.NativeEndian.Uint64(b)
 			b = b[8:]
 		case colText, colBlob:
-			n := binary.LittleEndian.Uint32(b)
+			n := binary.NativeEndian.Uint32(b)
 			bytes, b = b[4:4+n:4+n], b[4+n:]
 		}
 		switch d := d.(type) {
@@ -390,8 +415,12 @@ func scanBatchRow(b []byte, dest []any) ([]byte, error) {
 			switch t {
 			case colInteger:
 				*d = int64(num)
-			case colFloat:
-				*d = int64(math.Float64frombits(num))
+			case colFloat: // a whole number in range, as database/sql converts it; else an error
+				f := math.Float64frombits(num)
+				if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+					return nil, fmt.Errorf("sqlite: column %d: FLOAT %v into int64", i, f)
+				}
+				*d = int64(f)
 			default:
 				return nil, fmt.Errorf("sqlite: column %d: %s into int64", i, colName(t))
 			}
@@ -455,6 +484,10 @@ func bindAll(h *C.sqlite3, st *C.sqlite3_stmt, args []any) error {
 			rc = C.batch_bind_text(st, p, cs, C.int(len(v)))
 			C.free(unsafe.Pointer(cs))
 		case []byte:
+			if v == nil { // as mattn/go-sqlite3 binds it
+				rc = C.sqlite3_bind_null(st, p)
+				break
+			}
 			var ptr unsafe.Pointer
 			if len(v) > 0 {
 				ptr = C.CBytes(v)

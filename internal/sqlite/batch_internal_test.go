@@ -67,7 +67,7 @@ func TestBatchReaderAnswersAsDatabaseSQL(t *testing.T) {
 		}
 		var f any = int64(i) * 3
 		if i%5 == 0 {
-			f = float64(i) + 0.75 // into int64: truncated, as database/sql converts it
+			f = float64(i) + 0.75 // read CAST in SQL: into an int64 an error (TestBatchReaderErrors)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO t VALUES (?, ?, ?, ?)`, int64(i)-2500, s, b, f); err != nil {
 			t.Fatal(err)
@@ -138,6 +138,8 @@ func TestBatchReaderErrors(t *testing.T) {
 	ctx := context.Background()
 	var n int64
 	var f float64
+	var raw sql.RawBytes
+	var str string
 	for _, c := range []struct {
 		query string
 		args  []any
@@ -147,6 +149,11 @@ func TestBatchReaderErrors(t *testing.T) {
 		{`SELECT NULL`, nil, []any{&n}, "column 0: NULL into int64"},
 		{`SELECT 'x'`, nil, []any{&n}, "column 0: TEXT into int64"},
 		{`SELECT 1.5`, nil, []any{&f}, "*float64 not supported"},
+		{`SELECT 2.75`, nil, []any{&n}, "FLOAT 2.75 into int64"},
+		{`SELECT 1e20`, nil, []any{&n}, "FLOAT 1e+20 into int64"},
+		{`SELECT 9e999`, nil, []any{&n}, "FLOAT +Inf into int64"},
+		{`SELECT 123`, nil, []any{&raw}, "INTEGER into RawBytes"},
+		{`SELECT 1.5`, nil, []any{&str}, "FLOAT into string"},
 		{`SELECT ?`, []any{uint8(1)}, []any{&n}, "argument 1: uint8 not supported"},
 		{`SELEKT 1`, nil, []any{&n}, "syntax error"},
 		{`SELECT 1, 2`, nil, []any{&n}, "1 destinations for 2 columns"},
@@ -160,6 +167,14 @@ func TestBatchReaderErrors(t *testing.T) {
 	stop := errors.New("stop")
 	if err := db.queryEach(ctx, `SELECT 1 UNION ALL SELECT 2`, nil, []any{&n}, func() error { return stop }); err != stop {
 		t.Errorf("each's error: %v", err)
+	}
+	// a whole FLOAT is an int64, as database/sql has it; a nil []byte binds NULL, as
+	// mattn/go-sqlite3 binds it
+	if err := db.queryEach(ctx, `SELECT 3.0`, nil, []any{&n}, func() error { return nil }); err != nil || n != 3 {
+		t.Errorf("SELECT 3.0: %d %v", n, err)
+	}
+	if err := db.queryEach(ctx, `SELECT ? IS NULL`, []any{[]byte(nil)}, []any{&n}, func() error { return nil }); err != nil || n != 1 {
+		t.Errorf("a nil []byte: IS NULL %d %v", n, err)
 	}
 	var got []int64
 	if err := db.queryEach(ctx, `SELECT 7 UNION ALL SELECT 8`, nil, []any{&n}, func() error { got = append(got, n); return nil }); err != nil || len(got) != 2 || got[1] != 8 {
@@ -197,5 +212,37 @@ func TestBatchReaderStopsWithItsContext(t *testing.T) {
 	var s sql.RawBytes
 	if err := db.queryEach(context.Background(), `SELECT 'next'`, nil, []any{&s}, func() error { return nil }); err != nil || !bytes.Equal(s, []byte("next")) {
 		t.Fatalf("the next query: %q %v", s, err)
+	}
+}
+
+// TestBatchReaderRowsAroundABatch: rows of every size about a batch's, ending in a
+// NULL, a short text or an integer, each read whole, in a batch of its own or not (a
+// row whose room was reckoned short once looped for ever).
+func TestBatchReaderRowsAroundABatch(t *testing.T) {
+	db := mustOpenTemp(t)
+	ctx := context.Background()
+	for _, last := range []string{"NULL", "'ab'", "7", "x''"} {
+		for _, off := range []bool{false, true} {
+			db.batchOff = off
+			q := `WITH RECURSIVE k(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM k WHERE i < ?)
+				SELECT length(zeroblob(i)), zeroblob(i), ` + last + ` FROM k`
+			var size, number int64
+			var blob, tail sql.RawBytes
+			dest := []any{&size, &blob, &tail}
+			if last == "7" {
+				dest[2] = &number
+			}
+			rows := 0
+			err := db.queryEach(ctx, q, []any{batchBytes - 24, batchBytes + 4}, dest, func() error {
+				if int64(len(blob)) != size {
+					return fmt.Errorf("a blob of %d read as %d bytes", size, len(blob))
+				}
+				rows++
+				return nil
+			})
+			if err != nil || rows != 29 {
+				t.Fatalf("last column %s (batchOff %v): %d rows, %v", last, off, rows, err)
+			}
+		}
 	}
 }

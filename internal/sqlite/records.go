@@ -841,6 +841,9 @@ func (db *DB) ScanRaw(ctx context.Context, scope mpass.Scope, kind mpass.Kind, l
 	}
 	args = append(args, lo, hi)
 
+	if len(fns) == 0 {
+		return nil // nobody to read for
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	// a batch goes to every worker and back to the pool when the last is done with it;
@@ -942,8 +945,8 @@ func (w *rawReader) read(ctx context.Context, b []byte, rows, ncol int) error {
 		if b, err = scanBatchRow(b, w.dest); err != nil {
 			return err
 		}
-		// ids are small positive integers: no overflow
-		if w.shares > 1 && int((r.SP*1000003+r.Controller)%int64(w.shares)) != w.share {
+		// unsigned: every row has an owner, whatever its ids
+		if w.shares > 1 && int(uint64(r.SP*1000003+r.Controller)%uint64(w.shares)) != w.share {
 			continue
 		}
 		if w.seen++; w.seen%checkEvery == 0 {
