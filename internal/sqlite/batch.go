@@ -26,6 +26,9 @@ extern int sqlite3_bind_blob(sqlite3_stmt*, int, const void*, int, void(*)(void*
 extern int sqlite3_bind_null(sqlite3_stmt*, int) __attribute__((weak));
 extern const char *sqlite3_errmsg(sqlite3*) __attribute__((weak));
 extern void sqlite3_interrupt(sqlite3*) __attribute__((weak));
+extern int sqlite3_reset(sqlite3_stmt*) __attribute__((weak));
+extern int sqlite3_clear_bindings(sqlite3_stmt*) __attribute__((weak));
+extern int sqlite3_changes(sqlite3*) __attribute__((weak));
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +38,8 @@ static int batch_supported(void) {
 		sqlite3_column_type && sqlite3_column_int64 && sqlite3_column_double &&
 		sqlite3_column_text && sqlite3_column_blob && sqlite3_column_bytes &&
 		sqlite3_bind_int64 && sqlite3_bind_double && sqlite3_bind_text && sqlite3_bind_blob &&
-		sqlite3_bind_null && sqlite3_errmsg && sqlite3_interrupt;
+		sqlite3_bind_null && sqlite3_errmsg && sqlite3_interrupt && sqlite3_reset &&
+		sqlite3_clear_bindings && sqlite3_changes;
 }
 
 static int batch_prepare(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st) {
@@ -114,6 +118,56 @@ static int batch_fill(sqlite3_stmt *st, int ncol, int pending, unsigned char *bu
 		}
 		off += size; n++;
 	}
+}
+static int exec_once(sqlite3 *db, sqlite3_stmt *st, const unsigned char **pp, int nargs, long long *changes);
+
+// batch_exec runs the statement times times, each with the next nargs arguments at p
+// (written as put_row writes columns), and answers SQLite's code (0 when all are done)
+// and the rows they changed; *done is how many ran. The arguments are bound without a
+// copy and unbound before it returns: they are Go memory, valid for the call only.
+static int batch_exec(sqlite3 *db, sqlite3_stmt *st, const unsigned char *p, int nargs, int times, long long *changes, int *done) {
+	*changes = 0;
+	*done = 0;
+	for (int k = 0; k < times; k++) {
+		int rc = exec_once(db, st, &p, nargs, changes);
+		if (rc != 0) return rc;
+		(*done)++;
+	}
+	return 0;
+}
+
+// exec_once binds nargs arguments from *p on, steps once and unbinds.
+static int exec_once(sqlite3 *db, sqlite3_stmt *st, const unsigned char **pp, int nargs, long long *changes) {
+	const unsigned char *p = *pp;
+	int rc = 0;
+	for (int i = 1; i <= nargs && rc == 0; i++) {
+		int t = *p++;
+		if (t == 1) {
+			long long v; memcpy(&v, p, 8); p += 8;
+			rc = sqlite3_bind_int64(st, i, v);
+		} else if (t == 2) {
+			double v; memcpy(&v, p, 8); p += 8;
+			rc = sqlite3_bind_double(st, i, v);
+		} else if (t == 3 || t == 4) {
+			int n; memcpy(&n, p, 4); p += 4;
+			rc = t == 3 ? sqlite3_bind_text(st, i, (const char*)p, n, 0)
+				: sqlite3_bind_blob(st, i, n > 0 ? (const void*)p : (const void*)"", n, 0); // NULL would bind NULL
+			p += n;
+		} else {
+			rc = sqlite3_bind_null(st, i);
+		}
+	}
+	if (rc == 0) {
+		rc = sqlite3_step(st);
+		if (rc == 101) {
+			rc = 0;
+			*changes += sqlite3_changes(db);
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	*pp = p;
+	return rc;
 }
 */
 import "C"
@@ -308,7 +362,7 @@ func appendBatchValue(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, colNull), nil
 	case int64:
-		return binary.NativeEndian.AppendUint64(append(b, colInteger), uint64(v)), nil
+		return appendInt(b, v), nil
 	case bool: // mattn/go-sqlite3's answer for a column declared BOOLEAN
 		var i uint64
 		if v {
@@ -318,8 +372,11 @@ func appendBatchValue(b []byte, v any) ([]byte, error) {
 	case float64:
 		return binary.NativeEndian.AppendUint64(append(b, colFloat), math.Float64bits(v)), nil
 	case string:
-		return append(binary.NativeEndian.AppendUint32(append(b, colText), uint32(len(v))), v...), nil
+		return appendText(b, v), nil
 	case []byte:
+		if v == nil { // NULL, as mattn/go-sqlite3 binds it
+			return append(b, colNull), nil
+		}
 		return append(binary.NativeEndian.AppendUint32(append(b, colBlob), uint32(len(v))), v...), nil
 	}
 	return nil, fmt.Errorf("sqlite: a column's %T has no batch form", v)
@@ -511,4 +568,111 @@ func batchError(h *C.sqlite3, rc C.int) error {
 		return fmt.Errorf("sqlite: error %d", int(rc))
 	}
 	return errors.New("sqlite: " + msg)
+}
+
+// execer runs statements on one connection with SQLite's C API, each prepared once and
+// its arguments bound in one call into C: mattn/go-sqlite3 binds each argument in a call
+// of its own, and a multi-row INSERT of the ingest has hundreds (a fifth of its writer's
+// work). It runs inside whatever transaction the connection is in. Where the handle
+// cannot be had, exec answers ok false and the caller runs the statement through
+// database/sql.
+type execer struct {
+	conn  *sql.Conn
+	off   bool // no handle: every exec is the caller's
+	stmts map[string]*C.sqlite3_stmt
+	args  []byte
+}
+
+// newExecer makes an execer on conn (which it does not close): off where the batch
+// reader is.
+func (db *DB) newExecer(conn *sql.Conn) *execer {
+	return &execer{conn: conn, off: !batchSupported || db.batchOff, stmts: map[string]*C.sqlite3_stmt{}}
+}
+
+// exec runs query with args (integers, floats, strings, byte slices, bools, nil) and
+// answers the rows it changed; ok is false, and nothing ran, where the execer cannot run
+// it (no handle, an argument of another type).
+func (e *execer) exec(ctx context.Context, query string, args []any) (changes int64, ok bool, err error) {
+	if e.off {
+		return 0, false, nil
+	}
+	e.args = e.args[:0]
+	for _, a := range args {
+		if i, isInt := a.(int); isInt {
+			a = int64(i)
+		}
+		if e.args, err = appendBatchValue(e.args, a); err != nil {
+			return 0, false, nil
+		}
+	}
+	return e.execEach(ctx, query, len(args), 1, e.args)
+}
+
+// execEach runs query times times, each with the next nargs of the arguments in args
+// (written by appendBatchValue, or appendInt and appendText), in one call into C. On an
+// error, the runs before the failing one stay done (the caller's transaction decides).
+// ok is false, and nothing ran, where the execer has no handle.
+func (e *execer) execEach(ctx context.Context, query string, nargs, times int, args []byte) (changes int64, ok bool, err error) {
+	if e.off {
+		return 0, false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, true, err
+	}
+	err = e.conn.Raw(func(dc any) error {
+		h := handleOf(dc)
+		if h == nil {
+			e.off = true
+			return nil
+		}
+		st := e.stmts[query]
+		if st == nil {
+			cq := C.CString(query)
+			defer C.free(unsafe.Pointer(cq))
+			if rc := C.batch_prepare(h, cq, C.int(len(query)), &st); rc != 0 {
+				return batchError(h, rc)
+			}
+			e.stmts[query] = st
+		}
+		var p *C.uchar
+		if len(args) > 0 {
+			p = (*C.uchar)(unsafe.Pointer(&args[0]))
+		}
+		var n C.longlong
+		var done C.int
+		rc := C.batch_exec(h, st, p, C.int(nargs), C.int(times), &n, &done)
+		changes = int64(n)
+		if rc != 0 {
+			return fmt.Errorf("run %d: %w", int(done)+1, batchError(h, rc))
+		}
+		return nil
+	})
+	if e.off {
+		return 0, false, err
+	}
+	return changes, true, err
+}
+
+// appendInt appends an INTEGER argument for execEach.
+func appendInt(b []byte, v int64) []byte {
+	return binary.NativeEndian.AppendUint64(append(b, colInteger), uint64(v))
+}
+
+// appendText appends a TEXT argument for execEach.
+func appendText(b []byte, s string) []byte {
+	return append(binary.NativeEndian.AppendUint32(append(b, colText), uint32(len(s))), s...)
+}
+
+// close finalizes the execer's statements.
+func (e *execer) close() {
+	if len(e.stmts) == 0 {
+		return
+	}
+	e.conn.Raw(func(any) error {
+		for _, st := range e.stmts {
+			C.sqlite3_finalize(st)
+		}
+		return nil
+	})
+	clear(e.stmts)
 }

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
 // mustOpenTemp opens a fresh database in t's temporary directory.
@@ -244,5 +247,140 @@ func TestBatchReaderRowsAroundABatch(t *testing.T) {
 				t.Fatalf("last column %s (batchOff %v): %d rows, %v", last, off, rows, err)
 			}
 		}
+	}
+}
+
+// dumpTable is every row of a query, each column as database/sql prints it.
+func dumpTable(t *testing.T, db *DB, query string) []string {
+	t.Helper()
+	rows, err := db.db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out []string
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := ""
+		for _, v := range vals {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			row += fmt.Sprintf("%T:%q|", v, fmt.Sprint(v))
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestExecerStoresAsDatabaseSQL: the ingest's inserts and the audit's staged findings
+// through the execer store what database/sql stores, row for row — new rows, a
+// partial statement, duplicates, an id conflict with its rejection, and findings
+// across staging commits.
+func TestExecerStoresAsDatabaseSQL(t *testing.T) {
+	ctx := context.Background()
+	var dumps [2][]string
+	for k, off := range []bool{false, true} {
+		db := mustOpenTemp(t)
+		db.batchOff = off
+		db.Now = func() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) }
+		rows := releaseRows(t, db, 0, 1000) // 15 statements and a partial one
+		var log []string
+		for _, batch := range [][]Row{rows, rows[100:300]} { // the second all duplicates
+			c, conflicts, err := db.InsertBatch(ctx, batch, nil, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			log = append(log, fmt.Sprintf("%+v %d", c, len(conflicts)))
+		}
+		conflict := releaseRows(t, db, 5, 1)
+		conflict[0].Record.Subject = "another"
+		if c, conflicts, err := db.InsertBatch(ctx, conflict, nil, 10); err != nil || len(conflicts) != 1 {
+			t.Fatalf("batchOff %v: a conflict: %+v %v %v", off, c, conflicts, err)
+		}
+		run := &mpass.Run{}
+		if err := db.CreateRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		w := db.NewFindingWriter(ctx)
+		w.perCommit = 70
+		for b := range 5 {
+			var fs []mpass.Finding
+			for i := range 37 {
+				n := b*37 + i
+				fs = append(fs, mpass.Finding{ID: fmt.Sprintf("f%03d", n), RunID: run.ID, Term: "age", Rule: []string{"grade", "birth-year"}[n%2],
+					Result: mpass.ResultFail, Severity: "high", Message: "ääkkö\x00s", Record: fmt.Sprintf("r%03d", 300-n), Kind: mpass.KindRelease,
+					Time: time.Unix(int64(n), 0), SP: fmt.Sprintf("https://sp%d.example/shibboleth", n%3), Controller: "1.2.246.562.10.44444444440",
+					Subject: "s", Attribute: "mail", Fingerprint: "ab", Change: mpass.ChangeNew})
+			}
+			if err := w.Write(ctx, fs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// names by name: they are numbered as a batch's map gives them
+		dumps[k] = append(log, dumpTable(t, db, `SELECT r.seq, r.id, r.time, sp.name, c.name, r.subject, r.role, s.facts, r.fingerprints, r.school, r.line
+			FROM releases r JOIN names sp ON sp.id = r.sp JOIN names c ON c.id = r.controller JOIN shapes s ON s.id = r.shape ORDER BY r.seq`)...)
+		// (a conflict's digest hashes the row's name numbers: not compared)
+		dumps[k] = append(dumps[k], dumpTable(t, db, `SELECT source, line, field, reason FROM rejections ORDER BY id`)...)
+		dumps[k] = append(dumps[k], dumpTable(t, db, `SELECT `+findingColumns+` FROM finding_rows ORDER BY seq`)...)
+	}
+	if len(dumps[0]) < 1000+2+1+185 {
+		t.Fatalf("%d rows in all", len(dumps[0]))
+	}
+	if !slices.Equal(dumps[0], dumps[1]) {
+		for i := range min(len(dumps[0]), len(dumps[1])) {
+			if dumps[0][i] != dumps[1][i] {
+				t.Fatalf("row %d: %s, through database/sql %s", i, dumps[0][i], dumps[1][i])
+			}
+		}
+		t.Fatalf("%d rows, through database/sql %d", len(dumps[0]), len(dumps[1]))
+	}
+}
+
+// TestExecerErrors: a statement that fails names its run and SQLite's reason, keeps
+// the runs before it, and leaves the statement ready for the next call.
+func TestExecerErrors(t *testing.T) {
+	db := mustOpenTemp(t)
+	ctx := context.Background()
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE t (n INTEGER NOT NULL, s TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ex := db.newExecer(conn)
+	defer ex.close()
+	var args []byte
+	args = appendText(appendInt(args, 1), "a")
+	args, _ = appendBatchValue(args, nil)
+	args = appendText(args, "b")
+	_, ok, err := ex.execEach(ctx, `INSERT INTO t VALUES (?, ?)`, 2, 2, args)
+	if !ok || err == nil || !strings.Contains(err.Error(), "run 2") || !strings.Contains(err.Error(), "NOT NULL constraint failed") {
+		t.Fatalf("ok %v, %v", ok, err)
+	}
+	if n, ok, err := ex.exec(ctx, `INSERT INTO t VALUES (?, ?)`, []any{7, []byte(nil)}); !ok || err != nil || n != 1 {
+		t.Fatalf("the next call: %d %v %v", n, ok, err)
+	}
+	if got := dumpTable(t, db, `SELECT n, s FROM t ORDER BY n`); !slices.Equal(got, []string{`int64:"1"|string:"a"|`, `int64:"7"|<nil>:"<nil>"|`}) {
+		t.Fatalf("stored %v", got)
+	}
+	if _, ok, _ := ex.exec(ctx, `INSERT INTO t VALUES (?, ?)`, []any{uint8(1), "x"}); ok {
+		t.Fatal("an argument it does not take was run")
 	}
 }

@@ -185,8 +185,10 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 		return c, nil, err
 	}
 	defer tx.Rollback()
-	releases := &multiInsert{table: "releases", cols: releaseCols}
-	uses := &multiInsert{table: "uses", cols: useCols}
+	ex := db.newExecer(conn)
+	defer ex.close()
+	releases := &multiInsert{table: "releases", cols: releaseCols, ex: ex}
+	uses := &multiInsert{table: "uses", cols: useCols, ex: ex}
 	for i := range rows {
 		r, row := rows[i].Record, &rows[i]
 		sp, controller, shape := nameID(r.SP, row.ids.sp), nameID(r.Controller, row.ids.controller), row.ids.shape
@@ -264,7 +266,9 @@ func conflictRejection(file string, line int64, values []any) mpass.Rejection {
 // stored, counts what it stored and finds the id conflicts among what it skipped.
 type multiInsert struct {
 	table, cols string
-	full        *sql.Stmt // rowsPerInsert rows
+	ex          *execer   // binds a statement's arguments in one call into C
+	full        *sql.Stmt // rowsPerInsert rows, where ex cannot run it
+	fullText    string    // its text
 	fullCheck   *sql.Stmt // findConflicts of rowsPerInsert rows
 	args        []any
 	rows        []*Row // of args, one per row
@@ -278,13 +282,10 @@ func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, row *Row, values ...a
 	if len(m.args) < rowsPerInsert*len(values) {
 		return nil
 	}
-	if m.full == nil {
-		var err error
-		if m.full, err = tx.PrepareContext(ctx, m.statement(rowsPerInsert, len(values))); err != nil {
-			return err
-		}
+	if m.fullText == "" {
+		m.fullText = m.statement(rowsPerInsert, len(values))
 	}
-	return m.exec(ctx, tx, m.full)
+	return m.exec(ctx, tx, m.fullText, &m.full)
 }
 
 // flush inserts the rows that did not fill a whole statement.
@@ -293,22 +294,38 @@ func (m *multiInsert) flush(ctx context.Context, tx *sql.Tx) error {
 		return nil
 	}
 	cols := strings.Count(m.cols, ",") + 1
-	stmt, err := tx.PrepareContext(ctx, m.statement(len(m.args)/cols, cols))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	return m.exec(ctx, tx, stmt)
+	return m.exec(ctx, tx, m.statement(len(m.args)/cols, cols), nil)
 }
 
-func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt) error {
-	res, err := stmt.ExecContext(ctx, m.args...)
+// exec runs the statement text over the rows gathered, through the execer or else
+// through database/sql (prepared kept in *prepared when that is not nil).
+func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, text string, prepared **sql.Stmt) error {
+	n, ok, err := m.ex.exec(ctx, text, m.args)
 	if err != nil {
 		return err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
+	if !ok {
+		var stmt *sql.Stmt
+		if prepared != nil {
+			stmt = *prepared
+		}
+		if stmt == nil {
+			if stmt, err = tx.PrepareContext(ctx, text); err != nil {
+				return err
+			}
+			if prepared != nil {
+				*prepared = stmt
+			} else {
+				defer stmt.Close()
+			}
+		}
+		res, err := stmt.ExecContext(ctx, m.args...)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
 	}
 	m.stored += int(n)
 	if int(n) < len(m.rows) {

@@ -206,8 +206,10 @@ type FindingWriter struct {
 	// write lock, which an ingest, another run's storing, this run's freeze and the
 	// names of findings take meanwhile
 	staging   bool
-	stmt      *sql.Stmt
-	pending   int // staged in the open transaction
+	ex        *execer   // stages a Write's findings in one call into C
+	args      []byte    // their arguments, for ex
+	stmt      *sql.Stmt // where ex cannot
+	pending   int       // staged in the open transaction
 	perCommit int
 	err       error // of opening the connection, answered by Write and Close
 	// decisions are the distinct decisions staged, numbered from 1 in the order first
@@ -232,6 +234,7 @@ func (db *DB) NewFindingWriter(ctx context.Context) *FindingWriter {
 	if w.conn, w.err = db.db.Conn(ctx); w.err != nil {
 		return w
 	}
+	w.ex = db.newExecer(w.conn)
 	for _, q := range []string{
 		`DROP TABLE IF EXISTS temp.staged_findings`,
 		`CREATE TEMP TABLE staged_findings (` + stagedColumns + `)`,
@@ -254,18 +257,15 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 	if err := w.nameIDs(ctx, findings); err != nil {
 		return err
 	}
-	if w.stmt == nil {
-		if w.stmt, w.err = w.conn.PrepareContext(ctx, `INSERT INTO temp.staged_findings (`+stagedColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); w.err != nil {
-			return w.err
-		}
-	}
 	if !w.staging {
 		if _, err := w.conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
 			return err
 		}
 		w.staging = true
 	}
-	for _, f := range findings {
+	w.args = w.args[:0]
+	for i := range findings {
+		f := &findings[i]
 		w.runs[f.RunID] = true
 		k := decisionText{f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Attribute, f.Exception, f.ExceptionNotApplied}
 		d := w.decisions[k]
@@ -273,11 +273,33 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 			d = int64(len(w.decisions) + 1)
 			w.decisions[k] = d
 		}
-		if _, err := w.stmt.ExecContext(ctx, f.RunID, f.ID, d, f.Record, string(f.Kind), nanos(f.Time),
-			w.names[f.SP], w.names[f.Controller], f.Subject, f.Fingerprint, f.Change, w.names[f.Purpose]); err != nil {
-			w.Abort()
-			return fmt.Errorf("finding %s: %w", f.ID, err)
+		b := appendText(appendInt(w.args, f.RunID), f.ID)
+		b = appendText(appendInt(b, d), f.Record)
+		b = appendInt(appendText(b, string(f.Kind)), nanos(f.Time))
+		b = appendInt(appendInt(b, w.names[f.SP]), w.names[f.Controller])
+		b = appendText(appendText(b, f.Subject), f.Fingerprint)
+		w.args = appendInt(appendText(b, f.Change), w.names[f.Purpose])
+	}
+	const insert = `INSERT INTO temp.staged_findings (` + stagedColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	if _, ok, err := w.ex.execEach(ctx, insert, 12, len(findings), w.args); err != nil {
+		w.Abort()
+		return fmt.Errorf("stage findings: %w", err)
+	} else if !ok {
+		if w.stmt == nil {
+			if w.stmt, w.err = w.conn.PrepareContext(ctx, insert); w.err != nil {
+				return w.err
+			}
 		}
+		for _, f := range findings {
+			if _, err := w.stmt.ExecContext(ctx, f.RunID, f.ID, w.decisions[decisionText{f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Attribute, f.Exception, f.ExceptionNotApplied}],
+				f.Record, string(f.Kind), nanos(f.Time), w.names[f.SP], w.names[f.Controller], f.Subject, f.Fingerprint, f.Change, w.names[f.Purpose]); err != nil {
+				w.Abort()
+				return fmt.Errorf("finding %s: %w", f.ID, err)
+			}
+		}
+	}
+	if cap(w.args) > 1<<20 { // a run's biggest Write is not kept for the rest of it
+		w.args = nil
 	}
 	if w.pending += len(findings); w.pending >= w.perCommit {
 		return w.commitStaged(ctx)
@@ -517,6 +539,7 @@ func (w *FindingWriter) release() {
 		w.stmt.Close()
 		w.stmt = nil
 	}
+	w.ex.close()
 	for _, t := range []string{"staged_order", "staged_names", "staged_decisions", "staged_findings"} { // storeSide drops its own
 		w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.`+t)
 	}
