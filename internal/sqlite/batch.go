@@ -285,21 +285,6 @@ func (db *DB) queryEach(ctx context.Context, query string, args []any, dest []an
 	})
 }
 
-// queryEachSQL is queryEach row by row through database/sql: what the batch reader must
-// answer.
-func (db *DB) queryEachSQL(ctx context.Context, query string, args []any, dest []any, each func() error) error {
-	rows, err := db.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	return scanRows(ctx, rows, func() error {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		return each()
-	})
-}
-
 // queryBatchesSQL is queryBatches through database/sql: rows read one at a time and
 // encoded as batch_fill writes them.
 func (db *DB) queryBatchesSQL(ctx context.Context, query string, args []any, buffer func() ([]byte, error), fn batchFunc) error {
@@ -455,18 +440,10 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buf
 // answers what follows it.
 func scanBatchRow(b []byte, dest []any) ([]byte, error) {
 	for i, d := range dest {
-		t := b[0]
-		b = b[1:]
+		var t byte
 		var num uint64
 		var bytes []byte
-		switch t {
-		case colInteger, colFloat:
-			num = binary.NativeEndian.Uint64(b)
-			b = b[8:]
-		case colText, colBlob:
-			n := binary.NativeEndian.Uint32(b)
-			bytes, b = b[4:4+n:4+n], b[4+n:]
-		}
+		t, num, bytes, b = nextBatchValue(b)
 		switch d := d.(type) {
 		case *int64:
 			switch t {
@@ -500,6 +477,21 @@ func scanBatchRow(b []byte, dest []any) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// nextBatchValue reads the value at the start of b, as batch_fill writes a column and
+// batch_exec reads an argument: its type, an INTEGER's or FLOAT's bits, a TEXT's or
+// BLOB's bytes (within b); rest is what follows it.
+func nextBatchValue(b []byte) (t byte, num uint64, bytes, rest []byte) {
+	t, b = b[0], b[1:]
+	switch t {
+	case colInteger, colFloat:
+		num, b = binary.NativeEndian.Uint64(b), b[8:]
+	case colText, colBlob:
+		n := binary.NativeEndian.Uint32(b)
+		bytes, b = b[4:4+n:4+n], b[4+n:]
+	}
+	return t, num, bytes, b
 }
 
 func colName(t byte) string {
@@ -574,83 +566,125 @@ func batchError(h *C.sqlite3, rc C.int) error {
 // its arguments bound in one call into C: mattn/go-sqlite3 binds each argument in a call
 // of its own, and a multi-row INSERT of the ingest has hundreds (a fifth of its writer's
 // work). It runs inside whatever transaction the connection is in. Where the handle
-// cannot be had, exec answers ok false and the caller runs the statement through
-// database/sql.
+// cannot be had, or an argument is of a type it does not write, the statement runs
+// through database/sql on the same connection, with the same answers.
 type execer struct {
-	conn  *sql.Conn
-	off   bool // no handle: every exec is the caller's
-	stmts map[string]*C.sqlite3_stmt
-	args  []byte
+	conn     *sql.Conn
+	off      bool // no handle: every statement through database/sql
+	stmts    map[string]*C.sqlite3_stmt
+	sqlStmts map[string]*sql.Stmt // where off
+	args     []byte
 }
 
 // newExecer makes an execer on conn (which it does not close): off where the batch
 // reader is.
 func (db *DB) newExecer(conn *sql.Conn) *execer {
-	return &execer{conn: conn, off: !batchSupported || db.batchOff, stmts: map[string]*C.sqlite3_stmt{}}
+	return &execer{conn: conn, off: !batchSupported || db.batchOff, stmts: map[string]*C.sqlite3_stmt{}, sqlStmts: map[string]*sql.Stmt{}}
 }
 
-// exec runs query with args (integers, floats, strings, byte slices, bools, nil) and
-// answers the rows it changed; ok is false, and nothing ran, where the execer cannot run
-// it (no handle, an argument of another type).
-func (e *execer) exec(ctx context.Context, query string, args []any) (changes int64, ok bool, err error) {
-	if e.off {
-		return 0, false, nil
-	}
-	e.args = e.args[:0]
-	for _, a := range args {
-		if i, isInt := a.(int); isInt {
-			a = int64(i)
+// exec runs query with args and answers the rows it changed: in C where every argument
+// is an integer, float, string, byte slice, bool or nil, else through database/sql.
+func (e *execer) exec(ctx context.Context, query string, args []any) (changes int64, err error) {
+	if !e.off {
+		e.args = e.args[:0]
+		for _, a := range args {
+			if i, isInt := a.(int); isInt {
+				a = int64(i)
+			}
+			if e.args, err = appendBatchValue(e.args, a); err != nil {
+				return e.execSQL(ctx, query, args)
+			}
 		}
-		if e.args, err = appendBatchValue(e.args, a); err != nil {
-			return 0, false, nil
-		}
+		return e.execEach(ctx, query, len(args), 1, e.args)
 	}
-	return e.execEach(ctx, query, len(args), 1, e.args)
+	return e.execSQL(ctx, query, args)
 }
 
 // execEach runs query times times, each with the next nargs of the arguments in args
-// (written by appendBatchValue, or appendInt and appendText), in one call into C. On an
-// error, the runs before the failing one stay done (the caller's transaction decides).
-// ok is false, and nothing ran, where the execer has no handle.
-func (e *execer) execEach(ctx context.Context, query string, nargs, times int, args []byte) (changes int64, ok bool, err error) {
-	if e.off {
-		return 0, false, nil
-	}
+// (written by appendBatchValue, or appendInt and appendText), in one call into C, and
+// answers the rows they changed. On an error, the runs before the failing one stay done
+// (the caller's transaction decides).
+func (e *execer) execEach(ctx context.Context, query string, nargs, times int, args []byte) (changes int64, err error) {
 	if err := ctx.Err(); err != nil {
-		return 0, true, err
+		return 0, err
 	}
-	err = e.conn.Raw(func(dc any) error {
-		h := handleOf(dc)
-		if h == nil {
-			e.off = true
-			return nil
-		}
-		st := e.stmts[query]
-		if st == nil {
-			cq := C.CString(query)
-			defer C.free(unsafe.Pointer(cq))
-			if rc := C.batch_prepare(h, cq, C.int(len(query)), &st); rc != 0 {
-				return batchError(h, rc)
+	if !e.off {
+		err = e.conn.Raw(func(dc any) error {
+			h := handleOf(dc)
+			if h == nil {
+				e.off = true
+				return nil
 			}
-			e.stmts[query] = st
+			st := e.stmts[query]
+			if st == nil {
+				cq := C.CString(query)
+				defer C.free(unsafe.Pointer(cq))
+				if rc := C.batch_prepare(h, cq, C.int(len(query)), &st); rc != 0 {
+					return batchError(h, rc)
+				}
+				e.stmts[query] = st
+			}
+			var p *C.uchar
+			if len(args) > 0 {
+				p = (*C.uchar)(unsafe.Pointer(&args[0]))
+			}
+			var n C.longlong
+			var done C.int
+			rc := C.batch_exec(h, st, p, C.int(nargs), C.int(times), &n, &done)
+			changes = int64(n)
+			if rc != 0 {
+				return fmt.Errorf("run %d: %w", int(done)+1, batchError(h, rc))
+			}
+			return nil
+		})
+		if !e.off {
+			return changes, err
 		}
-		var p *C.uchar
-		if len(args) > 0 {
-			p = (*C.uchar)(unsafe.Pointer(&args[0]))
-		}
-		var n C.longlong
-		var done C.int
-		rc := C.batch_exec(h, st, p, C.int(nargs), C.int(times), &n, &done)
-		changes = int64(n)
-		if rc != 0 {
-			return fmt.Errorf("run %d: %w", int(done)+1, batchError(h, rc))
-		}
-		return nil
-	})
-	if e.off {
-		return 0, false, err
 	}
-	return changes, true, err
+	// through database/sql: the arguments read back, as batch_exec reads them
+	vals := make([]any, nargs)
+	for k := range times {
+		for i := range vals {
+			t, num, bytes, rest := nextBatchValue(args)
+			args = rest
+			switch t {
+			case colInteger:
+				vals[i] = int64(num)
+			case colFloat:
+				vals[i] = math.Float64frombits(num)
+			case colText:
+				vals[i] = string(bytes)
+			case colBlob:
+				vals[i] = bytes
+			default:
+				vals[i] = nil
+			}
+		}
+		n, err := e.execSQL(ctx, query, vals)
+		changes += n
+		if err != nil {
+			return changes, fmt.Errorf("run %d: %w", k+1, err)
+		}
+	}
+	return changes, nil
+}
+
+// execSQL runs query with args through database/sql on the execer's connection,
+// prepared once.
+func (e *execer) execSQL(ctx context.Context, query string, args []any) (int64, error) {
+	stmt := e.sqlStmts[query]
+	if stmt == nil {
+		var err error
+		if stmt, err = e.conn.PrepareContext(ctx, query); err != nil {
+			return 0, err
+		}
+		e.sqlStmts[query] = stmt
+	}
+	res, err := stmt.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // appendInt appends an INTEGER argument for execEach.
@@ -665,6 +699,10 @@ func appendText(b []byte, s string) []byte {
 
 // close finalizes the execer's statements.
 func (e *execer) close() {
+	for _, stmt := range e.sqlStmts {
+		stmt.Close()
+	}
+	clear(e.sqlStmts)
 	if len(e.stmts) == 0 {
 		return
 	}

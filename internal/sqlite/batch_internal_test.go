@@ -21,6 +21,21 @@ func mustOpenTemp(t *testing.T) *DB {
 	return mustOpen(t, NewDB(filepath.Join(t.TempDir(), "batch.db")))
 }
 
+// queryEachSQL is queryEach row by row through database/sql: what the batch reader must
+// answer (the tests' reference).
+func (db *DB) queryEachSQL(ctx context.Context, query string, args []any, dest []any, each func() error) error {
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	return scanRows(ctx, rows, func() error {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		return each()
+	})
+}
+
 // scanAll is every row a reader gave, each column as database/sql would print it.
 func scanAll(t *testing.T, read func(ctx context.Context, query string, args []any, dest []any, each func() error) error, query string, args ...any) []string {
 	t.Helper()
@@ -352,35 +367,40 @@ func TestExecerStoresAsDatabaseSQL(t *testing.T) {
 }
 
 // TestExecerErrors: a statement that fails names its run and SQLite's reason, keeps
-// the runs before it, and leaves the statement ready for the next call.
+// the runs before it, and leaves the statement ready for the next call; an argument of
+// a type the C side does not write runs through database/sql — in C and without it.
 func TestExecerErrors(t *testing.T) {
-	db := mustOpenTemp(t)
-	ctx := context.Background()
-	if _, err := db.db.ExecContext(ctx, `CREATE TABLE t (n INTEGER NOT NULL, s TEXT)`); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ex := db.newExecer(conn)
-	defer ex.close()
-	var args []byte
-	args = appendText(appendInt(args, 1), "a")
-	args, _ = appendBatchValue(args, nil)
-	args = appendText(args, "b")
-	_, ok, err := ex.execEach(ctx, `INSERT INTO t VALUES (?, ?)`, 2, 2, args)
-	if !ok || err == nil || !strings.Contains(err.Error(), "run 2") || !strings.Contains(err.Error(), "NOT NULL constraint failed") {
-		t.Fatalf("ok %v, %v", ok, err)
-	}
-	if n, ok, err := ex.exec(ctx, `INSERT INTO t VALUES (?, ?)`, []any{7, []byte(nil)}); !ok || err != nil || n != 1 {
-		t.Fatalf("the next call: %d %v %v", n, ok, err)
-	}
-	if got := dumpTable(t, db, `SELECT n, s FROM t ORDER BY n`); !slices.Equal(got, []string{`int64:"1"|string:"a"|`, `int64:"7"|<nil>:"<nil>"|`}) {
-		t.Fatalf("stored %v", got)
-	}
-	if _, ok, _ := ex.exec(ctx, `INSERT INTO t VALUES (?, ?)`, []any{uint8(1), "x"}); ok {
-		t.Fatal("an argument it does not take was run")
+	for _, off := range []bool{false, true} {
+		db := mustOpenTemp(t)
+		db.batchOff = off
+		ctx := context.Background()
+		if _, err := db.db.ExecContext(ctx, `CREATE TABLE t (n INTEGER NOT NULL, s TEXT)`); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex := db.newExecer(conn)
+		var args []byte
+		args = appendText(appendInt(args, 1), "a")
+		args, _ = appendBatchValue(args, nil)
+		args = appendText(args, "b")
+		n, err := ex.execEach(ctx, `INSERT INTO t VALUES (?, ?)`, 2, 2, args)
+		if n != 1 || err == nil || !strings.Contains(err.Error(), "run 2") || !strings.Contains(err.Error(), "NOT NULL constraint failed") {
+			t.Fatalf("batchOff %v: %d, %v", off, n, err)
+		}
+		if n, err := ex.exec(ctx, `INSERT INTO t VALUES (?, ?)`, []any{7, []byte(nil)}); err != nil || n != 1 {
+			t.Fatalf("batchOff %v: the next call: %d %v", off, n, err)
+		}
+		if n, err := ex.exec(ctx, `INSERT INTO t VALUES (?, ?)`, []any{uint8(9), "x"}); err != nil || n != 1 {
+			t.Fatalf("batchOff %v: a uint8: %d %v", off, n, err)
+		}
+		ex.close()
+		conn.Close()
+		want := []string{`int64:"1"|string:"a"|`, `int64:"7"|<nil>:"<nil>"|`, `int64:"9"|string:"x"|`}
+		if got := dumpTable(t, db, `SELECT n, s FROM t ORDER BY n`); !slices.Equal(got, want) {
+			t.Fatalf("batchOff %v: stored %v", off, got)
+		}
 	}
 }

@@ -267,8 +267,7 @@ func conflictRejection(file string, line int64, values []any) mpass.Rejection {
 type multiInsert struct {
 	table, cols string
 	ex          *execer   // binds a statement's arguments in one call into C
-	full        *sql.Stmt // rowsPerInsert rows, where ex cannot run it
-	fullText    string    // its text
+	fullText    string    // the statement of rowsPerInsert rows
 	fullCheck   *sql.Stmt // findConflicts of rowsPerInsert rows
 	args        []any
 	rows        []*Row // of args, one per row
@@ -285,7 +284,7 @@ func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, row *Row, values ...a
 	if m.fullText == "" {
 		m.fullText = m.statement(rowsPerInsert, len(values))
 	}
-	return m.exec(ctx, tx, m.fullText, &m.full)
+	return m.exec(ctx, tx, m.fullText)
 }
 
 // flush inserts the rows that did not fill a whole statement.
@@ -294,38 +293,14 @@ func (m *multiInsert) flush(ctx context.Context, tx *sql.Tx) error {
 		return nil
 	}
 	cols := strings.Count(m.cols, ",") + 1
-	return m.exec(ctx, tx, m.statement(len(m.args)/cols, cols), nil)
+	return m.exec(ctx, tx, m.statement(len(m.args)/cols, cols))
 }
 
-// exec runs the statement text over the rows gathered, through the execer or else
-// through database/sql (prepared kept in *prepared when that is not nil).
-func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, text string, prepared **sql.Stmt) error {
-	n, ok, err := m.ex.exec(ctx, text, m.args)
+// exec runs the statement text over the rows gathered.
+func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, text string) error {
+	n, err := m.ex.exec(ctx, text, m.args)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		var stmt *sql.Stmt
-		if prepared != nil {
-			stmt = *prepared
-		}
-		if stmt == nil {
-			if stmt, err = tx.PrepareContext(ctx, text); err != nil {
-				return err
-			}
-			if prepared != nil {
-				*prepared = stmt
-			} else {
-				defer stmt.Close()
-			}
-		}
-		res, err := stmt.ExecContext(ctx, m.args...)
-		if err != nil {
-			return err
-		}
-		if n, err = res.RowsAffected(); err != nil {
-			return err
-		}
 	}
 	m.stored += int(n)
 	if int(n) < len(m.rows) {
@@ -396,10 +371,8 @@ func (m *multiInsert) statement(rows, cols int) string {
 }
 
 func (m *multiInsert) close() {
-	for _, stmt := range []*sql.Stmt{m.full, m.fullCheck} {
-		if stmt != nil {
-			stmt.Close()
-		}
+	if m.fullCheck != nil {
+		m.fullCheck.Close()
 	}
 }
 

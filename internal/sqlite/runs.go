@@ -206,10 +206,9 @@ type FindingWriter struct {
 	// write lock, which an ingest, another run's storing, this run's freeze and the
 	// names of findings take meanwhile
 	staging   bool
-	ex        *execer   // stages a Write's findings in one call into C
-	args      []byte    // their arguments, for ex
-	stmt      *sql.Stmt // where ex cannot
-	pending   int       // staged in the open transaction
+	ex        *execer // stages a Write's findings in one call into C
+	args      []byte  // their arguments, for ex
+	pending   int     // staged in the open transaction
 	perCommit int
 	err       error // of opening the connection, answered by Write and Close
 	// decisions are the distinct decisions staged, numbered from 1 in the order first
@@ -281,22 +280,9 @@ func (w *FindingWriter) Write(ctx context.Context, findings []mpass.Finding) err
 		w.args = appendInt(appendText(b, f.Change), w.names[f.Purpose])
 	}
 	const insert = `INSERT INTO temp.staged_findings (` + stagedColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	if _, ok, err := w.ex.execEach(ctx, insert, 12, len(findings), w.args); err != nil {
+	if _, err := w.ex.execEach(ctx, insert, 12, len(findings), w.args); err != nil {
 		w.Abort()
 		return fmt.Errorf("stage findings: %w", err)
-	} else if !ok {
-		if w.stmt == nil {
-			if w.stmt, w.err = w.conn.PrepareContext(ctx, insert); w.err != nil {
-				return w.err
-			}
-		}
-		for _, f := range findings {
-			if _, err := w.stmt.ExecContext(ctx, f.RunID, f.ID, w.decisions[decisionText{f.Term, f.Rule, f.Result, f.Severity, f.Message, f.Attribute, f.Exception, f.ExceptionNotApplied}],
-				f.Record, string(f.Kind), nanos(f.Time), w.names[f.SP], w.names[f.Controller], f.Subject, f.Fingerprint, f.Change, w.names[f.Purpose]); err != nil {
-				w.Abort()
-				return fmt.Errorf("finding %s: %w", f.ID, err)
-			}
-		}
 	}
 	if cap(w.args) > 1<<20 { // a run's biggest Write is not kept for the rest of it
 		w.args = nil
@@ -534,10 +520,6 @@ func (w *FindingWriter) Abort() {
 func (w *FindingWriter) release() {
 	if w.conn == nil {
 		return
-	}
-	if w.stmt != nil {
-		w.stmt.Close()
-		w.stmt = nil
 	}
 	w.ex.close()
 	for _, t := range []string{"staged_order", "staged_names", "staged_decisions", "staged_findings"} { // storeSide drops its own
