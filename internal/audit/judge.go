@@ -215,8 +215,11 @@ func (a *Auditor) freeze(ctx context.Context, run *mpass.Run, shared *judgeShare
 		return cmp.Or(strings.Compare(x.controller, y.controller), strings.Compare(x.sp, y.sp))
 	})
 	stats := func(yield func(*mpass.SPStats) bool) {
+		st := &mpass.SPStats{Attributes: map[string]int64{}, Disclosures: map[string]int64{}} // refilled: FreezeRun stores each before the next
 		for _, p := range pairs {
-			st := &mpass.SPStats{Controller: p.controller, SP: p.sp, Attributes: map[string]int64{}, Disclosures: map[string]int64{}}
+			clear(st.Attributes)
+			clear(st.Disclosures)
+			st.Controller, st.SP, st.Releases, st.Uses, st.Summary = p.controller, p.sp, 0, 0, mpass.Summary{}
 			for _, c := range p.counts {
 				st.Releases += c.releases
 				st.Uses += c.uses

@@ -697,6 +697,16 @@ func appendText(b []byte, s string) []byte {
 	return append(binary.NativeEndian.AppendUint32(append(b, colText), uint32(len(s))), s...)
 }
 
+// appendTextBytes appends a TEXT argument for execEach.
+func appendTextBytes(b, s []byte) []byte {
+	return append(binary.NativeEndian.AppendUint32(append(b, colText), uint32(len(s))), s...)
+}
+
+// appendBlob appends a BLOB argument for execEach (an empty blob for nil, not NULL).
+func appendBlob(b, v []byte) []byte {
+	return append(binary.NativeEndian.AppendUint32(append(b, colBlob), uint32(len(v))), v...)
+}
+
 // close finalizes the execer's statements.
 func (e *execer) close() {
 	for _, stmt := range e.sqlStmts {

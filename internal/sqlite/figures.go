@@ -64,42 +64,59 @@ func (d *RunDay) AddSchool(school, releases int64) {
 
 // FreezeRun stores, in one transaction, a run's per-controller, per-SP aggregates and
 // what it judged per controller and day, and marks the run frozen: its reports are
-// drawn from these alone from then on.
+// drawn from these alone from then on. stats may yield one SPStats again and again,
+// refilled: each is stored before the next is asked for. The transaction holds the
+// database's write lock from its first row, so the rows' encoding is kept cheap (an
+// audit's findings wait on it: 57,000 pairs of a 1M diverse run).
 func (db *DB) FreezeRun(ctx context.Context, runID int64, stats iter.Seq[*mpass.SPStats], days []RunDay) error {
-	tx, err := db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("freeze run %d: %w", runID, err)
-	}
-	defer tx.Rollback()
-	if err := insertStats(ctx, tx, runID, stats); err != nil {
-		return fmt.Errorf("freeze run %d: %w", runID, err)
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_days (run_id, controller, day, releases, uses, release_first, release_last, use_first, use_last, sps, schools)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("freeze run %d: %w", runID, err)
-	}
-	defer stmt.Close()
-	for _, d := range days {
-		sps, schools := d.sps, d.schools
-		if sps == nil {
-			sps = []byte{} // an empty blob, not NULL
-		}
-		if schools == nil {
-			schools = []byte{}
-		}
-		if _, err := stmt.ExecContext(ctx, runID, d.Controller, d.Day, d.Releases, d.Uses, d.First[0], d.Last[0], d.First[1], d.Last[1], sps, schools); err != nil {
-			return fmt.Errorf("freeze run %d: day %d of controller %d: %w", runID, d.Day, d.Controller, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE runs SET frozen = 1 WHERE id = ?`, runID); err != nil {
-		return fmt.Errorf("freeze run %d: %w", runID, err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := db.freezeRun(ctx, runID, stats, days); err != nil {
 		return fmt.Errorf("freeze run %d: %w", runID, err)
 	}
 	return nil
 }
+
+func (db *DB) freezeRun(ctx context.Context, runID int64, stats iter.Seq[*mpass.SPStats], days []RunDay) error {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ex := db.newExecer(conn)
+	defer ex.close()
+	if err := insertStats(ctx, ex, runID, stats); err != nil {
+		return err
+	}
+	const insertDay = `INSERT INTO run_days (run_id, controller, day, releases, uses, release_first, release_last, use_first, use_last, sps, schools)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	var args []byte
+	for i, d := range days {
+		args = appendInt(appendInt(appendInt(args, runID), d.Controller), d.Day)
+		args = appendInt(appendInt(args, d.Releases), d.Uses)
+		args = appendInt(appendInt(appendInt(appendInt(args, d.First[0]), d.Last[0]), d.First[1]), d.Last[1])
+		args = appendBlob(appendBlob(args, d.sps), d.schools) // empty blobs, never NULL
+		if n := (i + 1) % rowsPerExec; n == 0 || i == len(days)-1 {
+			if n == 0 {
+				n = rowsPerExec
+			}
+			if _, err := ex.execEach(ctx, insertDay, 11, n, args); err != nil {
+				return fmt.Errorf("days up to controller %d's day %d: %w", d.Controller, d.Day, err)
+			}
+			args = args[:0]
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE runs SET frozen = 1 WHERE id = ?`, runID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// rowsPerExec is how many rows FreezeRun hands the execer in one call.
+const rowsPerExec = 1024
 
 // runDays streams the stored days of a run's controller ("" = uses whose controller
 // could not be found) in a period (days, inclusive; "" unbounded), in day order.

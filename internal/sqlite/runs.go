@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -660,22 +661,72 @@ func scanFindings(ctx context.Context, rows *sql.Rows, fn func(*mpass.Finding) e
 }
 
 // insertStats stores a run's per-controller, per-SP aggregates.
-func insertStats(ctx context.Context, tx *sql.Tx, runID int64, stats iter.Seq[*mpass.SPStats]) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_stats (run_id, controller, sp, releases, uses, attributes, disclosures, summary)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
+func insertStats(ctx context.Context, ex *execer, runID int64, stats iter.Seq[*mpass.SPStats]) error {
+	const insert = `INSERT INTO run_stats (run_id, controller, sp, releases, uses, attributes, disclosures, summary)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	var args, text []byte
+	keys := countKeys{}
+	n := 0
+	var last *mpass.SPStats
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		if _, err := ex.execEach(ctx, insert, 8, n, args); err != nil {
+			return fmt.Errorf("run stats up to %q at %s: %w", last.Controller, last.SP, err)
+		}
+		args, n = args[:0], 0
+		return nil
 	}
-	defer stmt.Close()
 	for s := range stats {
-		attrs, _ := json.Marshal(s.Attributes)
-		disc, _ := json.Marshal(s.Disclosures)
-		summary, _ := json.Marshal(s.Summary)
-		if _, err := stmt.ExecContext(ctx, runID, s.Controller, s.SP, s.Releases, s.Uses, string(attrs), string(disc), string(summary)); err != nil {
-			return fmt.Errorf("run stats of %q at %s: %w", s.Controller, s.SP, err)
+		args = appendInt(appendText(appendText(appendInt(args, runID), s.Controller), s.SP), s.Releases)
+		args = appendInt(args, s.Uses)
+		for _, m := range []map[string]int64{s.Attributes, s.Disclosures} {
+			text = keys.appendJSON(text[:0], m)
+			args = appendTextBytes(args, text)
+		}
+		text = appendSummaryJSON(text[:0], s.Summary)
+		args = appendTextBytes(args, text)
+		last = s
+		if n++; n == rowsPerExec {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	return flush()
+}
+
+// countKeys holds the JSON form of the names a run's counts are keyed by, each
+// quoted once by encoding/json.
+type countKeys map[string][]byte
+
+// appendJSON appends m as encoding/json writes a map[string]int64: keys sorted
+// bytewise, quoted and escaped as it quotes them ({} for an empty or nil map).
+func (k countKeys) appendJSON(b []byte, m map[string]int64) []byte {
+	b = append(b, '{')
+	for i, name := range slices.Sorted(maps.Keys(m)) {
+		q := k[name]
+		if q == nil {
+			q, _ = json.Marshal(name) // a string always encodes
+			k[name] = q
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(append(append(b, q...), ':'), m[name], 10)
+	}
+	return append(b, '}')
+}
+
+// appendSummaryJSON appends s as encoding/json writes it (its fields in order).
+func appendSummaryJSON(b []byte, s mpass.Summary) []byte {
+	b = strconv.AppendInt(append(b, `{"pass":`...), s.Pass, 10)
+	b = strconv.AppendInt(append(b, `,"fail":`...), s.Fail, 10)
+	b = strconv.AppendInt(append(b, `,"warn":`...), s.Warn, 10)
+	b = strconv.AppendInt(append(b, `,"error":`...), s.Error, 10)
+	b = strconv.AppendInt(append(b, `,"skip":`...), s.Skip, 10)
+	return append(b, '}')
 }
 
 // inControllers adds "AND controller IN (...)" for a non-nil list.
