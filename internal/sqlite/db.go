@@ -174,6 +174,9 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.checkpoints.close()
+	for _, in := range []*interner{db.names, db.shapes, db.sources} {
+		in.close()
+	}
 	return db.db.Close()
 }
 
