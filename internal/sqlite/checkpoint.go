@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"sync"
 )
 
@@ -102,6 +103,21 @@ func (c *checkpointer) afterBatch(ctx context.Context, db *DB, stored int) {
 			c.mu.Unlock()
 		}
 	}()
+}
+
+// noAutocheckpoint turns conn's autocheckpoint off, for a writer whose commits leave
+// the checkpoints to db.checkpoints (beforeBatch and afterBatch around each), and
+// returns what turns it back on: a connection that cannot have it back never returns
+// to the pool. Per connection; cheap to repeat.
+func noAutocheckpoint(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
+	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		return func() {}, err
+	}
+	return func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = `+autocheckpoint); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}, nil
 }
 
 // checkpoint runs one passive checkpoint on conn and returns the WAL's frames and how

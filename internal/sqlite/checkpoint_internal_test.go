@@ -33,17 +33,53 @@ func TestBatchesKeepTheWALSmall(t *testing.T) {
 		}
 	}
 	db.checkpoints.wait()
-	size := func(path string) int64 {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
-	wal, data := size(db.Path+"-wal"), size(db.Path)
+	wal, data := fileSize(t, db.Path+"-wal"), fileSize(t, db.Path)
 	t.Logf("WAL %d kB, database %d kB", wal>>10, data>>10)
 	if wal > data/2 {
 		t.Errorf("the WAL grew to %d kB beside a database of %d kB: it did not start over", wal>>10, data>>10)
+	}
+}
+
+// TestStoredFindingsKeepTheWALSmall: a run's findings, stored in transactions of their
+// own, leave the WAL's checkpoints to the checkpointer, and the WAL still starts over
+// (their commits turned autocheckpoint off, and none started a checkpoint of its own),
+// and the connections go back to the pool with autocheckpoint on again.
+func TestStoredFindingsKeepTheWALSmall(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "audit.db")))
+	db.checkpoints.restartFrames = 100 // 400 kB, less than a transaction of findings
+	run := &mpass.Run{}
+	if err := db.CreateRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	w := db.NewFindingWriter(ctx)
+	w.perCommit = 5_000
+	for b := range 6 {
+		findings := make([]mpass.Finding, 5_000)
+		for i := range findings {
+			n := b*len(findings) + i
+			findings[i] = mpass.Finding{ID: fmt.Sprintf("%024x", n*7919), RunID: run.ID, Term: "age", Rule: "grade", Result: mpass.ResultFail,
+				Record: fmt.Sprintf("_%032x", n), Kind: mpass.KindRelease, Time: time.Unix(int64(n), 0), SP: fmt.Sprint("sp", n%50),
+				Controller: fmt.Sprint("c", n%7), Subject: fmt.Sprintf("%032x", n%5000), Change: mpass.ChangeNew}
+		}
+		if err := w.Write(ctx, findings); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.checkpoints.wait()
+	wal, data := fileSize(t, db.Path+"-wal"), fileSize(t, db.Path)
+	t.Logf("WAL %d kB, database %d kB", wal>>10, data>>10)
+	if wal > data/2 {
+		t.Errorf("the WAL grew to %d kB beside a database of %d kB: it did not start over", wal>>10, data>>10)
+	}
+	for range 3 { // the pool's idle connections, the writer's among them
+		var pages int
+		if err := db.db.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || fmt.Sprint(pages) != autocheckpoint {
+			t.Fatalf("a pooled connection's autocheckpoint %d (%v), want %s", pages, err, autocheckpoint)
+		}
 	}
 }
 
@@ -112,4 +148,13 @@ func BenchmarkInsertBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

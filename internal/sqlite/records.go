@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -168,15 +167,11 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 	// The writer gets a larger page cache than readers: its inserts land all over the
 	// indexes, and every page it must read back is a miss. Its commit does not
 	// checkpoint (db.checkpoints does). Per connection; cheap to repeat.
-	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+	restore, err := noAutocheckpoint(ctx, conn)
+	defer restore()
+	if err != nil {
 		return c, nil, err
 	}
-	defer func() {
-		// a connection that cannot have its checkpoints back never returns to the pool
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = `+autocheckpoint); err != nil {
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
 	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
 		return c, nil, err
 	}
