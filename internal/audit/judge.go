@@ -136,6 +136,9 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 	if err := scan(); err != nil {
 		cancel(err)
 	}
+	// the set is done with: its memory is the freeze's (a 10M diverse run's is 20 MB)
+	rolesInMemory := roles.Len()
+	roles = nil
 	close(writes)
 	for _, w := range workers {
 		for _, c := range w.stats {
@@ -164,7 +167,7 @@ func (a *Auditor) judge(ctx context.Context, run *mpass.Run, reg *mpass.Registry
 		}
 	}
 	a.logger().Info("audit judged", "run", run.ID, "evaluations", shared.evaluations.Load(), "shapes", len(shared.cache.m),
-		"roles_in_memory", roles.Len())
+		"roles_in_memory", rolesInMemory)
 	run.Frozen = true
 	return nil
 }
@@ -236,12 +239,19 @@ func (a *Auditor) freeze(ctx context.Context, run *mpass.Run, shared *judgeShare
 					}
 				}
 			}
+			p.counts = nil // stored: its memory is the next rows'
 			if !yield(st) {
 				return
 			}
 		}
 	}
-	return a.DB.FreezeRun(ctx, run.ID, stats, mergeDays(workers))
+	md := mergeDays(workers)
+	// the workers' counts live on in pairs alone, each pair's dropped as it is encoded:
+	// FreezeRun encodes every row before it takes the write lock
+	for _, w := range workers {
+		w.stats, w.controllers = nil, nil
+	}
+	return a.DB.FreezeRun(ctx, run.ID, stats, md)
 }
 
 // mergeDays adds up what the workers counted per controller, UTC day, SP and kind and

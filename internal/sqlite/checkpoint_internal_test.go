@@ -40,46 +40,46 @@ func TestBatchesKeepTheWALSmall(t *testing.T) {
 	}
 }
 
-// TestStoredFindingsKeepTheWALSmall: a run's findings, stored in transactions of their
-// own, leave the WAL's checkpoints to the checkpointer, and the WAL still starts over
-// (their commits turned autocheckpoint off, and none started a checkpoint of its own),
-// and the connections go back to the pool with autocheckpoint on again.
-func TestStoredFindingsKeepTheWALSmall(t *testing.T) {
+// TestChunksKeepTheWALSmall: the transactions of inChunks (the findings' storing)
+// leave the WAL's checkpoints to the checkpointer, and the WAL starts over (their
+// commits turned autocheckpoint off, and none started a checkpoint of its own); the
+// connection goes back to the pool with autocheckpoint on again.
+func TestChunksKeepTheWALSmall(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "audit.db")))
-	db.checkpoints.restartFrames = 100 // 400 kB, less than a transaction of findings
+	db.checkpoints.restartFrames = 100 // 400 kB, less than a chunk
 	run := &mpass.Run{}
 	if err := db.CreateRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	w := db.NewFindingWriter(ctx)
-	w.perCommit = 5_000
-	for b := range 6 {
-		findings := make([]mpass.Finding, 5_000)
-		for i := range findings {
-			n := b*len(findings) + i
-			findings[i] = mpass.Finding{ID: fmt.Sprintf("%024x", n*7919), RunID: run.ID, Term: "age", Rule: "grade", Result: mpass.ResultFail,
-				Record: fmt.Sprintf("_%032x", n), Kind: mpass.KindRelease, Time: time.Unix(int64(n), 0), SP: fmt.Sprint("sp", n%50),
-				Controller: fmt.Sprint("c", n%7), Subject: fmt.Sprintf("%032x", n%5000), Change: mpass.ChangeNew}
-		}
-		if err := w.Write(ctx, findings); err != nil {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows = 200_000
+	for _, q := range []string{
+		`CREATE TEMP TABLE staged (run_id, finding, seq)`,
+		fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
+			INSERT INTO temp.staged SELECT %d, printf('%%024x', i * 7919), i FROM n`, rows, run.ID),
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.Close(ctx); err != nil {
+	if err := db.inChunks(ctx, conn, 5_000, "temp.staged", `INSERT INTO finding_ids (run_id, finding, seq)
+		SELECT run_id, finding, seq FROM temp.staged WHERE rowid > ? AND rowid <= ? ORDER BY rowid`); err != nil {
 		t.Fatal(err)
 	}
+	var pages int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || fmt.Sprint(pages) != autocheckpoint {
+		t.Errorf("the connection's autocheckpoint %d (%v) afterwards, want %s", pages, err, autocheckpoint)
+	}
+	conn.Close()
 	db.checkpoints.wait()
 	wal, data := fileSize(t, db.Path+"-wal"), fileSize(t, db.Path)
 	t.Logf("WAL %d kB, database %d kB", wal>>10, data>>10)
 	if wal > data/2 {
 		t.Errorf("the WAL grew to %d kB beside a database of %d kB: it did not start over", wal>>10, data>>10)
-	}
-	for range 3 { // the pool's idle connections, the writer's among them
-		var pages int
-		if err := db.db.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || fmt.Sprint(pages) != autocheckpoint {
-			t.Fatalf("a pooled connection's autocheckpoint %d (%v), want %s", pages, err, autocheckpoint)
-		}
 	}
 }
 

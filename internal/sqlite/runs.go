@@ -497,7 +497,8 @@ func (w *FindingWriter) storeDecisions(ctx context.Context) error {
 // (lo, hi], once for every perCommit rows of table, each in a transaction of its own.
 // Its commits leave the WAL's checkpoints to db.checkpoints, as an ingest's batches do:
 // done in a commit, a checkpoint (0.5 s of a 1M diverse audit) stood in the way of the
-// findings' storing, with a core free beside it.
+// findings' storing, with a core free beside it. While the other side table's sort
+// reads the findings, the WAL cannot start over: it grows by what is written meanwhile.
 func (db *DB) inChunks(ctx context.Context, conn *sql.Conn, perCommit int, table, insert string) error {
 	var n int64
 	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM `+table).Scan(&n); err != nil {
@@ -672,41 +673,61 @@ func scanFindings(ctx context.Context, rows *sql.Rows, fn func(*mpass.Finding) e
 	})
 }
 
-// insertStats stores a run's per-controller, per-SP aggregates.
-func insertStats(ctx context.Context, ex *execer, runID int64, stats iter.Seq[*mpass.SPStats]) error {
-	const insert = `INSERT INTO run_stats (run_id, controller, sp, releases, uses, attributes, disclosures, summary)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	var args, text []byte
-	keys := countKeys{}
-	n := 0
-	var last *mpass.SPStats
-	flush := func() error {
-		if n == 0 {
-			return nil
-		}
-		if _, err := ex.execEach(ctx, insert, 8, n, args); err != nil {
-			return fmt.Errorf("run stats up to %q at %s: %w", last.Controller, last.SP, err)
-		}
-		args, n = args[:0], 0
-		return nil
+// encodedRows are rows encoded for execEach (appendInt, appendText...), in chunks of
+// rowsPerExec rows, each chunk a buffer of its own.
+type encodedRows struct {
+	buf    []byte // the chunk being written: append a row to it, then call row
+	rows   int    // in buf
+	chunks []encodedChunk
+}
+
+type encodedChunk struct {
+	args []byte
+	rows int
+}
+
+// row ends a row appended to r.buf.
+func (r *encodedRows) row() {
+	if r.rows++; r.rows == rowsPerExec {
+		r.chunks = append(r.chunks, encodedChunk{r.buf, r.rows})
+		r.buf, r.rows = make([]byte, 0, len(r.buf)), 0
 	}
+}
+
+// exec runs query once per row, nargs arguments a row; an error names the rows of the
+// failing call (counted from 1) and what they are.
+func (r *encodedRows) exec(ctx context.Context, ex *execer, query string, nargs int, what string) error {
+	if r.rows > 0 {
+		r.chunks = append(r.chunks, encodedChunk{r.buf, r.rows})
+		r.buf, r.rows = nil, 0
+	}
+	done := 0
+	for _, c := range r.chunks {
+		if _, err := ex.execEach(ctx, query, nargs, c.rows, c.args); err != nil {
+			return fmt.Errorf("%s %d–%d: %w", what, done+1, done+c.rows, err)
+		}
+		done += c.rows
+	}
+	return nil
+}
+
+// encodeStats encodes a run's per-controller, per-SP aggregates as run_stats rows.
+func encodeStats(runID int64, stats iter.Seq[*mpass.SPStats]) *encodedRows {
+	var r encodedRows
+	var text []byte
+	keys := countKeys{}
 	for s := range stats {
-		args = appendInt(appendText(appendText(appendInt(args, runID), s.Controller), s.SP), s.Releases)
-		args = appendInt(args, s.Uses)
+		b := appendInt(appendText(appendText(appendInt(r.buf, runID), s.Controller), s.SP), s.Releases)
+		b = appendInt(b, s.Uses)
 		for _, m := range []map[string]int64{s.Attributes, s.Disclosures} {
 			text = keys.appendJSON(text[:0], m)
-			args = appendTextBytes(args, text)
+			b = appendTextBytes(b, text)
 		}
 		text = appendSummaryJSON(text[:0], s.Summary)
-		args = appendTextBytes(args, text)
-		last = s
-		if n++; n == rowsPerExec {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
+		r.buf = appendTextBytes(b, text)
+		r.row()
 	}
-	return flush()
+	return &r
 }
 
 // countKeys holds the JSON form of the names a run's counts are keyed by, each
