@@ -29,6 +29,21 @@ extern void sqlite3_interrupt(sqlite3*) __attribute__((weak));
 extern int sqlite3_reset(sqlite3_stmt*) __attribute__((weak));
 extern int sqlite3_clear_bindings(sqlite3_stmt*) __attribute__((weak));
 extern int sqlite3_changes(sqlite3*) __attribute__((weak));
+typedef struct sqlite3_context sqlite3_context;
+typedef struct sqlite3_value sqlite3_value;
+extern int sqlite3_create_function_v2(sqlite3*, const char*, int, int, void*,
+	void (*)(sqlite3_context*, int, sqlite3_value**), void (*)(sqlite3_context*, int, sqlite3_value**),
+	void (*)(sqlite3_context*), void (*)(void*)) __attribute__((weak));
+extern void *sqlite3_user_data(sqlite3_context*) __attribute__((weak));
+extern int sqlite3_value_type(sqlite3_value*) __attribute__((weak));
+extern long long sqlite3_value_int64(sqlite3_value*) __attribute__((weak));
+extern double sqlite3_value_double(sqlite3_value*) __attribute__((weak));
+extern const unsigned char *sqlite3_value_text(sqlite3_value*) __attribute__((weak));
+extern const void *sqlite3_value_blob(sqlite3_value*) __attribute__((weak));
+extern int sqlite3_value_bytes(sqlite3_value*) __attribute__((weak));
+extern void sqlite3_result_blob(sqlite3_context*, const void*, int, void(*)(void*)) __attribute__((weak));
+extern void sqlite3_result_error_nomem(sqlite3_context*) __attribute__((weak));
+extern void sqlite3_result_error_toobig(sqlite3_context*) __attribute__((weak));
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +55,80 @@ static int batch_supported(void) {
 		sqlite3_bind_int64 && sqlite3_bind_double && sqlite3_bind_text && sqlite3_bind_blob &&
 		sqlite3_bind_null && sqlite3_errmsg && sqlite3_interrupt && sqlite3_reset &&
 		sqlite3_clear_bindings && sqlite3_changes;
+}
+
+// row_supported is whether the binary's SQLite has what a packed row (row_func) needs.
+static int row_supported(void) {
+	return sqlite3_create_function_v2 && sqlite3_user_data && sqlite3_value_type && sqlite3_value_int64 &&
+		sqlite3_value_double && sqlite3_value_text && sqlite3_value_blob && sqlite3_value_bytes &&
+		sqlite3_result_blob && sqlite3_result_error_nomem && sqlite3_result_error_toobig;
+}
+
+// A packed row: the SQL function mpass_batch_row(a, b, ...) answers its arguments
+// encoded as put_row writes columns, as one BLOB, so that a batch takes a row with two
+// column calls rather than two or three a column, each of which takes the connection's
+// mutex (the arguments' sqlite3_value_* calls take none). The BLOB is the connection's
+// scratch (SQLITE_STATIC): valid until the function runs again, in the next step of a
+// statement on that connection, and batch_fill copies it before it steps again.
+struct row_scratch { unsigned char *p; long cap; };
+
+static void row_scratch_free(void *x) {
+	struct row_scratch *s = x;
+	free(s->p);
+	free(s);
+}
+
+static void row_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+	struct row_scratch *s = sqlite3_user_data(ctx);
+	long n = 0;
+	for (int i = 0; i < argc; i++) {
+		int t = sqlite3_value_type(argv[i]);
+		if (t == 3) sqlite3_value_text(argv[i]); // the text form first, then its length
+		if (t == 3 || t == 4) n += 5 + (long)sqlite3_value_bytes(argv[i]);
+		else n += t == 5 ? 1 : 9;
+	}
+	if (n > 0x7fffffffL) {
+		sqlite3_result_error_toobig(ctx);
+		return;
+	}
+	if (n > s->cap) {
+		long c = s->cap * 2 > n ? s->cap * 2 : n;
+		if (c < 4096) c = 4096;
+		unsigned char *p = realloc(s->p, c);
+		if (!p) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+		s->p = p;
+		s->cap = c;
+	}
+	unsigned char *p = s->p;
+	for (int i = 0; i < argc; i++) {
+		int t = sqlite3_value_type(argv[i]);
+		*p++ = (unsigned char)t;
+		if (t == 1) {
+			long long v = sqlite3_value_int64(argv[i]);
+			memcpy(p, &v, 8); p += 8;
+		} else if (t == 2) {
+			double v = sqlite3_value_double(argv[i]);
+			memcpy(p, &v, 8); p += 8;
+		} else if (t == 3 || t == 4) {
+			const void *b = t == 3 ? (const void*)sqlite3_value_text(argv[i]) : sqlite3_value_blob(argv[i]);
+			int k = sqlite3_value_bytes(argv[i]);
+			memcpy(p, &k, 4); p += 4;
+			if (k > 0) memcpy(p, b, k);
+			p += k;
+		}
+	}
+	sqlite3_result_blob(ctx, s->p, (int)n, 0);
+}
+
+// row_register makes mpass_batch_row on db (SQLITE_UTF8 | SQLITE_DIRECTONLY: not from a
+// trigger or view), its scratch freed when db closes.
+static int row_register(sqlite3 *db) {
+	struct row_scratch *s = calloc(1, sizeof *s);
+	if (!s) return 7; // SQLITE_NOMEM
+	return sqlite3_create_function_v2(db, "mpass_batch_row", -1, 1 | 0x000080000, s, row_func, 0, 0, row_scratch_free);
 }
 
 static int batch_prepare(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st) {
@@ -85,6 +174,16 @@ static long put_row(sqlite3_stmt *st, int ncol, unsigned char *p, long cap) {
 	return p - start;
 }
 
+// put_packed writes the current row's one column, a packed row (row_func), at p if it
+// fits in cap bytes and answers its size, or -1.
+static long put_packed(sqlite3_stmt *st, unsigned char *p, long cap) {
+	const void *b = sqlite3_column_blob(st, 0);
+	long n = sqlite3_column_bytes(st, 0);
+	if (n > cap) return -1;
+	if (n > 0) memcpy(p, b, n);
+	return n;
+}
+
 // row_size is what put_row writes for the current row.
 static long row_size(sqlite3_stmt *st, int ncol) {
 	long n = 0;
@@ -98,10 +197,11 @@ static long row_size(sqlite3_stmt *st, int ncol) {
 }
 
 // batch_fill writes rows into buf until it is full or the statement is done: the row
-// the statement stands on first when pending. It answers SQLite's code: SQLITE_ROW (100)
+// the statement stands on first when pending. packed: each row is one packed row
+// (mpass_batch_row), copied as it is. It answers SQLite's code: SQLITE_ROW (100)
 // when a stepped row is left pending (*need is its size when it alone does not fit),
 // SQLITE_DONE (101) at the end, or the error of a step.
-static int batch_fill(sqlite3_stmt *st, int ncol, int pending, unsigned char *buf, long cap, long *used, long *rows, long *need) {
+static int batch_fill(sqlite3_stmt *st, int ncol, int packed, int pending, unsigned char *buf, long cap, long *used, long *rows, long *need) {
 	long off = 0, n = 0;
 	*need = 0;
 	for (;;) {
@@ -110,10 +210,10 @@ static int batch_fill(sqlite3_stmt *st, int ncol, int pending, unsigned char *bu
 			if (rc != 100) { *used = off; *rows = n; return rc; }
 		}
 		pending = 0;
-		long size = put_row(st, ncol, buf + off, cap - off);
+		long size = packed ? put_packed(st, buf + off, cap - off) : put_row(st, ncol, buf + off, cap - off);
 		if (size < 0) {
 			*used = off; *rows = n;
-			if (n == 0) *need = row_size(st, ncol);
+			if (n == 0) *need = packed ? sqlite3_column_bytes(st, 0) : row_size(st, ncol);
 			return 100;
 		}
 		off += size; n++;
@@ -180,6 +280,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -369,17 +471,14 @@ func appendBatchValue(b []byte, v any) ([]byte, error) {
 
 // batchQuery prepares, binds and reads query on h in batches.
 func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buffer func() ([]byte, error), fn batchFunc) (err error) {
-	cq := C.CString(query)
-	defer C.free(unsafe.Pointer(cq))
-	var st *C.sqlite3_stmt
-	if rc := C.batch_prepare(h, cq, C.int(len(query)), &st); rc != 0 {
-		return batchError(h, rc)
+	st, ncol, packed, err := prepareBatch(h, query)
+	if err != nil {
+		return err
 	}
 	defer C.sqlite3_finalize(st)
 	if err := bindAll(h, st, args); err != nil {
 		return err
 	}
-	ncol := int(C.sqlite3_column_count(st))
 	// ctx's end interrupts a step (a scope's WHERE may step far between two rows)
 	interrupted := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
@@ -400,7 +499,7 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buf
 			}
 		}
 		var used, rows, need C.long
-		rc := C.batch_fill(st, C.int(ncol), pending, (*C.uchar)(unsafe.Pointer(&buf[0])), C.long(len(buf)), &used, &rows, &need)
+		rc := C.batch_fill(st, C.int(ncol), packed, pending, (*C.uchar)(unsafe.Pointer(&buf[0])), C.long(len(buf)), &used, &rows, &need)
 		if rc != resultRow && rc != resultDone {
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
@@ -434,6 +533,74 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buf
 			return nil
 		}
 	}
+}
+
+// rowSupported is whether the binary's SQLite has what a packed row needs.
+var rowSupported = C.row_supported() != 0
+
+// prepareBatch prepares query on h and answers its statement, its columns and whether
+// it reads packed rows: query's rows, each as one BLOB mpass_batch_row wrote (see
+// row_func), which batch_fill copies whole. A query of no columns, or one the packing
+// cannot wrap, is read column by column.
+func prepareBatch(h *C.sqlite3, query string) (st *C.sqlite3_stmt, ncol int, packed C.int, err error) {
+	prepare := func(q string) (*C.sqlite3_stmt, C.int) {
+		cq := C.CString(q)
+		defer C.free(unsafe.Pointer(cq))
+		var st *C.sqlite3_stmt
+		rc := C.batch_prepare(h, cq, C.int(len(q)), &st)
+		return st, rc
+	}
+	st, rc := prepare(query)
+	if rc != 0 {
+		return nil, 0, 0, batchError(h, rc)
+	}
+	ncol = int(C.sqlite3_column_count(st))
+	if !rowSupported || ncol == 0 {
+		return st, ncol, 0, nil
+	}
+	// the query's columns by position (a CTE's column list names them), packed
+	cols := make([]string, ncol)
+	for i := range cols {
+		cols[i] = "c" + strconv.Itoa(i)
+	}
+	list := strings.Join(cols, ", ")
+	wrapped := "WITH mpass_batch(" + list + ") AS (" + query + ") SELECT mpass_batch_row(" + list + ") FROM mpass_batch"
+	ws, rc := prepare(wrapped)
+	if rc != 0 { // the function is made once per connection
+		if C.row_register(h) == 0 {
+			ws, rc = prepare(wrapped)
+		}
+	}
+	if rc != 0 {
+		return st, ncol, 0, nil
+	}
+	C.sqlite3_finalize(st)
+	return ws, ncol, 1, nil
+}
+
+// readsPacked reports whether queryBatches reads query's rows packed (a test's check
+// that an upgraded SQLite still takes the wrapping: unpacked is right, but slower).
+func (db *DB) readsPacked(ctx context.Context, query string) (bool, error) {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	var packed C.int
+	err = conn.Raw(func(dc any) error {
+		h := handleOf(dc)
+		if h == nil {
+			return errors.New("no handle")
+		}
+		st, _, p, err := prepareBatch(h, query)
+		if err != nil {
+			return err
+		}
+		C.sqlite3_finalize(st)
+		packed = p
+		return nil
+	})
+	return packed == 1, err
 }
 
 // scanBatchRow decodes one row that batch_fill wrote at the start of b into dest and

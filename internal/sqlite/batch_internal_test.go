@@ -109,25 +109,27 @@ func TestBatchReaderAnswersAsDatabaseSQL(t *testing.T) {
 		{`SELECT n, s, b, n FROM t WHERE n < ?`, []any{-1e9}},
 	} {
 		want := scanAll(t, db.queryEachSQL, q.query, q.args...)
-		for _, off := range []bool{false, true} { // in C, and encoded from database/sql
-			db.batchOff = off
+		// in C packed, in C column by column, and encoded from database/sql
+		for _, mode := range []struct{ off, packed bool }{{false, true}, {false, false}, {true, false}} {
+			db.batchOff, rowSupported = mode.off, mode.packed
 			got := scanAll(t, db.queryEach, q.query, q.args...)
 			if len(got) != len(want) {
-				t.Fatalf("%s (batchOff %v): %d rows, database/sql %d", q.query, off, len(got), len(want))
+				t.Fatalf("%s (%+v): %d rows, database/sql %d", q.query, mode, len(got), len(want))
 			}
 			for i := range want {
 				if got[i] != want[i] {
-					t.Fatalf("%s (batchOff %v): row %d: %.200s, database/sql %.200s", q.query, off, i, got[i], want[i])
+					t.Fatalf("%s (%+v): row %d: %.200s, database/sql %.200s", q.query, mode, i, got[i], want[i])
 				}
 			}
 		}
-		db.batchOff = false
+		db.batchOff, rowSupported = false, true
 	}
 }
 
-// TestBatchReaderUsesTheHandle: the reader finds mattn/go-sqlite3's handle (a version
-// of the package that renamed the field would send every scan through database/sql,
-// slower and unnoticed).
+// TestBatchReaderUsesTheHandle: the reader finds mattn/go-sqlite3's handle and reads
+// an audit's queries packed with it (a version of the package that renamed the field
+// would send every scan through database/sql, and an SQLite that refused the packing
+// would read column by column: slower, and unnoticed).
 func TestBatchReaderUsesTheHandle(t *testing.T) {
 	db := mustOpenTemp(t)
 	conn, err := db.db.Conn(context.Background())
@@ -145,6 +147,20 @@ func TestBatchReaderUsesTheHandle(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// and reads the queries of an audit's scan and role set packed, on any connection
+	for _, q := range []string{
+		`SELECT t.id, t.time, t.sp, t.controller, t.subject, t.shape, t.school, t.fingerprints,
+			CASE WHEN t.role = 2 THEN 3 ELSE COALESCE((SELECT s.learner * 2 + s.role_known FROM subject_roles s WHERE s.subject = t.subject AND s.sp = t.sp), 0) | (t.role > 0) END
+		FROM releases t WHERE t.seq BETWEEN ? AND ? ORDER BY t.seq`,
+		`SELECT subject, sp, learner, role_known FROM subject_roles WHERE subject < '8'`,
+		`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 3) SELECT i, i * 2 FROM c`,
+	} {
+		for range 2 { // the function made on the first, there on the second
+			if packed, err := db.readsPacked(context.Background(), q); err != nil || !packed {
+				t.Fatalf("%.60s…: packed %v (%v)", q, packed, err)
+			}
+		}
 	}
 }
 
@@ -239,9 +255,10 @@ func TestBatchReaderStopsWithItsContext(t *testing.T) {
 func TestBatchReaderRowsAroundABatch(t *testing.T) {
 	db := mustOpenTemp(t)
 	ctx := context.Background()
+	defer func() { db.batchOff, rowSupported = false, true }()
 	for _, last := range []string{"NULL", "'ab'", "7", "x''"} {
-		for _, off := range []bool{false, true} {
-			db.batchOff = off
+		for _, mode := range []struct{ off, packed bool }{{false, true}, {false, false}, {true, false}} {
+			db.batchOff, rowSupported = mode.off, mode.packed
 			q := `WITH RECURSIVE k(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM k WHERE i < ?)
 				SELECT length(zeroblob(i)), zeroblob(i), ` + last + ` FROM k`
 			var size, number int64
@@ -259,7 +276,7 @@ func TestBatchReaderRowsAroundABatch(t *testing.T) {
 				return nil
 			})
 			if err != nil || rows != 29 {
-				t.Fatalf("last column %s (batchOff %v): %d rows, %v", last, off, rows, err)
+				t.Fatalf("last column %s (%+v): %d rows, %v", last, mode, rows, err)
 			}
 		}
 	}
