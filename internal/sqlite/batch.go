@@ -464,7 +464,7 @@ func appendBatchValue(b []byte, v any) ([]byte, error) {
 		if v == nil { // NULL, as mattn/go-sqlite3 binds it
 			return append(b, colNull), nil
 		}
-		return append(binary.NativeEndian.AppendUint32(append(b, colBlob), uint32(len(v))), v...), nil
+		return appendBlob(b, v), nil
 	}
 	return nil, fmt.Errorf("sqlite: a column's %T has no batch form", v)
 }
@@ -860,18 +860,18 @@ func appendInt(b []byte, v int64) []byte {
 }
 
 // appendText appends a TEXT argument for execEach.
-func appendText(b []byte, s string) []byte {
-	return append(binary.NativeEndian.AppendUint32(append(b, colText), uint32(len(s))), s...)
-}
-
-// appendTextBytes appends a TEXT argument for execEach.
-func appendTextBytes(b, s []byte) []byte {
-	return append(binary.NativeEndian.AppendUint32(append(b, colText), uint32(len(s))), s...)
+func appendText[S string | []byte](b []byte, s S) []byte {
+	return appendSized(b, colText, s)
 }
 
 // appendBlob appends a BLOB argument for execEach (an empty blob for nil, not NULL).
 func appendBlob(b, v []byte) []byte {
-	return append(binary.NativeEndian.AppendUint32(append(b, colBlob), uint32(len(v))), v...)
+	return appendSized(b, colBlob, v)
+}
+
+// appendSized appends a TEXT's or BLOB's type, 4-byte length and bytes.
+func appendSized[S string | []byte](b []byte, t byte, s S) []byte {
+	return append(binary.NativeEndian.AppendUint32(append(b, t), uint32(len(s))), s...)
 }
 
 // close finalizes the execer's statements.

@@ -32,12 +32,7 @@ func TestBatchesKeepTheWALSmall(t *testing.T) {
 			t.Fatalf("batch %d: %+v, %v", b, c, err)
 		}
 	}
-	db.checkpoints.wait()
-	wal, data := fileSize(t, db.Path+"-wal"), fileSize(t, db.Path)
-	t.Logf("WAL %d kB, database %d kB", wal>>10, data>>10)
-	if wal > data/2 {
-		t.Errorf("the WAL grew to %d kB beside a database of %d kB: it did not start over", wal>>10, data>>10)
-	}
+	walStartedOver(t, db)
 }
 
 // TestChunksKeepTheWALSmall: the transactions of inChunks (the findings' storing)
@@ -75,12 +70,7 @@ func TestChunksKeepTheWALSmall(t *testing.T) {
 		t.Errorf("the connection's autocheckpoint %d (%v) afterwards, want %s", pages, err, autocheckpoint)
 	}
 	conn.Close()
-	db.checkpoints.wait()
-	wal, data := fileSize(t, db.Path+"-wal"), fileSize(t, db.Path)
-	t.Logf("WAL %d kB, database %d kB", wal>>10, data>>10)
-	if wal > data/2 {
-		t.Errorf("the WAL grew to %d kB beside a database of %d kB: it did not start over", wal>>10, data>>10)
-	}
+	walStartedOver(t, db)
 }
 
 // TestNoCheckpointAfterClose: a batch committed while the database closes (an ingest
@@ -150,11 +140,21 @@ func BenchmarkInsertBatch(b *testing.B) {
 	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "rows/s")
 }
 
-func fileSize(t *testing.T, path string) int64 {
+// walStartedOver waits for the running checkpoint and fails t when the WAL grew to
+// half the database's size or more: it did not start over.
+func walStartedOver(t *testing.T, db *DB) {
 	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
+	db.checkpoints.wait()
+	size := func(path string) int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
 	}
-	return fi.Size()
+	wal, data := size(db.Path+"-wal"), size(db.Path)
+	t.Logf("WAL %d kB, database %d kB", wal>>10, data>>10)
+	if wal > data/2 {
+		t.Errorf("the WAL grew to %d kB beside a database of %d kB: it did not start over", wal>>10, data>>10)
+	}
 }

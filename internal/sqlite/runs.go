@@ -721,10 +721,10 @@ func encodeStats(runID int64, stats iter.Seq[*mpass.SPStats]) *encodedRows {
 		b = appendInt(b, s.Uses)
 		for _, m := range []map[string]int64{s.Attributes, s.Disclosures} {
 			text = keys.appendJSON(text[:0], m)
-			b = appendTextBytes(b, text)
+			b = appendText(b, text)
 		}
 		text = appendSummaryJSON(text[:0], s.Summary)
-		r.buf = appendTextBytes(b, text)
+		r.buf = appendText(b, text)
 		r.row()
 	}
 	return &r
