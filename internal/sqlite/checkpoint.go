@@ -108,16 +108,17 @@ func (c *checkpointer) afterBatch(ctx context.Context, db *DB, stored int) {
 // noAutocheckpoint turns conn's autocheckpoint off, for a writer whose commits leave
 // the checkpoints to db.checkpoints (beforeBatch and afterBatch around each), and
 // returns what turns it back on: a connection that cannot have it back never returns
-// to the pool. Per connection; cheap to repeat.
+// to the pool. Per connection; cheap to repeat. restore is the real one on an error
+// too: SQLite applies the pragma when it prepares it, so a step that then failed (a
+// cancelled context) may have left autocheckpoint off.
 func noAutocheckpoint(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
-	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
-		return func() {}, err
-	}
-	return func() {
+	restore = func() {
 		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = `+autocheckpoint); err != nil {
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
-	}, nil
+	}
+	_, err = conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`)
+	return restore, err
 }
 
 // checkpoint runs one passive checkpoint on conn and returns the WAL's frames and how
