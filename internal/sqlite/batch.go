@@ -44,6 +44,8 @@ extern int sqlite3_value_bytes(sqlite3_value*) __attribute__((weak));
 extern void sqlite3_result_blob(sqlite3_context*, const void*, int, void(*)(void*)) __attribute__((weak));
 extern void sqlite3_result_error_nomem(sqlite3_context*) __attribute__((weak));
 extern void sqlite3_result_error_toobig(sqlite3_context*) __attribute__((weak));
+extern sqlite3 *sqlite3_context_db_handle(sqlite3_context*) __attribute__((weak));
+extern int sqlite3_limit(sqlite3*, int, int) __attribute__((weak));
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,16 +63,20 @@ static int batch_supported(void) {
 static int row_supported(void) {
 	return sqlite3_create_function_v2 && sqlite3_user_data && sqlite3_value_type && sqlite3_value_int64 &&
 		sqlite3_value_double && sqlite3_value_text && sqlite3_value_blob && sqlite3_value_bytes &&
-		sqlite3_result_blob && sqlite3_result_error_nomem && sqlite3_result_error_toobig;
+		sqlite3_result_blob && sqlite3_result_error_nomem && sqlite3_result_error_toobig &&
+		sqlite3_context_db_handle && sqlite3_limit;
 }
 
 // A packed row: the SQL function mpass_batch_row(a, b, ...) answers its arguments
 // encoded as put_row writes columns, as one BLOB, so that a batch takes a row with two
 // column calls rather than two or three a column, each of which takes the connection's
-// mutex (the arguments' sqlite3_value_* calls take none). The BLOB is the connection's
-// scratch (SQLITE_STATIC): valid until the function runs again, in the next step of a
-// statement on that connection, and batch_fill copies it before it steps again.
+// mutex (the arguments' sqlite3_value_* calls take none). The row is built in the
+// connection's scratch and handed to SQLite as SQLITE_TRANSIENT: the statement keeps its
+// own copy (in a result register it reuses), so a row left pending survives another
+// statement's packing on the connection. A scratch grown past ROW_SCRATCH_KEEP for a
+// large row is let go once used, so that a pooled connection does not hold it.
 struct row_scratch { unsigned char *p; long cap; };
+#define ROW_SCRATCH_KEEP (64L << 10)
 
 static void row_scratch_free(void *x) {
 	struct row_scratch *s = x;
@@ -87,7 +93,9 @@ static void row_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 		if (t == 3 || t == 4) n += 5 + (long)sqlite3_value_bytes(argv[i]);
 		else n += t == 5 ? 1 : 9;
 	}
-	if (n > 0x7fffffffL) {
+	// SQLITE_LIMIT_LENGTH (0): SQLite would refuse the BLOB; SQLITE_TOOBIG, which the
+	// reader answers by reading the query column by column
+	if (n > (long)sqlite3_limit(sqlite3_context_db_handle(ctx), 0, -1)) {
 		sqlite3_result_error_toobig(ctx);
 		return;
 	}
@@ -120,7 +128,12 @@ static void row_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 			p += k;
 		}
 	}
-	sqlite3_result_blob(ctx, s->p, (int)n, 0);
+	sqlite3_result_blob(ctx, s->p, (int)n, (void(*)(void*))-1); // SQLITE_TRANSIENT
+	if (s->cap > ROW_SCRATCH_KEEP) {
+		free(s->p);
+		s->p = 0;
+		s->cap = 0;
+	}
 }
 
 // row_register makes mpass_batch_row on db (SQLITE_UTF8 | SQLITE_DIRECTONLY: not from a
@@ -298,8 +311,9 @@ const (
 	colBlob    = 4
 	colNull    = 5
 
-	resultRow  = 100
-	resultDone = 101
+	resultTooBig = 18
+	resultRow    = 100
+	resultDone   = 101
 )
 
 // batchSupported is whether the binary's SQLite has what the batch reader calls.
@@ -471,12 +485,18 @@ func appendBatchValue(b []byte, v any) ([]byte, error) {
 
 // batchQuery prepares, binds and reads query on h in batches.
 func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buffer func() ([]byte, error), fn batchFunc) (err error) {
-	st, ncol, packed, err := prepareBatch(h, query)
-	if err != nil {
-		return err
+	var st *C.sqlite3_stmt
+	var ncol int
+	var packed C.int
+	defer func() { C.sqlite3_finalize(st) }() // of NULL: nothing
+	start := func(pack bool) error {
+		C.sqlite3_finalize(st)
+		if st, ncol, packed, err = prepareBatch(h, query, pack); err != nil {
+			return err
+		}
+		return bindAll(h, st, args)
 	}
-	defer C.sqlite3_finalize(st)
-	if err := bindAll(h, st, args); err != nil {
+	if err := start(true); err != nil {
 		return err
 	}
 	// ctx's end interrupts a step (a scope's WHERE may step far between two rows)
@@ -492,6 +512,7 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buf
 	}()
 	var buf []byte
 	pending := C.int(0)
+	handed := false
 	for {
 		if buf == nil {
 			if buf, err = buffer(); err != nil {
@@ -503,6 +524,18 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buf
 		if rc != resultRow && rc != resultDone {
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
+			}
+			if rc == resultTooBig && packed == 1 {
+				// a row over SQLite's length limit once packed, each of its values under
+				// it: read column by column, from the start if no batch has gone yet
+				if !handed {
+					if err := start(false); err != nil {
+						return err
+					}
+					pending = 0
+					continue
+				}
+				return fmt.Errorf("sqlite: a row over SQLite's length limit once packed, after rows before it were read: %w", batchError(h, rc))
 			}
 			return batchError(h, rc)
 		}
@@ -524,7 +557,7 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buf
 			if err := fn(buf[:used], int(rows), ncol); err != nil {
 				return err
 			}
-			buf = nil
+			buf, handed = nil, true
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -538,24 +571,35 @@ func batchQuery(ctx context.Context, h *C.sqlite3, query string, args []any, buf
 // rowSupported is whether the binary's SQLite has what a packed row needs.
 var rowSupported = C.row_supported() != 0
 
+// registerRow makes mpass_batch_row on a new connection (the driver's ConnectHook), so
+// that a query the packing cannot wrap is never a reason to make it again: making a
+// function expires the connection's prepared statements. A connection without it reads
+// column by column.
+func registerRow(c *sqlite3.SQLiteConn) error {
+	if C.row_supported() == 0 {
+		return nil
+	}
+	h := handleOf(c)
+	if h == nil {
+		return nil
+	}
+	if rc := C.row_register(h); rc != 0 {
+		return fmt.Errorf("make mpass_batch_row: %w", batchError(h, rc))
+	}
+	return nil
+}
+
 // prepareBatch prepares query on h and answers its statement, its columns and whether
 // it reads packed rows: query's rows, each as one BLOB mpass_batch_row wrote (see
-// row_func), which batch_fill copies whole. A query of no columns, or one the packing
-// cannot wrap, is read column by column.
-func prepareBatch(h *C.sqlite3, query string) (st *C.sqlite3_stmt, ncol int, packed C.int, err error) {
-	prepare := func(q string) (*C.sqlite3_stmt, C.int) {
-		cq := C.CString(q)
-		defer C.free(unsafe.Pointer(cq))
-		var st *C.sqlite3_stmt
-		rc := C.batch_prepare(h, cq, C.int(len(q)), &st)
-		return st, rc
-	}
-	st, rc := prepare(query)
+// row_func), which batch_fill copies whole. Unless pack, a query of no columns, or one
+// the packing cannot wrap or would change (packingKeepsValues), is read column by column.
+func prepareBatch(h *C.sqlite3, query string, pack bool) (st *C.sqlite3_stmt, ncol int, packed C.int, err error) {
+	st, rc := prepareOn(h, query)
 	if rc != 0 {
 		return nil, 0, 0, batchError(h, rc)
 	}
 	ncol = int(C.sqlite3_column_count(st))
-	if !rowSupported || ncol == 0 {
+	if !pack || !rowSupported || ncol == 0 {
 		return st, ncol, 0, nil
 	}
 	// the query's columns by position (a CTE's column list names them), packed
@@ -565,18 +609,83 @@ func prepareBatch(h *C.sqlite3, query string) (st *C.sqlite3_stmt, ncol int, pac
 	}
 	list := strings.Join(cols, ", ")
 	wrapped := "WITH mpass_batch(" + list + ") AS (" + query + ") SELECT mpass_batch_row(" + list + ") FROM mpass_batch"
-	ws, rc := prepare(wrapped)
-	if rc != 0 { // the function is made once per connection
-		if C.row_register(h) == 0 {
-			ws, rc = prepare(wrapped)
-		}
+	if !packingKeepsValues(h, query, wrapped) {
+		return st, ncol, 0, nil
 	}
+	ws, rc := prepareOn(h, wrapped)
 	if rc != 0 {
 		return st, ncol, 0, nil
 	}
 	C.sqlite3_finalize(st)
 	return ws, ncol, 1, nil
 }
+
+// prepareOn prepares q on h: the statement, or SQLite's code.
+func prepareOn(h *C.sqlite3, q string) (*C.sqlite3_stmt, C.int) {
+	cq := C.CString(q)
+	defer C.free(unsafe.Pointer(cq))
+	var st *C.sqlite3_stmt
+	rc := C.batch_prepare(h, cq, C.int(len(q)), &st)
+	return st, rc
+}
+
+// passOn are the VDBE opcodes that move a value on as it is, or control flow: all that
+// wrapping a query in mpass_batch may add to its program when SQLite flattens the CTE
+// or runs it as a co-routine (measured on SQLite 3.54: Function, String8, Copy, Move,
+// InitCoroutine, Yield, EndCoroutine, Goto, ClrSubtype). A CTE SQLite cannot flatten otherwise
+// applies its columns' affinity as it reads them (a compound whose first arm is REAL
+// turns the other arms' INTEGERs into FLOATs: RealAffinity; a materialized CTE: an
+// Affinity or MakeRecord's), which the query alone does not.
+var passOn = map[string]bool{
+	"Function": true, "PureFunc": true, "String8": true, "Copy": true, "SCopy": true,
+	"Move": true, "IntCopy": true, "InitCoroutine": true, "Yield": true, "EndCoroutine": true,
+	"Goto": true, "Null": true, "Once": true, "Noop": true, "Explain": true,
+	"ClrSubtype": true, // an argument's JSON subtype, not its value
+}
+
+// packingKeepsValues reports whether wrapped's program (EXPLAIN) has no more of any
+// opcode than query's, other than those that pass a value on (passOn): whether its rows
+// are query's, type for type. An EXPLAIN that fails is a no.
+func packingKeepsValues(h *C.sqlite3, query, wrapped string) bool {
+	plain, ok := opcodes(h, query)
+	if !ok {
+		return false
+	}
+	packed, ok := opcodes(h, wrapped)
+	if !ok {
+		return false
+	}
+	for op, n := range packed {
+		if n > plain[op] && !passOn[op] {
+			return false
+		}
+	}
+	return true
+}
+
+// opcodes counts the opcodes of query's program (EXPLAIN's second column).
+func opcodes(h *C.sqlite3, query string) (map[string]int, bool) {
+	st, rc := prepareOn(h, "EXPLAIN "+query)
+	if rc != 0 {
+		return nil, false
+	}
+	defer C.sqlite3_finalize(st)
+	ops := map[string]int{}
+	for {
+		switch C.sqlite3_step(st) {
+		case resultRow:
+			op := C.sqlite3_column_text(st, 1)
+			ops[C.GoStringN((*C.char)(unsafe.Pointer(op)), C.sqlite3_column_bytes(st, 1))]++
+		case resultDone:
+			return ops, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// handle is a connection's sqlite3*, as handleOf answers it.
+type handle = *C.sqlite3
 
 // readsPacked reports whether queryBatches reads query's rows packed (a test's check
 // that an upgraded SQLite still takes the wrapping: unpacked is right, but slower).
@@ -586,21 +695,26 @@ func (db *DB) readsPacked(ctx context.Context, query string) (bool, error) {
 		return false, err
 	}
 	defer conn.Close()
-	var packed C.int
+	var packed bool
 	err = conn.Raw(func(dc any) error {
 		h := handleOf(dc)
 		if h == nil {
 			return errors.New("no handle")
 		}
-		st, _, p, err := prepareBatch(h, query)
-		if err != nil {
-			return err
-		}
-		C.sqlite3_finalize(st)
-		packed = p
-		return nil
+		packed, err = packsOn(h, query)
+		return err
 	})
-	return packed == 1, err
+	return packed, err
+}
+
+// packsOn reports whether batchQuery reads query's rows on h packed.
+func packsOn(h handle, query string) (bool, error) {
+	st, _, packed, err := prepareBatch(h, query, true)
+	if err != nil {
+		return false, err
+	}
+	C.sqlite3_finalize(st)
+	return packed == 1, nil
 }
 
 // scanBatchRow decodes one row that batch_fill wrote at the start of b into dest and

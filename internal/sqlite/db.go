@@ -30,8 +30,10 @@ func init() {
 		// Checkpoint the WAL every 64 MiB rather than every 4: a checkpoint syncs the
 		// database file, and a bulk ingest would otherwise sync on nearly every batch.
 		// (An ingest's batches checkpoint on a connection of their own: checkpointer.)
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = "+autocheckpoint, nil)
-		return err
+		if _, err := c.Exec("PRAGMA wal_autocheckpoint = "+autocheckpoint, nil); err != nil {
+			return err
+		}
+		return registerRow(c)
 	}})
 }
 
