@@ -393,3 +393,42 @@ func TestStoredPseudonymsKeepTheirForm(t *testing.T) {
 		}
 	}
 }
+
+// centurySign, the scan's cheap rejection, takes exactly the signs the map knows.
+func TestCenturySignAgreesWithCenturies(t *testing.T) {
+	for c := range 256 {
+		if _, known := facts.Centuries[byte(c)]; facts.CenturySign(byte(c)) != known {
+			t.Errorf("centurySign(%q) = %v", byte(c), !known)
+		}
+	}
+}
+
+// ParseRole reads fields as strings.Split and TrimSpace would, and knownRoleName keeps
+// a vocabulary word in any letter case and nothing else, ASCII or not.
+func TestParseRoleAndRoleNames(t *testing.T) {
+	for _, v := range []string{"", ";", ";;;", "a;b;c", "a;b;c;d", " a ; b ;7B; Oppilas ;1;x;y;z", "1.2;03082;;Opettaja;2", "a;b;c;d;", "a;b;c;d;e;f;g;h;i"} {
+		f := strings.Split(v, ";")
+		r, ok := facts.ParseRole(v)
+		if ok != (len(f) >= 4) {
+			t.Fatalf("ParseRole(%q) ok = %v", v, ok)
+		}
+		if !ok {
+			continue
+		}
+		want := mpass.Role{Controller: strings.TrimSpace(f[0]), School: strings.TrimSpace(f[1]), Class: strings.TrimSpace(f[2]), Name: strings.TrimSpace(f[3])}
+		if len(f) >= 5 {
+			want.Code = strings.TrimSpace(f[4])
+		}
+		want.ClassGrade = want.Class != "" && want.Class[0] >= '0' && want.Class[0] <= '9'
+		if r != want {
+			t.Errorf("ParseRole(%q) = %+v, want %+v", v, r, want)
+		}
+	}
+	for in, want := range map[string]string{"Oppilas": "oppilas", " OPETTAJA ": "opettaja", "Lärare": "lärare", "INLÄRARE": "inlärare",
+		"School Secretary": "school secretary", "Aino Virtanen": facts.OtherRole, "131052-308T": facts.OtherRole, "": "",
+		"substitute teacherxxxxxxxxxxxx": facts.OtherRole, "Vikarierande Lärare": "vikarierande lärare"} {
+		if got := facts.KnownRoleName(in); got != want {
+			t.Errorf("knownRoleName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -27,7 +27,7 @@ func ContainsIdentityCode(s string) bool {
 	const n = 11
 	for i := 0; i+n <= len(s); i++ {
 		// cheap rejections first: ingest asks this of every value
-		if !isDigit(s[i]) || !isDigit(s[i+5]) || !isDigit(s[i+9]) {
+		if !isDigit(s[i]) || !isDigit(s[i+5]) || !isDigit(s[i+9]) || !centurySign(s[i+6]) {
 			continue
 		}
 		if i > 0 && gluedBefore(s[:i]) {
@@ -93,6 +93,16 @@ func IsIdentityCode(s string) bool {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// centurySign reports whether c is one of the century signs (see centuries), without
+// the map lookup: every digit run of every value (OIDs, school codes) is a candidate.
+func centurySign(c byte) bool {
+	switch c {
+	case '+', '-', 'Y', 'X', 'W', 'V', 'U', 'A', 'B', 'C', 'D', 'E', 'F':
+		return true
+	}
+	return false
+}
 
 // num parses a run of ASCII digits already checked by the caller.
 func num(s string) int {

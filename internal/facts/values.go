@@ -78,15 +78,49 @@ const OtherRole = "other"
 // knownRoleName is a role name lower-cased where it is a word of the vocabulary
 // (a learner role name or one of roleNames), OtherRole for any other text, "" for none.
 func knownRoleName(name string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
-	switch {
-	case n == "":
+	name = strings.TrimSpace(name)
+	if name == "" {
 		return ""
-	case learnerRoleNames[n] || roleNames[n]:
-		return n
+	}
+	// an ASCII name lower-cased on the stack (every release's role has one, mostly
+	// capitalised: "Oppilas"), the map's own key returned; any other through ToLower
+	var buf [24]byte
+	if len(name) <= len(buf) {
+		ascii := true
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c >= 0x80 {
+				ascii = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if ascii {
+			if k, ok := vocabulary[string(buf[:len(name)])]; ok {
+				return k
+			}
+			return OtherRole
+		}
+	}
+	if k, ok := vocabulary[strings.ToLower(name)]; ok {
+		return k
 	}
 	return OtherRole
 }
+
+// vocabulary maps each name of learnerRoleNames and roleNames to itself.
+var vocabulary = func() map[string]string {
+	m := map[string]string{}
+	for _, names := range []map[string]bool{learnerRoleNames, roleNames} {
+		for n := range names {
+			m[n] = n
+		}
+	}
+	return m
+}()
 
 // knownRoleCode is a role code of the data model (1–6), OtherRole for any other text,
 // "" for none.
@@ -112,17 +146,26 @@ func IsLearnerRole(r mpass.Role) bool {
 // or the legacy 4-field form (<provider>;<school>;<class>;<role name>). It reports false
 // for a value with fewer than four fields.
 func ParseRole(v string) (mpass.Role, bool) {
-	f := strings.Split(v, ";")
-	if len(f) < 4 {
+	var f [5]string // the fields read; without strings.Split's allocation (every release)
+	n := 0
+	for {
+		i := strings.IndexByte(v, ';')
+		if i < 0 {
+			i = len(v)
+		}
+		if n < len(f) {
+			f[n] = strings.TrimSpace(v[:i])
+		}
+		n++
+		if i == len(v) {
+			break
+		}
+		v = v[i+1:]
+	}
+	if n < 4 {
 		return mpass.Role{}, false
 	}
-	for i := range f {
-		f[i] = strings.TrimSpace(f[i])
-	}
-	r := mpass.Role{Controller: f[0], School: f[1], Class: f[2], Name: f[3]}
-	if len(f) >= 5 {
-		r.Code = f[4]
-	}
+	r := mpass.Role{Controller: f[0], School: f[1], Class: f[2], Name: f[3], Code: f[4]}
 	r.ClassGrade = r.Class != "" && isDigit(r.Class[0])
 	return r, true
 }

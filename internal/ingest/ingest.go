@@ -138,10 +138,11 @@ type parsed struct {
 }
 
 // lineParser parses one line of a format. parse is called from several goroutines.
-// recycle takes back a record parse made once nothing refers to it any more.
+// recycle takes back the Attributes map of a record parse made once nothing refers to
+// it any more.
 type lineParser interface {
 	parse(source string, l line) parsed
-	recycle(r *mpass.Record)
+	recycle(attributes map[string]mpass.AttributeFacts)
 }
 
 // headerParser is a format whose first non-blank line is a header, read before the
@@ -273,12 +274,13 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 					x := p.parse(name, l)
 					if x.record != nil {
 						// cannot fail for a record a parser made; a rejection if it ever does
+						attributes := x.record.Attributes
 						row, err := in.Store.Encode(x.record)
 						if err != nil {
 							x = reject(name, l, "kind", err.Error())
 						} else {
-							if row.Record != x.record && row.Record.Attributes == nil {
-								p.recycle(x.record) // the row keeps a copy without the attributes
+							if row.Record.Attributes == nil {
+								p.recycle(attributes) // the row holds them encoded
 							}
 							x.row, x.record = row, row.Record // the record as the row keeps it
 						}
@@ -488,6 +490,9 @@ type fields struct {
 	kind, id, time, sp, controller, subject, purpose string
 	// values maps a logged attribute name to its values; a nil slice means names only.
 	values map[string][]string
+	// canonical says that every name of values is known to the catalog by that name
+	// (the reader looked them up once per name, not per line)
+	canonical bool
 }
 
 // normalizer validates fields per RECORDS.md and reduces them to a stored record.
@@ -499,10 +504,9 @@ type normalizer struct {
 }
 
 // recycle takes back the Attributes map of a record that nothing refers to any more
-// (the store encoded it and kept a copy without it).
-func (n *normalizer) recycle(r *mpass.Record) {
-	if m := r.Attributes; m != nil && len(m) <= maxFastKeys {
-		r.Attributes = nil
+// (the store encoded it and let it go).
+func (n *normalizer) recycle(m map[string]mpass.AttributeFacts) {
+	if m != nil && len(m) <= maxFastKeys {
 		clear(m)
 		n.attributes.Put(m)
 	}
@@ -573,8 +577,17 @@ func blank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 // mean the same attribute (nil values when none of them had any). A name the catalog
 // does not know is kept as it is, if it is a well-formed name (facts.WellFormedName): in no
 // reader does value text become an attribute name. why says what is wrong, never
-// quoting the name. Most lines use canonical names only and are returned as they are.
-func (n *normalizer) canonical(values map[string][]string) (_ map[string][]string, why string) {
+// quoting the name. Most lines use canonical names only and are returned as they are;
+// known says the reader found every name canonical already (fields.canonical).
+func (n *normalizer) canonical(values map[string][]string, known bool) (_ map[string][]string, why string) {
+	if known { // every name canonical: only empty lists to make nil
+		for name, vs := range values {
+			if vs != nil && len(vs) == 0 {
+				values[name] = nil
+			}
+		}
+		return values, ""
+	}
 	cat := n.x.Catalog()
 	same := true
 	for name, vs := range values {
@@ -652,7 +665,7 @@ func (n *normalizer) record(source string, l line, f fields) parsed {
 			return reject(source, l, "controller", err.Error())
 		}
 	}
-	canonical, why := n.canonical(f.values)
+	canonical, why := n.canonical(f.values, f.canonical)
 	if why != "" {
 		return reject(source, l, "attributes", why)
 	}

@@ -3,8 +3,12 @@ package ingest
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/opetushallitus/mpass-audit/internal/facts"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 )
 
 // FuzzFastPathAgrees: where the fastjson path takes a line, encoding/json reads the
@@ -24,15 +28,29 @@ func FuzzFastPathAgrees(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	p := &jsonlParser{normalizer: &normalizer{}}
+	cat := facts.MustCatalog([]mpass.CatalogAttribute{
+		{Name: "urn:oid:0.9.2342.19200300.100.1.3", Friendly: "mail"},
+		{Name: "urn:mpass.id:nickname", Friendly: "nickname"},
+		{Name: "uid"},
+	})
+	p := &jsonlParser{normalizer: &normalizer{x: facts.NewExtractor([]byte("k"), cat)}}
+	f.Add(`{"kind":"release","attributes":{"urn:mpass.id:nickname":["x"],"uid":[],"urn:oid:0.9.2342.19200300.100.1.3":null}}`)
 	f.Fuzz(func(t *testing.T, line string) {
 		if !utf8.ValidString(line) {
 			return // rejected before parsing (checkLine)
 		}
-		got, ok := p.fast(&fastParser{names: map[string]string{}}, []byte(line))
+		got, ok := p.fast(&fastParser{names: map[string]string{}, attributes: map[string]attributeName{}}, []byte(line))
 		if !ok {
 			return
 		}
+		if got.canonical { // every name the catalog's own: no lookup needed for it
+			for name := range got.values {
+				if c, known := cat.Resolve(name); !known || c != name {
+					t.Fatalf("%q: %q taken for canonical", line, name)
+				}
+			}
+		}
+		got.canonical = false
 		if field, why := keysProblem([]byte(line)); why != "" {
 			t.Fatalf("fast path took %q, which the precise path rejects: %s: %s", line, field, why)
 		}
@@ -60,4 +78,80 @@ func FuzzFastPathAgrees(f *testing.F) {
 			t.Fatalf("%q:\nfast    %+v\nprecise %+v", line, got, want)
 		}
 	})
+}
+
+// rawControl reads eight bytes at a time: it must say what a byte-by-byte loop says, for
+// every byte value at every position of a word and in the tail, beside any other bytes.
+func TestRawControlAgreesWithEveryByte(t *testing.T) {
+	naive := func(b []byte) bool {
+		for _, c := range b {
+			if c < 0x20 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, fill := range []byte{' ', 'a', 0x7f, 0x80, 0xa0, 0xff} {
+		for n := range 20 {
+			for pos := range n {
+				for c := range 256 {
+					b := make([]byte, n)
+					for i := range b {
+						b[i] = fill
+					}
+					b[pos] = byte(c)
+					if got, want := rawControl(b), naive(b); got != want {
+						t.Fatalf("rawControl(%q) = %v, want %v", b, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzRawControl(f *testing.F) {
+	f.Add([]byte("{\"kind\":\"use\"}\t"))
+	f.Add([]byte("\x1f\x20\x9f\xa0\xff\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := false
+		for _, c := range b {
+			want = want || c < 0x20
+		}
+		if rawControl(b) != want {
+			t.Fatalf("rawControl(%q) = %v", b, !want)
+		}
+	})
+}
+
+// equalFoldASCII folds as strings.EqualFold does, for every pair of ASCII bytes, and at
+// either end of a key; isASCII agrees with a byte loop at every position.
+func TestEqualFoldASCIIAgreesWithEqualFold(t *testing.T) {
+	for x := range 0x80 {
+		for y := range 0x80 {
+			for _, pad := range []string{"", "urn:mpass.id:"} {
+				a, b := pad+string(rune(x))+"k", pad+string(rune(y))+"K"
+				if got, want := equalFoldASCII([]byte(a), b), strings.EqualFold(a, b); got != want {
+					t.Fatalf("equalFoldASCII(%q, %q) = %v, want %v", a, b, got, want)
+				}
+			}
+		}
+	}
+	for n := range 20 {
+		for pos := range n {
+			b := []byte(strings.Repeat("a", n))
+			b[pos] = 0x80
+			if isASCII(b) || !isASCII(b[:pos]) {
+				t.Fatalf("isASCII wrong at %d of %d", pos, n)
+			}
+		}
+	}
+}
+
+// knownIndex names each field of knownKeys by its place there, and nothing else.
+func TestKnownIndexIsKnownKeys(t *testing.T) {
+	for i, k := range knownKeys {
+		if knownIndex([]byte(k)) != i || knownIndex([]byte(strings.ToUpper(k))) != -1 {
+			t.Errorf("knownIndex(%q) = %d, want %d", k, knownIndex([]byte(k)), i)
+		}
+	}
 }

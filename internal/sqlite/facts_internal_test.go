@@ -21,3 +21,15 @@ func TestAppendFactsIsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// appendJSONString writes what encoding/json writes, for every byte beside ASCII text.
+func TestAppendJSONStringIsEncodingJSON(t *testing.T) {
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}), "urn:mpass.id:" + string([]byte{byte(c)}) + "x", "ä" + string([]byte{byte(c)})} {
+			want, _ := json.Marshal(s)
+			if got := appendJSONString(nil, s); string(got) != string(want) {
+				t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+			}
+		}
+	}
+}

@@ -50,10 +50,10 @@ type rowIDs struct {
 
 // Encode encodes a record (see the function Encode) and looks up the ids of its
 // names and shape that are stored already, so that the writer need not: hashing every
-// row's facts there was a quarter of its time. The row keeps a copy of the record
-// without its attributes, which it holds encoded: rows wait for the writer in batches,
-// and the attributes were most of their memory. It keeps the facts only when their
-// shape is not stored yet.
+// row's facts there was a quarter of its time. The row keeps the record, its
+// Attributes set to nil (the caller may use the map again): it holds them encoded, rows
+// wait for the writer in batches, and the attributes were most of their memory. It
+// keeps the facts only when their shape is not stored yet.
 func (db *DB) Encode(r *mpass.Record) (Row, error) {
 	buf, _ := db.buffers.Get().(*[]byte)
 	if buf == nil {
@@ -65,9 +65,8 @@ func (db *DB) Encode(r *mpass.Record) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
-	rec := *r
-	rec.Attributes = nil
-	row := Row{Record: &rec, fingerprints: fingerprints}
+	r.Attributes = nil
+	row := Row{Record: r, fingerprints: fingerprints}
 	row.file, row.line = splitSource(r.Source)
 	row.ids.source = db.sources.id(row.file)
 	db.names.mu.RLock()
@@ -518,13 +517,22 @@ func appendFacts(b []byte, attrs map[string]mpass.AttributeFacts, names []string
 // appendJSONString appends s as a JSON string.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+		if jsonEscaped[s[i]] {
 			q, _ := json.Marshal(s) // the rare name or value that needs escaping
 			return append(b, q...)
 		}
 	}
 	return append(append(append(b, '"'), s...), '"')
 }
+
+// jsonEscaped marks the bytes encoding/json escapes (or may, outside ASCII): a table,
+// as every record's names go through appendJSONString.
+var jsonEscaped = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80
+	}
+	return t
+}()
 
 // fingerprintSize is the stored length of one attribute's fingerprint.
 const fingerprintSize = 8
