@@ -6,4 +6,8 @@ var (
 	CenturySign = centurySign
 )
 
-var KnownRoleName = knownRoleName
+var (
+	KnownRoleName = knownRoleName
+	GluedBefore   = gluedBefore
+	GluedAfter    = gluedAfter
+)

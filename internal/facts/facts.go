@@ -59,6 +59,13 @@ func NewExtractor(key []byte, catalog *Catalog) *Extractor {
 // mac returns the first n bytes, in hex, of the keyed HMAC of the message that
 // label, a NUL and the parts make.
 func (x *Extractor) mac(n int, label string, parts ...string) string {
+	var sum [sha256.Size]byte
+	x.macTo(&sum, label, parts...)
+	return hex.EncodeToString(sum[:n])
+}
+
+// macTo writes to sum the keyed HMAC of the message that label, a NUL and the parts make.
+func (x *Extractor) macTo(sum *[sha256.Size]byte, label string, parts ...string) {
 	m := x.macs.Get().(*keyedMAC)
 	msg := append(append(m.msg[:0], label...), 0)
 	for _, p := range parts {
@@ -66,12 +73,11 @@ func (x *Extractor) mac(n int, label string, parts ...string) string {
 	}
 	m.h.Reset()
 	m.h.Write(msg)
-	s := hex.EncodeToString(m.h.Sum(m.sum[:0])[:n])
+	copy(sum[:], m.h.Sum(m.sum[:0]))
 	if cap(msg) <= 64<<10 { // a hostile megabyte of value is not kept for the next record
 		m.msg = msg
 	}
 	x.macs.Put(m)
-	return s
 }
 
 // WithNames returns an extractor with the same key whose catalog also knows another
@@ -116,11 +122,17 @@ func KeyCheck(key []byte) string {
 }
 
 // Fingerprint is a keyed hash of one attribute's set of values (order does not matter),
-// 8 bytes in hex. It is keyed per attribute — the attribute's name is part of the hashed
-// message — so one value in two attributes (a class "7" and a grade "7") has two
-// fingerprints, and what the store says in clear of one attribute cannot decode the
-// fingerprints of another (issue 14).
+// 8 bytes in hex (FingerprintOf's, as text). It is keyed per attribute — the attribute's
+// name is part of the hashed message — so one value in two attributes (a class "7" and
+// a grade "7") has two fingerprints, and what the store says in clear of one attribute
+// cannot decode the fingerprints of another (issue 14).
 func (x *Extractor) Fingerprint(name string, values []string) string {
+	return x.FingerprintOf(name, values).String()
+}
+
+// FingerprintOf is Fingerprint as the 8 bytes the store keeps: ingest makes one for
+// nearly every attribute of every release, and no text of it is needed there.
+func (x *Extractor) FingerprintOf(name string, values []string) mpass.Fingerprint {
 	sorted := values
 	if !slices.IsSorted(values) {
 		sorted = slices.Clone(values)
@@ -131,7 +143,9 @@ func (x *Extractor) Fingerprint(name string, values []string) string {
 	for _, v := range sorted {
 		parts = append(parts, v, "\x00")
 	}
-	return x.mac(8, "values", parts...)
+	var sum [sha256.Size]byte
+	x.macTo(&sum, "values", parts...)
+	return mpass.Fingerprint(sum[:8])
 }
 
 // Attribute reduces one attribute's values to facts. name must be canonical; values is
@@ -145,7 +159,7 @@ func (x *Extractor) Attribute(name string, values []string) mpass.AttributeFacts
 	// the grade is kept in clear (f.Grade), so the grade level gets no fingerprint: the
 	// two side by side would map every fingerprint to its value (issue 14)
 	if name != ClassLevel {
-		f.Fingerprint = x.Fingerprint(name, values)
+		f.Fingerprint = x.FingerprintOf(name, values)
 	}
 	form := x.catalog.RoleForm(name)
 	for _, v := range values {

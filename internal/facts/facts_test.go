@@ -173,13 +173,13 @@ func TestPseudonymIsKeyedAndStable(t *testing.T) {
 func TestAttributeFacts(t *testing.T) {
 	x := testExtractor()
 	f := x.Attribute(facts.Mail, []string{"aino.2012@koulu.fi", "a2012b2013@x.fi"})
-	if !f.Values || !slices.Equal(f.Years, []int{2012, 2013}) || f.Fingerprint == "" {
+	if !f.Values || !slices.Equal(f.Years, []int{2012, 2013}) || f.Fingerprint == (mpass.Fingerprint{}) {
 		t.Errorf("mail facts = %+v", f)
 	}
 	if f.Fingerprint != x.Attribute(facts.Mail, []string{"a2012b2013@x.fi", "aino.2012@koulu.fi"}).Fingerprint {
 		t.Error("fingerprint depends on value order")
 	}
-	if f := x.Attribute("urn:mpass.id:nickname", nil); f.Values || f.Fingerprint != "" {
+	if f := x.Attribute("urn:mpass.id:nickname", nil); f.Values || f.Fingerprint != (mpass.Fingerprint{}) {
 		t.Errorf("names-only facts = %+v", f)
 	}
 	roles := x.Attribute(facts.Role, []string{"1.2.246.562.10.44444444440;03082;7B;Oppilas;1;;"})
@@ -245,17 +245,20 @@ func FuzzContainsIdentityCode(f *testing.F) {
 	for _, c := range dvvTestCodes {
 		f.Add(c)
 	}
-	f.Add("x131052-308Tx")
+	for _, s := range []string{"x131052-308Tx", "1.2.246.562.24.131052-308T", "9131052-308T", "131052-308T9", "a 131052-308T, b",
+		"ä131052-308Tö", "12345 131052-308T", "1310521308T 131052-308T", "13105-131052-308T"} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got := facts.ContainsIdentityCode(s)
-		found := false
+		want := false // the definition, window by window: a code not glued to a letter or digit
 		for i := 0; i+11 <= len(s); i++ {
-			if facts.IsIdentityCode(s[i : i+11]) {
-				found = true
+			if facts.IsIdentityCode(s[i:i+11]) && (i == 0 || !facts.GluedBefore(s[:i])) && (i+11 == len(s) || !facts.GluedAfter(s[i+11:])) {
+				want = true
 			}
 		}
-		if got && !found {
-			t.Fatalf("ContainsIdentityCode(%q) without an identity code in it", s)
+		if got != want {
+			t.Fatalf("ContainsIdentityCode(%q) = %v, want %v", s, got, want)
 		}
 	})
 }
@@ -370,7 +373,7 @@ func TestFingerprintsKeyedPerAttribute(t *testing.T) {
 		t.Errorf("order changed the fingerprint: %s %s", a, b)
 	}
 	f := x.Attribute(facts.ClassLevel, []string{"7"})
-	if f.Grade != "7" || f.Fingerprint != "" {
+	if f.Grade != "7" || f.Fingerprint != (mpass.Fingerprint{}) {
 		t.Errorf("grade level facts %+v: want the grade and no fingerprint", f)
 	}
 }

@@ -27,7 +27,11 @@ func ContainsIdentityCode(s string) bool {
 	const n = 11
 	for i := 0; i+n <= len(s); i++ {
 		// cheap rejections first: ingest asks this of every value
-		if !isDigit(s[i]) || !isDigit(s[i+5]) || !isDigit(s[i+9]) || !centurySign(s[i+6]) {
+		if !isDigit(s[i+5]) {
+			i += 5 // no code starting at i to i+5 has a digit at i+5 as it needs
+			continue
+		}
+		if !isDigit(s[i]) || !isDigit(s[i+9]) || !centurySign(s[i+6]) {
 			continue
 		}
 		if i > 0 && gluedBefore(s[:i]) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opetushallitus/mpass-audit/internal/facts"
 	"github.com/opetushallitus/mpass-audit/internal/ingest"
+	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/testenv"
 )
 
@@ -180,9 +181,9 @@ func TestCSVAttributesGrammar(t *testing.T) {
 				switch {
 				case !ok:
 					t.Errorf("no attribute %s in %v", n, slices.Sorted(maps.Keys(got)))
-				case vs == nil && (f.Values || f.Fingerprint != ""):
+				case vs == nil && (f.Values || f.Fingerprint != mpass.Fingerprint{}):
 					t.Errorf("%s: names only expected, got %+v", n, f)
-				case vs != nil && (!f.Values || f.Fingerprint != fingerprintOf(x, n, vs)):
+				case vs != nil && (!f.Values || f.Fingerprint.String() != fingerprintOf(x, n, vs)):
 					t.Errorf("%s: values differ from %q", n, vs)
 				}
 			}
@@ -301,7 +302,7 @@ func TestReleasesSemicolons(t *testing.T) {
 		for n, vs := range w.values {
 			c := x.Catalog().Canonical(n)
 			f := r.Attributes[c]
-			if !f.Values || f.Fingerprint != fingerprintOf(x, c, vs) {
+			if !f.Values || f.Fingerprint.String() != fingerprintOf(x, c, vs) {
 				t.Errorf("%s: %s values differ from %q", r.ID, c, vs)
 			}
 			if f.IdentityCode != codes[c] {

@@ -7,6 +7,7 @@
 package mpass
 
 import (
+	"encoding/hex"
 	"strconv"
 	"time"
 )
@@ -58,15 +59,27 @@ const (
 	RoleLearner                      // role code 1 or a learner role name
 )
 
+// Fingerprint is the 8-byte keyed hash of an attribute's values (facts.Extractor),
+// as stored; the zero Fingerprint is none. Its text (findings, exports) is 16 hex digits.
+type Fingerprint [8]byte
+
+// String is the fingerprint in hex, or "" for none.
+func (f Fingerprint) String() string {
+	if f == (Fingerprint{}) {
+		return ""
+	}
+	return hex.EncodeToString(f[:])
+}
+
 // AttributeFacts is everything the terms need to know of one attribute's values.
 // Values themselves are never kept.
 type AttributeFacts struct {
 	// Values is true when the log held values for the attribute (not names only).
 	Values bool `json:"values"`
 	// Fingerprint is a keyed hash of the sorted values: evidence that two releases
-	// carried the same value, without the value.
+	// carried the same value, without the value; zero for none.
 	// It is stored apart from the facts, which the policies see.
-	Fingerprint string `json:"-"`
+	Fingerprint Fingerprint `json:"-"`
 	// IdentityCode: some value contains a checksum-valid Finnish personal identity code.
 	IdentityCode bool `json:"identity_code,omitempty"`
 	// DateOfBirth: some value has the shape of a date of birth.

@@ -112,7 +112,7 @@ func releaseRows(tb testing.TB, db *DB, first, n int) []Row {
 		r := &mpass.Record{Kind: mpass.KindRelease, ID: "_" + hex.EncodeToString(id[:16]), Source: fmt.Sprintf("a.jsonl:%d", n+1),
 			Time: at.Add(time.Duration(n) * time.Second), SP: fmt.Sprintf("https://sp%d.example/shibboleth", n%50),
 			Controller: "1.2.246.562.10.44444444440", Subject: fmt.Sprintf("%032x", n%5000),
-			Attributes: map[string]mpass.AttributeFacts{"urn:oid:0.9.2342.19200300.100.1.3": {Values: true, Fingerprint: fmt.Sprintf("%016x", n)}}}
+			Attributes: map[string]mpass.AttributeFacts{"urn:oid:0.9.2342.19200300.100.1.3": {Values: true, Fingerprint: mpass.Fingerprint([]byte(fmt.Sprintf("%08d", n)))}}}
 		row, err := db.Encode(r)
 		if err != nil {
 			tb.Fatal(err)

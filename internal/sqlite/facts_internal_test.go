@@ -11,7 +11,7 @@ import (
 func TestAppendFactsIsEncodingJSON(t *testing.T) {
 	for _, attrs := range []map[string]mpass.AttributeFacts{
 		{},
-		{"mail": {Values: true, Years: []int{2012, 2013}, Fingerprint: "x"}, "a\"b\\ä": {}},
+		{"mail": {Values: true, Years: []int{2012, 2013}, Fingerprint: mpass.Fingerprint{1}}, "a\"b\\ä": {}},
 		{"urn:mpass.id:role": {Values: true, Roles: []mpass.Role{{ClassGrade: true, Name: "Oppilas", Code: "1"}, {Name: "Opettaja"}, {Controller: "c", School: "s", Class: "7B"}}}},
 		{"n": {Values: true, IdentityCode: true, DateOfBirth: true, Grade: "7"}},
 	} {

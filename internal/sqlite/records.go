@@ -117,7 +117,7 @@ func encode(buf []byte, r *mpass.Record) (facts, fingerprints []byte, err error)
 		fingerprints = make([]byte, len(names)*fingerprintSize)
 		for i, n := range names {
 			fp := r.Attributes[n].Fingerprint
-			hex.Decode(fingerprints[i*fingerprintSize:(i+1)*fingerprintSize], []byte(fp[:min(len(fp), 2*fingerprintSize)]))
+			copy(fingerprints[i*fingerprintSize:(i+1)*fingerprintSize], fp[:])
 		}
 	}
 	return facts, fingerprints, nil
@@ -742,9 +742,9 @@ func (db *DB) Record(ctx context.Context, r *Raw) (mpass.Record, error) {
 		return rec, err
 	}
 	for i, n := range sortedNames(nil, rec.Attributes) {
-		if fp := Fingerprint(r.Fingerprints, i); fp != "" {
+		if len(r.Fingerprints) >= (i+1)*fingerprintSize {
 			a := rec.Attributes[n]
-			a.Fingerprint = fp
+			a.Fingerprint = mpass.Fingerprint(r.Fingerprints[i*fingerprintSize:])
 			rec.Attributes[n] = a
 		}
 	}
@@ -757,11 +757,7 @@ func Fingerprint(fingerprints []byte, i int) string {
 	if len(fingerprints) < (i+1)*fingerprintSize {
 		return ""
 	}
-	fp := fingerprints[i*fingerprintSize : (i+1)*fingerprintSize]
-	if string(fp) == string(make([]byte, fingerprintSize)) {
-		return ""
-	}
-	return hex.EncodeToString(fp)
+	return mpass.Fingerprint(fingerprints[i*fingerprintSize:]).String()
 }
 
 // seqRangeReleases and seqRangeUses are SeqRange's queries. MIN and MAX each in a
