@@ -112,11 +112,13 @@ func (p *jsonlParser) parse(source string, l line) parsed {
 	if parser == nil {
 		parser = &fastParser{names: map[string]string{}, attributes: map[string]attributeName{}}
 	}
-	defer p.parsers.Put(parser)
+	defer func() {
+		clear(parser.arena) // no value is kept past its line, taken or not
+		parser.arena = parser.arena[:0]
+		p.parsers.Put(parser)
+	}()
 	if f, ok := p.fast(parser, l.text); ok {
 		x := p.record(source, l, f)
-		clear(parser.arena) // no value is kept past its line
-		parser.arena = parser.arena[:0]
 		if len(f.values) <= maxFastKeys { // a line of many attributes does not make every later map that big
 			clear(f.values) // nothing the record keeps refers to the map
 			parser.values = f.values
@@ -448,7 +450,7 @@ func (p *jsonlParser) fast(parser *fastParser, text []byte) (f fields, ok bool) 
 	arena := parser.arena[:0]
 	defer func() {
 		if cap(arena) <= maxArena {
-			parser.arena = arena // until parse has made the record: then cleared
+			parser.arena = arena // until parse is done with the line: then cleared
 		}
 	}()
 	cat := p.x.Catalog()
