@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"runtime"
 	"runtime/debug"
@@ -605,7 +606,11 @@ func (n *normalizer) canonical(values map[string][]string, known bool) (_ map[st
 	}
 	canonical := make(map[string][]string, len(values))
 	hasValues := map[string]bool{}
-	for name, vs := range values {
+	// names merged in their sorted order, not the map's: the merged values' order decides
+	// the first grade level kept, the order of roles in the shape and which bad value a
+	// rejection names, and a record must read the same every time (found in review)
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		vs := values[name]
 		c := cat.Canonical(name)
 		canonical[c] = append(canonical[c], vs...)
 		hasValues[c] = hasValues[c] || vs != nil

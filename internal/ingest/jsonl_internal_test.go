@@ -155,3 +155,27 @@ func TestKnownIndexIsKnownKeys(t *testing.T) {
 		}
 	}
 }
+
+// An attribute logged under two of its names is one attribute whose values are merged
+// in the names' sorted order, whatever order the map gives them: the first grade level,
+// the roles' order in the shape and the value a rejection names depend on it.
+func TestMergedNamesReadTheSameEveryTime(t *testing.T) {
+	cat := facts.MustCatalog([]mpass.CatalogAttribute{{Name: "urn:mpass.id:role", Friendly: "mpassRole", Names: []string{"Role"}, Role: mpass.RoleStructured}})
+	n := &normalizer{x: facts.NewExtractor([]byte("k"), cat)}
+	var first []string
+	for i := range 200 {
+		values := map[string][]string{"Role": {"b;s;7B;Opettaja;2"}, "urn:mpass.id:role": {"a;s;7A;Oppilas;1"}, "mpassRole": {"c;s;7C;Rehtori;6"}}
+		got, why := n.canonical(values, false)
+		if why != "" {
+			t.Fatal(why)
+		}
+		if i == 0 {
+			first = got["urn:mpass.id:role"]
+			if want := []string{"b;s;7B;Opettaja;2", "c;s;7C;Rehtori;6", "a;s;7A;Oppilas;1"}; !reflect.DeepEqual(first, want) {
+				t.Fatalf("merged %q, want %q (the names' sorted order)", first, want)
+			}
+		} else if !reflect.DeepEqual(got["urn:mpass.id:role"], first) {
+			t.Fatalf("merge %d gave %q, the first %q", i, got["urn:mpass.id:role"], first)
+		}
+	}
+}
