@@ -742,9 +742,9 @@ func (db *DB) Record(ctx context.Context, r *Raw) (mpass.Record, error) {
 		return rec, err
 	}
 	for i, n := range sortedNames(nil, rec.Attributes) {
-		if len(r.Fingerprints) >= (i+1)*fingerprintSize {
+		if fp := fingerprintAt(r.Fingerprints, i); fp != (mpass.Fingerprint{}) {
 			a := rec.Attributes[n]
-			a.Fingerprint = mpass.Fingerprint(r.Fingerprints[i*fingerprintSize:])
+			a.Fingerprint = fp
 			rec.Attributes[n] = a
 		}
 	}
@@ -753,11 +753,14 @@ func (db *DB) Record(ctx context.Context, r *Raw) (mpass.Record, error) {
 
 // Fingerprint is the fingerprint of the i-th attribute (in name order) of a record; ""
 // for an attribute that has none (names only, or the grade level: eight zero bytes).
-func Fingerprint(fingerprints []byte, i int) string {
+func Fingerprint(fingerprints []byte, i int) string { return fingerprintAt(fingerprints, i).String() }
+
+// fingerprintAt is the i-th fingerprint of a row's fingerprints; zero where it has none.
+func fingerprintAt(fingerprints []byte, i int) mpass.Fingerprint {
 	if len(fingerprints) < (i+1)*fingerprintSize {
-		return ""
+		return mpass.Fingerprint{}
 	}
-	return mpass.Fingerprint(fingerprints[i*fingerprintSize:]).String()
+	return mpass.Fingerprint(fingerprints[i*fingerprintSize:])
 }
 
 // seqRangeReleases and seqRangeUses are SeqRange's queries. MIN and MAX each in a
