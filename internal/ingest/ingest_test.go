@@ -79,6 +79,11 @@ func TestJSONLRejections(t *testing.T) {
 		{"empty sp", `{"kind":"release","time":"2026-10-05T07:58:12Z","sp":" ","controller":"` + city + `","subject":"x"}`, "sp", "required"},
 		{"no subject", `{"kind":"release","time":"2026-10-05T07:58:12Z","sp":"s","controller":"` + city + `"}`, "subject", "required"},
 		{"use without purpose", `{"kind":"use","time":"2026-10-05T07:58:12Z","sp":"s","subject":"x"}`, "purpose", "required"},
+		// fastjson, which reads good lines, takes these; JSON does not (RFC 8259 §6, §7)
+		{"a number JSON does not have", strings.Replace(good, `"id"`, `"note":01,"id"`, 1), "", "not one JSON object"},
+		{"NaN", strings.Replace(good, `"id"`, `"note":[NaN],"id"`, 1), "", "not one JSON object"},
+		{"an escape JSON does not have", strings.Replace(good, `["x"]`, `["\q"]`, 1), "", "not one JSON object"},
+		{"a short unicode escape", strings.Replace(good, `["x"]`, `["\u12"]`, 1), "", "not one JSON object"},
 		{"use attributes not names", `{"kind":"use","time":"2026-10-05T07:58:12Z","sp":"s","subject":"x","purpose":"analytics","attributes":7}`, "attributes", "list of attribute names"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

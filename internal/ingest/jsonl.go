@@ -341,19 +341,73 @@ func useAttributes(raw json.RawMessage) (map[string][]string, error) {
 	return m, nil
 }
 
-// surrogateEscape reports a \uD800–\uDFFF escape in text.
-func surrogateEscape(text []byte) bool {
-	for i := bytes.Index(text, []byte(`\u`)); i >= 0 && i+3 < len(text); {
-		if c, d := text[i+2]|0x20, text[i+3]|0x20; c == 'd' && d >= '8' && d <= 'f' && d != ':' && !(d > '9' && d < 'a') {
+// escapesNeedPrecise reports whether text has an escape the fast path must not read:
+// one JSON does not allow (\q, \u12; fastjson keeps its raw text, encoding/json rejects
+// the line) or a \uD800–\uDFFF surrogate (encoding/json makes U+FFFD of a lone one).
+// Every backslash of a line fastjson parses is inside a string, so reading them left to
+// right, each with what it escapes, reads the strings' escapes exactly (RFC 8259 §7).
+func escapesNeedPrecise(text []byte) bool {
+	for i := bytes.IndexByte(text, '\\'); i >= 0; {
+		if i+1 >= len(text) {
 			return true
 		}
-		j := bytes.Index(text[i+2:], []byte(`\u`))
+		switch text[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if i+6 > len(text) {
+				return true
+			}
+			for _, c := range text[i+2 : i+6] {
+				if hexDigit[c] == 0 {
+					return true
+				}
+			}
+			if c, d := text[i+2]|0x20, text[i+3]|0x20; c == 'd' && d >= '8' { // d8–df: a surrogate
+				return true
+			}
+			i += 6
+		default:
+			return true
+		}
+		j := bytes.IndexByte(text[i:], '\\')
 		if j < 0 {
 			return false
 		}
-		i += 2 + j
+		i += j
 	}
 	return false
+}
+
+// hexDigit marks the bytes 0–9, a–f, A–F.
+var hexDigit = [256]byte{
+	'0': 1, '1': 1, '2': 1, '3': 1, '4': 1, '5': 1, '6': 1, '7': 1, '8': 1, '9': 1,
+	'a': 1, 'b': 1, 'c': 1, 'd': 1, 'e': 1, 'f': 1, 'A': 1, 'B': 1, 'C': 1, 'D': 1, 'E': 1, 'F': 1,
+}
+
+// strictNumbers reports whether every number in v is one JSON allows: fastjson takes
+// 01, 1., .5, +1, NaN and inf, which encoding/json rejects (RFC 8259 §6). Only a
+// field the record does not read can hold a number on the fast path, so lines walk it
+// rarely; fastjson's own strict validator judges each number's raw text.
+func strictNumbers(v *fastjson.Value) bool {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		var b [64]byte
+		return fastjson.ValidateBytes(v.MarshalTo(b[:0])) == nil
+	case fastjson.TypeArray:
+		list, _ := v.Array()
+		for _, x := range list {
+			if !strictNumbers(x) {
+				return false
+			}
+		}
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		ok := true
+		o.Visit(func(_ []byte, x *fastjson.Value) { ok = ok && strictNumbers(x) })
+		return ok
+	}
+	return true
 }
 
 // rawControl reports a byte below U+0020 in text: whitespace between tokens may be a
@@ -385,9 +439,10 @@ var knownKeys = [...]string{"kind", "id", "time", "sp", "controller", "subject",
 // fast reads a line that is one object with string fields and attributes of an
 // accepted form; ok is false for anything else.
 func (p *jsonlParser) fast(parser *fastParser, text []byte) (f fields, ok bool) {
-	if surrogateEscape(text) || rawControl(text) {
-		// encoding/json makes U+FFFD of a lone surrogate, and rejects a raw control
-		// character in a string, which fastjson takes: let it
+	if escapesNeedPrecise(text) || rawControl(text) {
+		// encoding/json makes U+FFFD of a lone surrogate, and rejects an escape JSON
+		// does not have and a raw control character in a string, which fastjson takes:
+		// let it
 		return f, false
 	}
 	v, err := parser.ParseBytes(text)
@@ -426,8 +481,11 @@ func (p *jsonlParser) fast(parser *fastParser, text []byte) (f fields, ok bool) 
 			dst, intern = &f.subject, false
 		case "purpose":
 			dst = &f.purpose
-		default:
-			return // another key: encoding/json ignores it too
+		default: // another key: encoding/json ignores it but for its syntax
+			if !strictNumbers(x) {
+				ok = false
+			}
+			return
 		}
 		switch x.Type() {
 		case fastjson.TypeNull:
