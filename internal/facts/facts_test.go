@@ -1,9 +1,13 @@
 package facts_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/opetushallitus/mpass-audit/internal/facts"
@@ -397,6 +401,47 @@ func TestStoredPseudonymsKeepTheirForm(t *testing.T) {
 	}
 }
 
+// A fingerprint remembered (FingerprintOf's recent slots) is always the HMAC of its
+// values: for values that recur, values that evict each other from a slot, and sets
+// whose order differs, on workers side by side, each fingerprint equals the message's
+// HMAC made here from its definition (RECORDS.md: HMAC-SHA-256 of "values", NUL, the
+// name, NUL, each sorted value and NUL, first 8 bytes).
+func TestRememberedFingerprintsAreTheHMAC(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	x := facts.NewExtractor(key, testExtractor().Catalog())
+	want := func(name string, values []string) mpass.Fingerprint {
+		sorted := slices.Sorted(slices.Values(values))
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte("values\x00" + name + "\x00"))
+		for _, v := range sorted {
+			m.Write([]byte(v + "\x00"))
+		}
+		return mpass.Fingerprint(m.Sum(nil)[:8])
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			rnd := rand.New(rand.NewPCG(uint64(w), 16))
+			for i := range 200_000 {
+				n := rnd.IntN(3000) // recurring values, and many more than a worker's slots
+				if i%3 == 0 {
+					n = 100_000 + i*4 + w // never seen before
+				}
+				values := []string{strconv.Itoa(n), "Kuvitteela"}
+				if n%2 == 1 {
+					values[0], values[1] = values[1], values[0]
+				}
+				name := [...]string{facts.Mail, facts.SchoolInfo}[n%3%2]
+				if got, want := x.FingerprintOf(name, values), want(name, values); got != want {
+					t.Errorf("FingerprintOf(%s, %q) = %s, its HMAC is %s", name, values, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // centurySign, the scan's cheap rejection, takes exactly the signs the map knows.
 func TestCenturySignAgreesWithCenturies(t *testing.T) {
 	for c := range 256 {
@@ -434,4 +479,29 @@ func TestParseRoleAndRoleNames(t *testing.T) {
 			t.Errorf("knownRoleName(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// BenchmarkFingerprintOf: a value seen lately (its fingerprint remembered) and values
+// never seen (each an HMAC), one per attribute of a release.
+func BenchmarkFingerprintOf(b *testing.B) {
+	x := testExtractor()
+	b.Run("recurring", func(b *testing.B) {
+		values := []string{"15583;Mänty gielda skole"}
+		for b.Loop() {
+			x.FingerprintOf(facts.SchoolInfo, values)
+		}
+	})
+	b.Run("new", func(b *testing.B) {
+		values := []string{"aino.virtanen.0000000@esimerkkila.fi"}
+		v := []byte(values[0])
+		i := 0
+		for b.Loop() {
+			i++
+			for j, k := 13, i; j < 20; j, k = j+1, k/10 {
+				v[j] = byte('0' + k%10)
+			}
+			values[0] = string(v)
+			x.FingerprintOf(facts.Mail, values)
+		}
+	})
 }
