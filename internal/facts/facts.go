@@ -160,7 +160,9 @@ func KeyCheck(key []byte) string {
 // 8 bytes in hex (FingerprintOf's, as text). It is keyed per attribute — the attribute's
 // name is part of the hashed message — so one value in two attributes (a class "7" and
 // a grade "7") has two fingerprints, and what the store says in clear of one attribute
-// cannot decode the fingerprints of another (issue 14).
+// cannot decode the fingerprints of another (issue 14). It is the first 8 bytes of the
+// HMAC-SHA-256 with the key of "values", NUL, the name, NUL, then each value in sorted
+// order followed by a NUL.
 func (x *Extractor) Fingerprint(name string, values []string) string {
 	return x.FingerprintOf(name, values).String()
 }

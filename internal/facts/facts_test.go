@@ -404,8 +404,8 @@ func TestStoredPseudonymsKeepTheirForm(t *testing.T) {
 // A fingerprint remembered (FingerprintOf's recent slots) is always the HMAC of its
 // values: for values that recur, values that evict each other from a slot, and sets
 // whose order differs, on workers side by side, each fingerprint equals the message's
-// HMAC made here from its definition (RECORDS.md: HMAC-SHA-256 of "values", NUL, the
-// name, NUL, each sorted value and NUL, first 8 bytes).
+// HMAC made here from its definition (Fingerprint: HMAC-SHA-256 with the key of
+// "values", NUL, the name, NUL, each sorted value and NUL; its first 8 bytes).
 func TestRememberedFingerprintsAreTheHMAC(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	x := facts.NewExtractor(key, testExtractor().Catalog())
