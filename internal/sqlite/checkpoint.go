@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"sync"
 )
 
@@ -14,7 +15,7 @@ import (
 // parsing workers waited for them.
 //
 // A WAL starts over only at a write that finds it all copied. A batch therefore waits
-// for the checkpoints, and has the rest copied, once the WAL holds walRestartFrames;
+// for the checkpoints, and has the rest copied, once the WAL holds walRestartBytes;
 // until then its commits go on appending beside the running checkpoint. At 10M diverse
 // records: batches that waited every time, 131 s; every 64 MiB, 125.8 s; every 256
 // MiB, 116.8 s; never, 115.6 s, but the WAL grew to the size of the database.
@@ -24,7 +25,9 @@ type checkpointer struct {
 	running chan struct{} // closed when the last checkpoint started is done; nil: none started
 	frames  int64         // the WAL's frames (pages) when the last checkpoint ran
 	rows    int           // rows stored since the last checkpoint started
-	// restartFrames, when set, replaces walRestartFrames (a test's small WAL)
+	// pageSize is the database's, in bytes: a WAL frame holds a page (set by Open)
+	pageSize int64
+	// restartFrames, when set, replaces walRestartBytes in frames (a test's small WAL)
 	restartFrames int64
 	closed        bool // by close: no checkpoint starts and no connection opens after it
 }
@@ -33,20 +36,20 @@ const (
 	// checkpointEvery is how many stored rows a checkpoint follows (a row is a few
 	// hundred bytes of pages).
 	checkpointEvery = 10_000
-	// walRestartFrames is the WAL's size, in pages, at which the next batch waits for it
-	// to be copied whole: 256 MiB (an ingest's WAL file stays under about 300 MB).
-	walRestartFrames = 65536
+	// walRestartBytes is the WAL's size at which the next batch waits for it to be
+	// copied whole (an ingest's WAL file stays under about 300 MB).
+	walRestartBytes = 256 << 20
 )
 
 // beforeBatch is called before a batch writes anything: when the WAL has grown to
-// walRestartFrames, it waits for the running checkpoint and copies what is left, so
+// walRestartBytes, it waits for the running checkpoint and copies what is left, so
 // that the batch's first write starts the WAL over.
 func (c *checkpointer) beforeBatch(ctx context.Context) {
 	c.mu.Lock()
 	frames, restart := c.frames, c.restartFrames
 	c.mu.Unlock()
 	if restart == 0 {
-		restart = walRestartFrames
+		restart = walRestartBytes / max(c.pageSize, 4096)
 	}
 	if frames < restart {
 		return
@@ -113,7 +116,13 @@ func (c *checkpointer) afterBatch(ctx context.Context, db *DB, stored int) {
 // cancelled context) may have left autocheckpoint off.
 func noAutocheckpoint(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
 	restore = func() {
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = `+autocheckpoint); err != nil {
+		ctx := context.WithoutCancel(ctx)
+		var size int64
+		err := conn.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size)
+		if err == nil {
+			_, err = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", autocheckpointPages(size)))
+		}
+		if err != nil {
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}

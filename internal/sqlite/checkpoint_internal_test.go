@@ -21,7 +21,7 @@ import (
 // size of the database.
 func TestBatchesKeepTheWALSmall(t *testing.T) {
 	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "audit.db")))
-	db.checkpoints.restartFrames = 100 // 400 kB, less than a batch
+	db.checkpoints.restartFrames = 400 << 10 / pageSize // 400 kB, less than a batch
 	// encoded first: the batches then follow each other at once
 	var batches [][]Row
 	for b := range 6 {
@@ -48,7 +48,7 @@ func TestBatchesKeepTheWALSmall(t *testing.T) {
 func TestChunksKeepTheWALSmall(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t, NewDB(filepath.Join(t.TempDir(), "audit.db")))
-	db.checkpoints.restartFrames = 100 // 400 kB, less than a chunk
+	db.checkpoints.restartFrames = 400 << 10 / pageSize // 400 kB, less than a chunk
 	run := &mpass.Run{}
 	if err := db.CreateRun(ctx, run); err != nil {
 		t.Fatal(err)
@@ -71,9 +71,9 @@ func TestChunksKeepTheWALSmall(t *testing.T) {
 		SELECT run_id, finding, seq FROM temp.staged WHERE rowid > ? AND rowid <= ? ORDER BY rowid`); err != nil {
 		t.Fatal(err)
 	}
-	var pages int
-	if err := conn.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || fmt.Sprint(pages) != autocheckpoint {
-		t.Errorf("the connection's autocheckpoint %d (%v) afterwards, want %s", pages, err, autocheckpoint)
+	var pages int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || pages != autocheckpointPages(pageSize) {
+		t.Errorf("the connection's autocheckpoint %d (%v) afterwards, want %d", pages, err, autocheckpointPages(pageSize))
 	}
 	conn.Close()
 	walStartedOver(t, db)

@@ -122,6 +122,10 @@ func checkBackupPath(path string) error {
 	return nil
 }
 
+// backupStepBytes is how much of the database a backup copies before it lets
+// writers in again.
+const backupStepBytes = 4 << 20
+
 // backupTo copies the database into the (empty) file tmp, page by page.
 func (db *DB) backupTo(ctx context.Context, tmp string, progress func(copied, total int)) error {
 	dest, err := sql.Open(driverName, "file:"+url.PathEscape(tmp))
@@ -145,9 +149,9 @@ func (db *DB) backupTo(ctx context.Context, tmp string, progress func(copied, to
 			if err != nil {
 				return err
 			}
-			// page by page, so writers are not held up for the whole copy
+			// 4 MiB at a time, so writers are not held up for the whole copy
 			for {
-				done, err := b.Step(1024)
+				done, err := b.Step(int(backupStepBytes / max(db.pageSize, 512)))
 				if err != nil {
 					b.Finish()
 					return err
