@@ -49,7 +49,7 @@ func (c *checkpointer) beforeBatch(ctx context.Context) {
 	frames, restart := c.frames, c.restartFrames
 	c.mu.Unlock()
 	if restart == 0 {
-		restart = walRestartBytes / max(c.pageSize, 4096)
+		restart = pagesOf(walRestartBytes, c.pageSize)
 	}
 	if frames < restart {
 		return

@@ -151,7 +151,7 @@ func (db *DB) backupTo(ctx context.Context, tmp string, progress func(copied, to
 			}
 			// 4 MiB at a time, so writers are not held up for the whole copy
 			for {
-				done, err := b.Step(int(backupStepBytes / max(db.pageSize, 512)))
+				done, err := b.Step(int(pagesOf(backupStepBytes, db.pageSize)))
 				if err != nil {
 					b.Finish()
 					return err
