@@ -182,8 +182,35 @@ func (db *DB) Open(ctx context.Context) error {
 
 // initPageSize gives a database not yet written (an empty file and no WAL) pageSize
 // and WAL mode, before the pool's connections set WAL mode, after which SQLite keeps
-// the page size it has. Two processes doing it at once both set the same.
+// the page size it has. A process creating the same database at the same moment holds
+// it locked for a moment, and changing the journal mode does not wait out a lock
+// (SQLITE_BUSY at once, 1–3 % of simultaneous creations): it is tried again every
+// initRetry, for up to initTimeout, unless the other process has made it meanwhile.
 func (db *DB) initPageSize(ctx context.Context) error {
+	deadline := time.Now().Add(initTimeout)
+	for {
+		err := db.tryInitPageSize(ctx)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || (se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(initRetry):
+		}
+	}
+}
+
+// initRetry and initTimeout bound initPageSize's waiting for another process's creation.
+const (
+	initRetry   = 25 * time.Millisecond
+	initTimeout = 10 * time.Second // the pool's busy timeout
+)
+
+// tryInitPageSize is one try of initPageSize: nothing when the database or its WAL
+// has been written.
+func (db *DB) tryInitPageSize(ctx context.Context) error {
 	for _, p := range []string{db.Path, db.Path + "-wal"} {
 		if st, err := os.Stat(p); err == nil && st.Size() > 0 {
 			return nil
@@ -196,10 +223,18 @@ func (db *DB) initPageSize(ctx context.Context) error {
 		return err
 	}
 	defer init.Close()
+	conn, err := init.Conn(ctx) // page_size is the connection's: both pragmas on one
+	if err != nil {
+		return fmt.Errorf("create %s: %w", db.Path, err)
+	}
+	defer conn.Close()
 	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", pageSize), "PRAGMA journal_mode = WAL"} {
-		if _, err := init.ExecContext(ctx, pragma); err != nil {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
 			return fmt.Errorf("create %s: %s: %w", db.Path, pragma, err)
 		}
+	}
+	if err := conn.Close(); err != nil {
+		return err
 	}
 	return init.Close()
 }

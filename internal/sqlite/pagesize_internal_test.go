@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -70,6 +71,31 @@ func TestPageSize(t *testing.T) {
 		rows := releaseRows(t, c.db, 0, 1000)
 		if n, _, err := c.db.InsertBatch(ctx, rows, nil, 0); err != nil || n.Stored != len(rows) {
 			t.Errorf("%s: stored %+v, %v", c.name, n, err)
+		}
+	}
+}
+
+// TestSimultaneousCreation: two opens of one new database at the same moment both
+// succeed, and it has pageSize pages (one waits out the other's creation).
+func TestSimultaneousCreation(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 20 {
+		path := filepath.Join(dir, fmt.Sprintf("new-%d.db", i))
+		dbs := []*DB{NewDB(path), NewDB(path)}
+		errs := make(chan error, len(dbs))
+		for _, db := range dbs {
+			go func() { errs <- db.Open(context.Background()) }()
+		}
+		for range dbs {
+			if err := <-errs; err != nil {
+				t.Errorf("try %d: %v", i, err)
+			}
+		}
+		for _, db := range dbs {
+			if db.pageSize != pageSize {
+				t.Errorf("try %d: page size %d, want %d", i, db.pageSize, pageSize)
+			}
+			db.Close()
 		}
 	}
 }
