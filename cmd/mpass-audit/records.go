@@ -309,6 +309,12 @@ is itself an organisation OID.`,
 			in := &ingest.Ingester{Store: db, Extractor: x, Options: opts}
 			var total ingest.Result
 			for i, name := range args {
+				// a regular file's batches share transactions; stdin (a pipe) may wait
+				// while the write lock is held
+				in.Options.BatchesPerCommit = 1
+				if st, err := os.Stat(name); name != "-" && err == nil && st.Mode().IsRegular() {
+					in.Options.BatchesPerCommit = ingest.FileBatchesPerCommit
+				}
 				res, err := in.Ingest(ctx, name, readers[i])
 				for _, r := range res.Rejections { // the first ingest.DefaultMaxRejections
 					fmt.Fprintln(m.Stderr, r.Error())
@@ -342,7 +348,7 @@ is itself an organisation OID.`,
 	f.StringArrayVar(&scopes, "scope", nil, "SCOPE=OID: controller of Shibboleth principals user@SCOPE, any letter case (repeatable)")
 	f.StringVar(&opts.SubjectField, "subject-field", "", "CODE: the Shibboleth log field holding the subject (default %u)")
 	f.StringVar(&namesFile, "names", "", "FILE.yaml: another deployment's attribute names, name: canonical-URN (beside the registry's names:)")
-	f.IntVar(&opts.BatchSize, "batch", ingest.DefaultBatchSize, "lines per transaction")
+	f.IntVar(&opts.BatchSize, "batch", ingest.DefaultBatchSize, "lines per batch (a regular file's batches are committed by threes)")
 	return cmd
 }
 

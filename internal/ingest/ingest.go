@@ -44,8 +44,9 @@ const (
 // DefaultShibbolethFormat is the audit log format of Shibboleth IdP 4 and 5.
 const DefaultShibbolethFormat = "%a|%ST|%T|%u|%SP|%i|%ac|%t|%attr|%n|%f|%SSO|%XX|%XA|%b|%bb|%e|%S|%SS|%s|%UA"
 
-// Store is where batches go: each batch is stored whole or not at all. When the
-// batches are in, Settle rejects the rows whose id is stored with another time and
+// Store is where batches go: each batch is stored whole or not at all (together with
+// the batches it shares a transaction with, where the store can: Options.BatchesPerCommit).
+// When the batches are in, Settle rejects the rows whose id is stored with another time and
 // brings what the stored releases say of roles up to date.
 type Store interface {
 	// Encode encodes a record for InsertBatch; parsing workers call it, so it must be
@@ -61,6 +62,16 @@ type Store interface {
 	Settle(ctx context.Context, keep int) (sqlite.IDConflicts, error)
 	// LockIngest keeps other ingests of the process from storing until unlock.
 	LockIngest() (unlock func())
+}
+
+// FileBatchesPerCommit is Options.BatchesPerCommit for a regular file: three batches a
+// commit took 7 % off a 1M diverse ingest (docs/performance.md, session 18), and a
+// file's next batch is never waited for long.
+const FileBatchesPerCommit = 3
+
+// batchStore is a Store whose batches can share a transaction (sqlite.DB).
+type batchStore interface {
+	BeginBatches(ctx context.Context) (*sqlite.BatchTx, error)
 }
 
 // Options configure one ingest.
@@ -86,8 +97,13 @@ type Options struct {
 	BatchSize int
 	// Workers parse and extract in parallel (default GOMAXPROCS).
 	Workers int
-	// Progress, when set, is told the running counts after each stored batch.
+	// Progress, when set, is told the running counts after each committed transaction.
 	Progress func(sqlite.IngestCounts)
+	// BatchesPerCommit is how many batches one transaction holds (default 1; the store
+	// must be able to share one, as sqlite.DB can). The transaction holds the
+	// database's write lock while the next batch is read and parsed, so only input
+	// that never waits should share: a regular file, not a request body or a pipe.
+	BatchesPerCommit int
 	// MaxRejections is how many rejections of one source are stored and listed
 	// (default DefaultMaxRejections); the rest are counted (Result.Unlisted).
 	MaxRejections int
@@ -314,7 +330,34 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		rejections []mpass.Rejection
 		rows       []sqlite.Row
 		keep       int
+		tx         *sqlite.BatchTx // shared with the batches before it; nil: a new one
+		commit     bool            // commit tx after this batch
 		err        error
+	}
+	// Batches share a transaction where the store can (sqlite.BatchTx) and the options
+	// let them; the Result and Progress count a batch once its commit is in.
+	perCommit := 1
+	bs, _ := in.Store.(batchStore)
+	if bs != nil {
+		perCommit = max(opts.BatchesPerCommit, 1)
+	}
+	var open *sqlite.BatchTx // the transaction the last stored batch left open
+	inOpen := 0              // batches in open
+	var uncommitted sqlite.IngestCounts
+	listed := len(res.Rejections) // those of committed batches (and of a header)
+	defer func() {
+		if open != nil { // an error or a cancellation: what is not committed is not stored
+			open.Rollback()
+		}
+	}()
+	// abandon takes the batches since the last commit out of res: their transaction
+	// is rolled back (by its failure, or by the cancelled context).
+	abandon := func() {
+		res.Stored -= uncommitted.Stored
+		res.Duplicate -= uncommitted.Duplicate
+		res.Rejected -= uncommitted.Rejected
+		res.Rejections = res.Rejections[:listed]
+		uncommitted = sqlite.IngestCounts{}
 	}
 	var inFlight chan storing // nil when no batch is being stored
 	inFlightRejections := 0   // listed with the batch being stored, beside its conflicts
@@ -327,9 +370,12 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		clear(b.rows)
 		spare = b.rows[:0]
 		if b.err != nil {
+			open = nil // rolled back by its failure
+			abandon()
 			return fmt.Errorf("store %s: %w", name, b.err)
 		}
 		res.IngestCounts.Add(b.c)
+		uncommitted.Add(b.c)
 		res.Rejections = append(res.Rejections, b.rejections...)
 		if len(b.conflicts) > 0 {
 			kept := len(res.Rejections)
@@ -339,12 +385,17 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 				unlist(x.Line)
 			}
 		}
-		if opts.Progress != nil {
-			opts.Progress(res.IngestCounts)
+		if open, inOpen = b.tx, inOpen+1; b.commit || b.tx == nil {
+			open, inOpen = nil, 0
+			uncommitted, listed = sqlite.IngestCounts{}, len(res.Rejections)
+			if opts.Progress != nil {
+				opts.Progress(res.IngestCounts)
+			}
 		}
 		return nil
 	}
-	store := func() error {
+	// store stores the gathered batch; last says no batch follows it
+	store := func(last bool) error {
 		if err := finish(); err != nil {
 			return err
 		}
@@ -358,9 +409,23 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		keep := max(0, maxRej-len(res.Rejections)-len(rejections))
 		done := make(chan storing, 1)
 		go func(b storing) {
-			b.c, b.conflicts, b.err = in.Store.InsertBatch(ctx, b.rows, b.rejections, b.keep)
+			if bs == nil {
+				b.c, b.conflicts, b.err = in.Store.InsertBatch(ctx, b.rows, b.rejections, b.keep)
+				done <- b
+				return
+			}
+			if b.tx == nil {
+				b.tx, b.err = bs.BeginBatches(ctx)
+			}
+			if b.err == nil {
+				b.c, b.conflicts, b.err = b.tx.Insert(ctx, b.rows, b.rejections, b.keep)
+			}
+			if b.err == nil && b.commit {
+				b.err = b.tx.Commit(ctx)
+			}
 			done <- b
-		}(storing{rows: rows, rejections: rejections, keep: keep})
+		}(storing{rows: rows, rejections: rejections, keep: keep, tx: open, commit: last || inOpen+1 >= perCommit})
+		open = nil // the batch's goroutine has it; finish takes it back
 		inFlight, inFlightRejections = done, len(rejections)
 		rows, rejections, lines, spare = spare, nil, 0, nil
 		return nil
@@ -370,7 +435,12 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		select {
 		case ps = <-out:
 		case <-ctx.Done():
-			finish() // the batch being stored is counted if it got in
+			finish() // the batch being stored is counted if its commit got in
+			if open != nil {
+				open.Rollback()
+				open = nil
+				abandon()
+			}
 			return res, ctx.Err()
 		}
 		for _, x := range ps {
@@ -388,18 +458,30 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			}
 		}
 		if lines += len(ps); lines >= batch {
-			if err := store(); err != nil {
+			if err := store(false); err != nil {
 				return res, err
 			}
 		}
 	}
 	if lines > 0 {
-		if err := store(); err != nil {
+		if err := store(true); err != nil {
 			return res, err
 		}
 	}
 	if err := finish(); err != nil {
 		return res, err
+	}
+	if open != nil { // the last batch filled its batch exactly: no store(true) followed
+		err := open.Commit(ctx)
+		open = nil
+		if err != nil {
+			abandon()
+			return res, fmt.Errorf("store %s: %w", name, err)
+		}
+		listed = len(res.Rejections)
+		if opts.Progress != nil {
+			opts.Progress(res.IngestCounts)
+		}
 	}
 	// The parsing buffers are garbage now: give them back to the system before SQLite's
 	// sorter takes its memory for the ids and roles (the ingest's peak RSS was this overlap).

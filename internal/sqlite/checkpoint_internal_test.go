@@ -110,13 +110,18 @@ func TestNoCheckpointAfterClose(t *testing.T) {
 // releaseRows encodes n releases numbered from first: fifty SPs, 5,000 subjects, one
 // e-mail address each, ids random like SAML assertion ids, a second apart.
 func releaseRows(tb testing.TB, db *DB, first, n int) []Row {
+	return releaseRowsTo(tb, db, first, n, "https://sp%d.example/shibboleth")
+}
+
+// releaseRowsTo is releaseRows to the SPs that sp (a format of one %d) makes.
+func releaseRowsTo(tb testing.TB, db *DB, first, n int, sp string) []Row {
 	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	rows := make([]Row, 0, n)
 	for n := range n {
 		n += first
 		id := sha256.Sum256(fmt.Appendf(nil, "%d", n))
 		r := &mpass.Record{Kind: mpass.KindRelease, ID: "_" + hex.EncodeToString(id[:16]), Source: fmt.Sprintf("a.jsonl:%d", n+1),
-			Time: at.Add(time.Duration(n) * time.Second), SP: fmt.Sprintf("https://sp%d.example/shibboleth", n%50),
+			Time: at.Add(time.Duration(n) * time.Second), SP: fmt.Sprintf(sp, n%50),
 			Controller: "1.2.246.562.10.44444444440", Subject: fmt.Sprintf("%032x", n%5000),
 			Attributes: map[string]mpass.AttributeFacts{"urn:oid:0.9.2342.19200300.100.1.3": {Values: true, Fingerprint: mpass.Fingerprint([]byte(fmt.Sprintf("%08d", n)))}}}
 		row, err := db.Encode(r)

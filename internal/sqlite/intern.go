@@ -42,42 +42,14 @@ func (in *interner) remember(id int64, v string) {
 
 // ensure stores the values not stored yet, in a transaction of their own.
 func (in *interner) ensure(ctx context.Context, db *sql.DB, values map[string]bool) error {
-	var missing []string
-	in.mu.RLock()
-	for v := range values {
-		if _, ok := in.ids[v]; !ok {
-			missing = append(missing, v)
-		}
-	}
-	in.mu.RUnlock()
-	if len(missing) == 0 {
-		return nil
-	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	insert, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s) VALUES (?) ON CONFLICT DO NOTHING`, in.table, in.column))
+	found, err := in.ensureIn(ctx, tx, values, nil)
 	if err != nil {
 		return err
-	}
-	defer insert.Close()
-	find, err := tx.PrepareContext(ctx, fmt.Sprintf(`SELECT id FROM %s WHERE %s = ?`, in.table, in.column))
-	if err != nil {
-		return err
-	}
-	defer find.Close()
-	found := make(map[string]int64, len(missing))
-	for _, v := range missing {
-		if _, err := insert.ExecContext(ctx, v); err != nil {
-			return err
-		}
-		var id int64
-		if err := find.QueryRowContext(ctx, v).Scan(&id); err != nil {
-			return err
-		}
-		found[v] = id
 	}
 	if err := tx.Commit(); err != nil {
 		return err
@@ -86,6 +58,47 @@ func (in *interner) ensure(ctx context.Context, db *sql.DB, values map[string]bo
 		in.remember(id, v)
 	}
 	return nil
+}
+
+// ensureIn stores in tx the values neither remembered nor in pending (stored earlier in
+// tx) and answers their ids, for the caller to remember once tx commits: an id of a
+// transaction rolled back would name nothing, or another value later.
+func (in *interner) ensureIn(ctx context.Context, tx *sql.Tx, values map[string]bool, pending map[string]int64) (map[string]int64, error) {
+	var missing []string
+	in.mu.RLock()
+	for v := range values {
+		if _, ok := in.ids[v]; !ok {
+			if _, ok := pending[v]; !ok {
+				missing = append(missing, v)
+			}
+		}
+	}
+	in.mu.RUnlock()
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	insert, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s) VALUES (?) ON CONFLICT DO NOTHING`, in.table, in.column))
+	if err != nil {
+		return nil, err
+	}
+	defer insert.Close()
+	find, err := tx.PrepareContext(ctx, fmt.Sprintf(`SELECT id FROM %s WHERE %s = ?`, in.table, in.column))
+	if err != nil {
+		return nil, err
+	}
+	defer find.Close()
+	found := make(map[string]int64, len(missing))
+	for _, v := range missing {
+		if _, err := insert.ExecContext(ctx, v); err != nil {
+			return nil, err
+		}
+		var id int64
+		if err := find.QueryRowContext(ctx, v).Scan(&id); err != nil {
+			return nil, err
+		}
+		found[v] = id
+	}
+	return found, nil
 }
 
 // value is the value of an id, read from the store when not cached.

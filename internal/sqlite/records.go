@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,45 +142,107 @@ const ReasonIDConflict = "id conflict: a record with this id and other content i
 // nothing: only a statement that stored fewer rows than it carried reads its ids back.
 // Every conflict of the batch is returned (a batch's worth at most); the first keep of
 // them are stored as rejections beside rejections, and c.Rejected counts them all.
-// The names and shapes the batch refers to are stored first, on their own: they are
-// idempotent and harmless if the batch then fails.
+// The names, shapes and source files the batch refers to are stored in the same
+// transaction. InsertBatch is one batch of a BatchTx.
 func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Rejection, keep int) (IngestCounts, []mpass.Rejection, error) {
-	var c IngestCounts
-	db.checkpoints.beforeBatch(ctx) // before anything is written, the names first
-	if err := db.resolve(ctx, rows); err != nil {
-		return c, nil, err
+	t, err := db.BeginBatches(ctx)
+	if err != nil {
+		return IngestCounts{}, nil, err
 	}
-	nameID := func(name string, id int64) any {
-		if name == "" {
-			return nil
-		}
-		if id == 0 {
-			return db.names.id(name)
-		}
-		return id
-	}
-	conn, err := db.db.Conn(ctx)
+	c, conflicts, err := t.Insert(ctx, rows, rejections, keep)
 	if err != nil {
 		return c, nil, err
 	}
-	defer conn.Close()
+	if err := t.Commit(ctx); err != nil {
+		return c, nil, err
+	}
+	return c, conflicts, nil
+}
+
+// BatchTx is a write transaction that consecutive batches of one ingest share (Insert
+// each), so that a page the batches all touch — a controller's end of the (controller,
+// time, sp) index, the tables' last pages — is written to the WAL once a commit rather
+// than once a batch (1M diverse records: 7 % less time with three batches a commit). It
+// holds the database's write lock until Commit or Rollback: its user commits before
+// waiting for input or writing anything else. Not for concurrent use.
+type BatchTx struct {
+	db      *DB
+	conn    *sql.Conn
+	tx      *sql.Tx
+	restore func()
+	// the names, shapes and sources inserted in tx, remembered by their interners only
+	// when it commits
+	names, shapes, sources map[string]int64
+	stored                 int // rows stored, for the checkpointer when committed
+	done                   bool
+}
+
+// BeginBatches starts a BatchTx on a connection of its own.
+func (db *DB) BeginBatches(ctx context.Context) (*BatchTx, error) {
+	db.checkpoints.beforeBatch(ctx) // before anything is written, the names first
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// The writer gets a larger page cache than readers: its inserts land all over the
 	// indexes, and every page it must read back is a miss. Its commit does not
 	// checkpoint (db.checkpoints does). Per connection; cheap to repeat.
 	restore, err := noAutocheckpoint(ctx, conn)
-	defer restore()
+	if err == nil {
+		_, err = conn.ExecContext(ctx, `PRAGMA cache_size = -65536`)
+	}
+	var tx *sql.Tx
+	if err == nil {
+		tx, err = conn.BeginTx(ctx, nil)
+	}
 	if err != nil {
-		return c, nil, err
+		restore()
+		conn.Close()
+		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
-		return c, nil, err
+	return &BatchTx{db: db, conn: conn, tx: tx, restore: restore,
+		names: map[string]int64{}, shapes: map[string]int64{}, sources: map[string]int64{}}, nil
+}
+
+// Insert stores one batch of rows and rejections in t (see InsertBatch). An error rolls
+// t back whole — every batch since BeginBatches — and ends it: an interrupted statement
+// (a cancelled ctx) rolls SQLite's transaction back anyway, and ingesting the same
+// lines again finds what was committed before duplicates.
+func (t *BatchTx) Insert(ctx context.Context, rows []Row, rejections []mpass.Rejection, keep int) (IngestCounts, []mpass.Rejection, error) {
+	if t.done {
+		return IngestCounts{}, nil, fmt.Errorf("insert: the batch transaction is over")
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	c, conflicts, err := t.insert(ctx, rows, rejections, keep)
 	if err != nil {
+		t.Rollback()
 		return c, nil, err
 	}
-	defer tx.Rollback()
-	ex := db.newExecer(conn)
+	t.stored += c.Stored
+	return c, conflicts, nil
+}
+
+func (t *BatchTx) insert(ctx context.Context, rows []Row, rejections []mpass.Rejection, keep int) (IngestCounts, []mpass.Rejection, error) {
+	var c IngestCounts
+	db, tx := t.db, t.tx
+	if err := t.resolve(ctx, rows); err != nil {
+		return c, nil, err
+	}
+	id := func(in *interner, pending map[string]int64, v string) int64 {
+		if id := in.id(v); id != 0 {
+			return id
+		}
+		return pending[v]
+	}
+	nameID := func(name string, known int64) any {
+		if name == "" {
+			return nil
+		}
+		if known == 0 {
+			return id(db.names, t.names, name)
+		}
+		return known
+	}
+	ex := db.newExecer(t.conn)
 	defer ex.close()
 	releases := &multiInsert{table: "releases", cols: releaseCols, ex: ex}
 	uses := &multiInsert{table: "uses", cols: useCols, ex: ex}
@@ -187,11 +250,11 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 		r, row := rows[i].Record, &rows[i]
 		sp, controller, shape := nameID(r.SP, row.ids.sp), nameID(r.Controller, row.ids.controller), row.ids.shape
 		if shape == 0 {
-			shape = db.shapes.id(row.facts)
+			shape = id(db.shapes, t.shapes, row.facts)
 		}
 		source := row.ids.source
 		if source == 0 {
-			source = db.sources.id(row.file)
+			source = id(db.sources, t.sources, row.file)
 		}
 		var err error
 		switch r.Kind {
@@ -224,11 +287,42 @@ func (db *DB) InsertBatch(ctx context.Context, rows []Row, rejections []mpass.Re
 		return c, nil, err
 	}
 	c.Rejected = len(rejections) + len(conflicts)
-	if err := tx.Commit(); err != nil {
-		return c, nil, err
-	}
-	db.checkpoints.afterBatch(ctx, db, c.Stored)
 	return c, conflicts, nil
+}
+
+// Commit commits every batch Insert stored in t, then lets the interners remember the
+// names, shapes and sources t inserted, and the checkpointer count its rows.
+func (t *BatchTx) Commit(ctx context.Context) error {
+	if t.done {
+		return fmt.Errorf("commit: the batch transaction is over")
+	}
+	t.done = true
+	// the connection is given back last: the checkpointer's first takes one from the
+	// pool, and taking the writer's, with its warm 64 MiB cache, made the writer warm a
+	// second (+25 MB of peak RSS)
+	defer t.conn.Close()
+	defer t.restore()
+	if err := t.tx.Commit(); err != nil {
+		return err
+	}
+	for in, found := range map[*interner]map[string]int64{t.db.names: t.names, t.db.shapes: t.shapes, t.db.sources: t.sources} {
+		for v, id := range found {
+			in.remember(id, v)
+		}
+	}
+	t.db.checkpoints.afterBatch(ctx, t.db, t.stored)
+	return nil
+}
+
+// Rollback rolls back every batch Insert stored in t; nothing after Commit.
+func (t *BatchTx) Rollback() {
+	if t.done {
+		return
+	}
+	t.done = true
+	t.tx.Rollback()
+	t.restore()
+	t.conn.Close()
 }
 
 // The columns InsertBatch writes: what a record is (compared to tell a duplicate from
@@ -537,10 +631,10 @@ var jsonEscaped = func() (t [256]bool) {
 // fingerprintSize is the stored length of one attribute's fingerprint.
 const fingerprintSize = 8
 
-// resolve stores the names, shapes and source files of a batch that are not stored
-// yet. Rows encoded by DB.Encode carry the ids stored by then; only the others are
-// looked at.
-func (db *DB) resolve(ctx context.Context, rows []Row) error {
+// resolve stores in t the names, shapes and source files of a batch that are not
+// stored yet, their ids t's own until it commits. Rows encoded by DB.Encode carry the
+// ids stored by then; only the others are looked at.
+func (t *BatchTx) resolve(ctx context.Context, rows []Row) error {
 	names, shapes, sources := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, row := range rows {
 		if row.ids.source == 0 {
@@ -559,13 +653,18 @@ func (db *DB) resolve(ctx context.Context, rows []Row) error {
 			shapes[row.facts] = true
 		}
 	}
-	if err := db.names.ensure(ctx, db.db, names); err != nil {
-		return err
+	for _, x := range []struct {
+		in      *interner
+		values  map[string]bool
+		pending map[string]int64
+	}{{t.db.names, names, t.names}, {t.db.sources, sources, t.sources}, {t.db.shapes, shapes, t.shapes}} {
+		found, err := x.in.ensureIn(ctx, t.tx, x.values, x.pending)
+		if err != nil {
+			return err
+		}
+		maps.Copy(x.pending, found)
 	}
-	if err := db.sources.ensure(ctx, db.db, sources); err != nil {
-		return err
-	}
-	return db.shapes.ensure(ctx, db.db, shapes)
+	return nil
 }
 
 // MaxStoredRejections bounds the rejections table as a whole: one ingest keeps its first
