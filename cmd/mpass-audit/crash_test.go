@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/opetushallitus/mpass-audit/internal/gen"
+	"github.com/opetushallitus/mpass-audit/internal/ingest"
 	"github.com/opetushallitus/mpass-audit/internal/mpass"
 	"github.com/opetushallitus/mpass-audit/internal/sqlite"
 )
@@ -103,7 +104,7 @@ func openDB(t *testing.T, path string) *sqlite.DB {
 }
 
 // TestKillDuringIngestAndAudit kills the real process with SIGKILL in the middle of an
-// ingest and of an audit: the database stays sound, every batch is whole or absent, the
+// ingest and of an audit: the database stays sound, every transaction of batches is whole or absent, the
 // interrupted audit is failed and never listed, and a re-run completes.
 func TestKillDuringIngestAndAudit(t *testing.T) {
 	if testing.Short() {
@@ -118,12 +119,13 @@ func TestKillDuringIngestAndAudit(t *testing.T) {
 		t.Fatal(errs)
 	}
 
-	killAfter(t, "ingest batch stored", 3, "--db", path, "ingest", "--batch", "1000", records)
+	killAfter(t, "ingest batches committed", 3, "--db", path, "ingest", "--batch", "1000", records)
 	db := openDB(t, path)
 	rel, uses, err := db.CountRecords(context.Background())
 	db.Close()
-	if err != nil || (rel+uses)%batch != 0 || rel+uses == 0 || rel+uses == n {
-		t.Fatalf("after kill -9: %d records (%v), want whole batches of %d, fewer than %d", rel+uses, err, batch, n)
+	// a file's batches are committed by threes (ingest.FileBatchesPerCommit)
+	if perCommit := int64(batch * ingest.FileBatchesPerCommit); err != nil || (rel+uses)%perCommit != 0 || rel+uses == 0 || rel+uses == n {
+		t.Fatalf("after kill -9: %d records (%v), want whole transactions of %d, fewer than %d", rel+uses, err, perCommit, n)
 	}
 	code, out, errs := run(t, dir, env, "", "ingest", records)
 	if code != 0 || !strings.Contains(out, "rejected 0") {

@@ -304,7 +304,7 @@ is itself an organisation OID.`,
 				}
 			}
 			opts.Progress = func(c sqlite.IngestCounts) {
-				m.Logger.Info("ingest batch stored", "stored", c.Stored, "duplicate", c.Duplicate, "rejected", c.Rejected)
+				m.Logger.Info("ingest batches committed", "stored", c.Stored, "duplicate", c.Duplicate, "rejected", c.Rejected)
 			}
 			in := &ingest.Ingester{Store: db, Extractor: x, Options: opts}
 			var total ingest.Result
