@@ -124,7 +124,7 @@ func TestKillDuringIngestAndAudit(t *testing.T) {
 	rel, uses, err := db.CountRecords(context.Background())
 	db.Close()
 	// a file's batches are committed by threes (ingest.FileBatchesPerCommit)
-	if perCommit := int64(batch * ingest.FileBatchesPerCommit); err != nil || (rel+uses)%perCommit != 0 || rel+uses == 0 || rel+uses == n {
+	if perCommit := int64(batch * ingest.FileBatchesPerCommit(batch)); err != nil || (rel+uses)%perCommit != 0 || rel+uses == 0 || rel+uses == n {
 		t.Fatalf("after kill -9: %d records (%v), want whole transactions of %d, fewer than %d", rel+uses, err, perCommit, n)
 	}
 	code, out, errs := run(t, dir, env, "", "ingest", records)

@@ -313,7 +313,7 @@ is itself an organisation OID.`,
 				// while the write lock is held
 				in.Options.BatchesPerCommit = 1
 				if st, err := os.Stat(name); name != "-" && err == nil && st.Mode().IsRegular() {
-					in.Options.BatchesPerCommit = ingest.FileBatchesPerCommit
+					in.Options.BatchesPerCommit = ingest.FileBatchesPerCommit(in.Options.BatchSize)
 				}
 				res, err := in.Ingest(ctx, name, readers[i])
 				for _, r := range res.Rejections { // the first ingest.DefaultMaxRejections

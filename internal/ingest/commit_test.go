@@ -43,6 +43,16 @@ func TestBatchesShareTransactions(t *testing.T) {
 	}
 }
 
+// TestFileBatchesPerCommit: three batches a transaction, but no more than three
+// default batches of lines; a larger batch is committed alone.
+func TestFileBatchesPerCommit(t *testing.T) {
+	for _, tc := range []struct{ batch, want int }{{0, 3}, {1000, 3}, {20_000, 3}, {25_000, 2}, {30_000, 2}, {60_000, 1}, {100_000, 1}} {
+		if got := ingest.FileBatchesPerCommit(tc.batch); got != tc.want {
+			t.Errorf("FileBatchesPerCommit(%d) = %d, want %d", tc.batch, got, tc.want)
+		}
+	}
+}
+
 // cancelAt is records that cancels its context once it has written at lines.
 type cancelAt struct {
 	records
