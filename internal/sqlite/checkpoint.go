@@ -25,8 +25,6 @@ type checkpointer struct {
 	running chan struct{} // closed when the last checkpoint started is done; nil: none started
 	frames  int64         // the WAL's frames (pages) when the last checkpoint ran
 	rows    int           // rows stored since the last checkpoint started
-	// pageSize is the database's, in bytes: a WAL frame holds a page (set by Open)
-	pageSize int64
 	// restartFrames, when set, replaces walRestartBytes in frames (a test's small WAL)
 	restartFrames int64
 	closed        bool // by close: no checkpoint starts and no connection opens after it
@@ -44,12 +42,12 @@ const (
 // beforeBatch is called before a batch writes anything: when the WAL has grown to
 // walRestartBytes, it waits for the running checkpoint and copies what is left, so
 // that the batch's first write starts the WAL over.
-func (c *checkpointer) beforeBatch(ctx context.Context) {
+func (c *checkpointer) beforeBatch(ctx context.Context, db *DB) {
 	c.mu.Lock()
 	frames, restart := c.frames, c.restartFrames
 	c.mu.Unlock()
 	if restart == 0 {
-		restart = pagesOf(walRestartBytes, c.pageSize)
+		restart = pagesOf(walRestartBytes, db.pageSize) // a WAL frame holds a page
 	}
 	if frames < restart {
 		return
@@ -114,15 +112,9 @@ func (c *checkpointer) afterBatch(ctx context.Context, db *DB, stored int) {
 // to the pool. Per connection; cheap to repeat. restore is the real one on an error
 // too: SQLite applies the pragma when it prepares it, so a step that then failed (a
 // cancelled context) may have left autocheckpoint off.
-func noAutocheckpoint(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
+func (db *DB) noAutocheckpoint(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
 	restore = func() {
-		ctx := context.WithoutCancel(ctx)
-		var size int64
-		err := conn.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size)
-		if err == nil {
-			_, err = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", autocheckpointPages(size)))
-		}
-		if err != nil {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", autocheckpointPages(db.pageSize))); err != nil {
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}

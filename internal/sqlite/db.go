@@ -176,7 +176,6 @@ func (db *DB) Open(ctx context.Context) error {
 	if err := db.db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&db.pageSize); err != nil {
 		return fmt.Errorf("open %s: page size: %w", db.Path, err)
 	}
-	db.checkpoints.pageSize = db.pageSize
 	return db.failInterruptedRuns(ctx)
 }
 

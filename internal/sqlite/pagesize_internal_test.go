@@ -65,8 +65,8 @@ func TestPageSize(t *testing.T) {
 		if size != c.want || mode != "wal" || auto != walAutocheckpointBytes/c.want {
 			t.Errorf("%s: page size %d, %s, autocheckpoint %d pages; want %d, wal, %d", c.name, size, mode, auto, c.want, walAutocheckpointBytes/c.want)
 		}
-		if c.db.checkpoints.pageSize != c.want {
-			t.Errorf("%s: the checkpointer counts pages of %d bytes, want %d", c.name, c.db.checkpoints.pageSize, c.want)
+		if c.db.pageSize != c.want {
+			t.Errorf("%s: the checkpoints count pages of %d bytes, want %d", c.name, c.db.pageSize, c.want)
 		}
 		rows := releaseRows(t, c.db, 0, 1000)
 		if n, _, err := c.db.InsertBatch(ctx, rows, nil, 0); err != nil || n.Stored != len(rows) {

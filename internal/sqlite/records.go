@@ -179,7 +179,7 @@ type BatchTx struct {
 
 // BeginBatches starts a BatchTx on a connection of its own.
 func (db *DB) BeginBatches(ctx context.Context) (*BatchTx, error) {
-	db.checkpoints.beforeBatch(ctx) // before anything is written, the names first
+	db.checkpoints.beforeBatch(ctx, db) // before anything is written, the names first
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (db *DB) BeginBatches(ctx context.Context) (*BatchTx, error) {
 	// The writer gets a larger page cache than readers: its inserts land all over the
 	// indexes, and every page it must read back is a miss. Its commit does not
 	// checkpoint (db.checkpoints does). Per connection; cheap to repeat.
-	restore, err := noAutocheckpoint(ctx, conn)
+	restore, err := db.noAutocheckpoint(ctx, conn)
 	if err == nil {
 		_, err = conn.ExecContext(ctx, `PRAGMA cache_size = -65536`)
 	}

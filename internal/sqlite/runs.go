@@ -504,13 +504,13 @@ func (db *DB) inChunks(ctx context.Context, conn *sql.Conn, perCommit int, table
 	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM `+table).Scan(&n); err != nil {
 		return err
 	}
-	restore, err := noAutocheckpoint(ctx, conn)
+	restore, err := db.noAutocheckpoint(ctx, conn)
 	defer restore()
 	if err != nil {
 		return err
 	}
 	for lo := int64(0); lo < n; lo += int64(perCommit) {
-		db.checkpoints.beforeBatch(ctx)
+		db.checkpoints.beforeBatch(ctx, db)
 		res, err := conn.ExecContext(ctx, insert, lo, lo+int64(perCommit))
 		if err != nil {
 			return err
