@@ -367,9 +367,7 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 	// abandon takes the batches since the last commit out of res: their transaction
 	// is rolled back (by its failure, or by the cancelled context).
 	abandon := func() {
-		res.Stored -= uncommitted.Stored
-		res.Duplicate -= uncommitted.Duplicate
-		res.Rejected -= uncommitted.Rejected
+		res.IngestCounts.Sub(uncommitted)
 		res.Rejections = res.Rejections[:listed]
 		uncommitted = sqlite.IngestCounts{}
 	}

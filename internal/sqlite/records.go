@@ -32,6 +32,13 @@ func (c *IngestCounts) Add(o IngestCounts) {
 	c.Rejected += o.Rejected
 }
 
+// Sub takes o, counted in c before, out of c (batches rolled back).
+func (c *IngestCounts) Sub(o IngestCounts) {
+	c.Stored -= o.Stored
+	c.Duplicate -= o.Duplicate
+	c.Rejected -= o.Rejected
+}
+
 // Row is a record encoded as it is stored: its facts as a shape and its fingerprints.
 // Ingest encodes on its parsing workers (Encode needs no database), so that the one
 // writer only writes.
