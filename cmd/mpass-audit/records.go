@@ -348,7 +348,7 @@ is itself an organisation OID.`,
 	f.StringArrayVar(&scopes, "scope", nil, "SCOPE=OID: controller of Shibboleth principals user@SCOPE, any letter case (repeatable)")
 	f.StringVar(&opts.SubjectField, "subject-field", "", "CODE: the Shibboleth log field holding the subject (default %u)")
 	f.StringVar(&namesFile, "names", "", "FILE.yaml: another deployment's attribute names, name: canonical-URN (beside the registry's names:)")
-	f.IntVar(&opts.BatchSize, "batch", ingest.DefaultBatchSize, "lines per batch (a regular file's batches are committed by threes)")
+	f.IntVar(&opts.BatchSize, "batch", ingest.DefaultBatchSize, "lines per batch (a regular file's batches are committed by threes, up to 60,000 lines)")
 	return cmd
 }
 
