@@ -52,7 +52,7 @@ func fuzzIngest(t *testing.T, x *facts.Extractor, opts ingest.Options, text stri
 		}
 		for name := range r.Attributes {
 			if why := badAttributeName(name); why != "" {
-				t.Fatalf("%s: stored attribute name %q %s", r.Source, name, why)
+				t.Fatalf("%s:%d: stored attribute name %q %s", r.Source, r.Line, name, why)
 			}
 		}
 	}
@@ -151,7 +151,7 @@ func FuzzShibboleth(f *testing.F) {
 			}
 			for name, a := range r.Attributes {
 				if a.Values {
-					t.Fatalf("%s: %s has values; the log names attributes only", r.Source, name)
+					t.Fatalf("%s:%d: %s has values; the log names attributes only", r.Source, r.Line, name)
 				}
 			}
 		}

@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -722,7 +721,7 @@ func (n *normalizer) canonical(values map[string][]string, known bool) (_ map[st
 const reasonNotAName = "an attribute name must be a URN, or start with a letter and hold only letters, digits, _ - . : and no identity code (the name is not stored)"
 
 func (n *normalizer) record(source string, l line, f fields) parsed {
-	r := &mpass.Record{Kind: mpass.Kind(f.kind), ID: strings.TrimSpace(f.id), Source: source + ":" + strconv.Itoa(l.n)}
+	r := &mpass.Record{Kind: mpass.Kind(f.kind), ID: strings.TrimSpace(f.id), Source: source, Line: l.n}
 	switch r.Kind {
 	case mpass.KindRelease, mpass.KindUse:
 	case "":

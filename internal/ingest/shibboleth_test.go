@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -445,8 +444,8 @@ func TestMPASSidAuditLogs(t *testing.T) {
 			}
 			for i, w := range releases {
 				r := rec.records[i]
-				if !strings.HasPrefix(r.ID, w.id) || r.Controller != w.controller || r.Time.Format(time.RFC3339Nano) != w.time || r.Source != tc.file+":"+strconv.Itoa(w.line) {
-					t.Errorf("line %d: %s %s %s %s", w.line, r.ID, r.Controller, r.Time.Format(time.RFC3339Nano), r.Source)
+				if !strings.HasPrefix(r.ID, w.id) || r.Controller != w.controller || r.Time.Format(time.RFC3339Nano) != w.time || r.Source != tc.file || r.Line != w.line {
+					t.Errorf("line %d: %s %s %s %s:%d", w.line, r.ID, r.Controller, r.Time.Format(time.RFC3339Nano), r.Source, r.Line)
 				}
 				var names []string
 				for _, n := range strings.Split(w.attrs, ",") {

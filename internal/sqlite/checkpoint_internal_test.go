@@ -122,7 +122,7 @@ func releaseRowsTo(tb testing.TB, db *DB, first, n int, sp string) []Row {
 	for n := range n {
 		n += first
 		id := sha256.Sum256(fmt.Appendf(nil, "%d", n))
-		r := &mpass.Record{Kind: mpass.KindRelease, ID: "_" + hex.EncodeToString(id[:16]), Source: fmt.Sprintf("a.jsonl:%d", n+1),
+		r := &mpass.Record{Kind: mpass.KindRelease, ID: "_" + hex.EncodeToString(id[:16]), Source: "a.jsonl", Line: n + 1,
 			Time: at.Add(time.Duration(n) * time.Second), SP: fmt.Sprintf(sp, n%50),
 			Controller: "1.2.246.562.10.44444444440", Subject: fmt.Sprintf("%032x", n%5000),
 			Attributes: map[string]mpass.AttributeFacts{"urn:oid:0.9.2342.19200300.100.1.3": {Values: true, Fingerprint: mpass.Fingerprint([]byte(fmt.Sprintf("%08d", n)))}}}

@@ -16,7 +16,8 @@ func TestAppendFactsIsEncodingJSON(t *testing.T) {
 		{"n": {Values: true, IdentityCode: true, DateOfBirth: true, Grade: "7"}},
 	} {
 		want, _ := json.Marshal(attrs)
-		if got := appendFacts(nil, attrs, sortedNames(nil, attrs)); string(got) != string(want) {
+		names, values := sortedAttributes(nil, nil, attrs)
+		if got := appendFacts(nil, names, values); string(got) != string(want) {
 			t.Errorf("appendFacts = %s, want %s", got, want)
 		}
 	}

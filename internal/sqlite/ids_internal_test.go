@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ func idRecord(id string, m int, subject, file string, line int, use bool) mpass.
 	r := mpass.Record{Kind: mpass.KindRelease, ID: id, Time: time.Date(2026, 10, 5, 8, m, 0, 0, time.UTC),
 		SP: "https://sp.example.fi", Controller: "1.2.246.562.10.00000000001", Subject: subject,
 		Attributes: map[string]mpass.AttributeFacts{"urn:oid:2.5.4.42": {Values: true}},
-		Source:     file + ":" + strconv.Itoa(line)}
+		Source:     file, Line: line}
 	if use {
 		r.Kind, r.Purpose, r.Attributes = mpass.KindUse, "essential.service.authentication", map[string]mpass.AttributeFacts{}
 	}
