@@ -78,13 +78,13 @@ func (db *DB) Encode(r *mpass.Record) (Row, error) {
 	row.file, row.line = r.Source, int64(r.Line)
 	row.ids.source = db.sources.id(row.file)
 	db.names.mu.RLock()
-	row.ids.sp, row.ids.controller, row.ids.purpose = db.names.ids[r.SP], db.names.ids[r.Controller], db.names.ids[r.Purpose]
+	row.ids.sp, row.ids.controller, row.ids.purpose = db.names.hashed(r.SP), db.names.hashed(r.Controller), db.names.hashed(r.Purpose)
 	if r.School != "" {
-		row.ids.school = db.names.ids[r.School]
+		row.ids.school = db.names.hashed(r.School)
 	}
 	db.names.mu.RUnlock()
 	db.shapes.mu.RLock()
-	row.ids.shape = db.shapes.ids[string(facts)] // no copy of the facts for a lookup
+	row.ids.shape = db.shapes.hashedBytes(facts)
 	db.shapes.mu.RUnlock()
 	if row.ids.shape == 0 {
 		row.facts = string(facts)
