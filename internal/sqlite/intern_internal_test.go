@@ -8,9 +8,9 @@ import (
 )
 
 // TestEncodeFindsWhatIsStored: the ids Encode finds by hash for a stored record's names
-// and shape are the ones the string-keyed map and the database hold, for values that
-// differ in one byte, in length only, or not at all but for a prefix; and nothing is
-// found for a value never stored.
+// and shape are the ones the string-keyed map holds, for names a digit apart and a
+// school that is the prefix of another; and a value never stored (a name a byte short
+// or a space long of a stored one) finds none.
 func TestEncodeFindsWhatIsStored(t *testing.T) {
 	db := mustOpen(t, NewDB(t.TempDir()+"/encode.db"))
 	var recs []mpass.Record
