@@ -370,6 +370,15 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		res.Rejections = res.Rejections[:listed]
 		uncommitted = sqlite.IngestCounts{}
 	}
+	// committed counts the batches since the last commit in res for good, once their
+	// transaction's commit is in.
+	committed := func() {
+		open, inOpen = nil, 0
+		uncommitted, listed = sqlite.IngestCounts{}, len(res.Rejections)
+		if opts.Progress != nil {
+			opts.Progress(res.IngestCounts)
+		}
+	}
 	var inFlight chan storing // nil when no batch is being stored
 	inFlightRejections := 0   // listed with the batch being stored, beside its conflicts
 	finish := func() error {
@@ -397,11 +406,7 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 			}
 		}
 		if open, inOpen = b.tx, inOpen+1; b.commit || b.tx == nil {
-			open, inOpen = nil, 0
-			uncommitted, listed = sqlite.IngestCounts{}, len(res.Rejections)
-			if opts.Progress != nil {
-				opts.Progress(res.IngestCounts)
-			}
+			committed()
 		}
 		return nil
 	}
@@ -483,16 +488,12 @@ func (in *Ingester) Ingest(ctx context.Context, name string, r io.Reader) (Resul
 		return res, err
 	}
 	if open != nil { // the last batch filled its batch exactly: no store(true) followed
-		err := open.Commit(ctx)
-		open = nil
-		if err != nil {
+		if err := open.Commit(ctx); err != nil {
+			open = nil
 			abandon()
 			return res, fmt.Errorf("store %s: %w", name, err)
 		}
-		listed = len(res.Rejections)
-		if opts.Progress != nil {
-			opts.Progress(res.IngestCounts)
-		}
+		committed()
 	}
 	// The parsing buffers are garbage now: give them back to the system before SQLite's
 	// sorter takes its memory for the ids and roles (the ingest's peak RSS was this overlap).
