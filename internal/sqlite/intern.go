@@ -16,15 +16,14 @@ import (
 type interner struct {
 	table, column string
 	mu            sync.RWMutex
-	ids           map[string]int64
-	values        map[int64]string
-	// byHash is ids keyed by a 128-bit hash of the value (two maphash sums with the
-	// interner's random seeds), for Encode, which looks up every record's names and
-	// shape: comparing a string key reads the stored value, mostly from memory the cache
-	// has lost (a school among thousands, a shape's 300 bytes), where a hash is compared
-	// in the map's own slot. Two values sharing a hash (2^-128 a pair) would share an id.
-	byHash map[[2]uint64]int64
+	// ids maps a 128-bit hash of each value (two maphash sums with the interner's
+	// random seeds) to its id. Encode looks up every record's names and shape: a string
+	// key's comparison read the stored value, mostly from memory the cache had lost (a
+	// school among thousands, a shape's 300 bytes), where a hash is compared in the
+	// map's own slot. Two values sharing a hash (2^-128 a pair) would share an id.
+	ids    map[[2]uint64]int64
 	seeds  [2]maphash.Seed
+	values map[int64]string
 	// valueStmt reads a value by id, prepared once (an audit reads thousands of
 	// shapes: preparing each query was half its time); under stmtMu, closed by close
 	stmtMu    sync.Mutex
@@ -32,35 +31,30 @@ type interner struct {
 }
 
 func newInterner(table, column string) *interner {
-	return &interner{table: table, column: column, ids: map[string]int64{}, values: map[int64]string{},
-		byHash: map[[2]uint64]int64{}, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	return &interner{table: table, column: column, ids: map[[2]uint64]int64{}, values: map[int64]string{},
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
 
-// hashed is the id of a value ensure has stored (0 for one it has not), found by its
-// hash; the caller holds in.mu for reading.
-func (in *interner) hashed(v string) int64 { return in.byHash[in.key(v)] }
-
-// key is v's key in byHash.
+// key is v's key in ids.
 func (in *interner) key(v string) [2]uint64 {
 	return [2]uint64{maphash.String(in.seeds[0], v), maphash.String(in.seeds[1], v)}
 }
 
-// hashedBytes is hashed for a value in bytes, which it does not copy.
-func (in *interner) hashedBytes(v []byte) int64 {
-	return in.byHash[[2]uint64{maphash.Bytes(in.seeds[0], v), maphash.Bytes(in.seeds[1], v)}]
+// keyBytes is key of a value in bytes, which it does not copy.
+func (in *interner) keyBytes(v []byte) [2]uint64 {
+	return [2]uint64{maphash.Bytes(in.seeds[0], v), maphash.Bytes(in.seeds[1], v)}
 }
 
 // id is the id of a value ensure has stored; 0 for one it has not.
 func (in *interner) id(v string) int64 {
 	in.mu.RLock()
 	defer in.mu.RUnlock()
-	return in.ids[v]
+	return in.ids[in.key(v)]
 }
 
 func (in *interner) remember(id int64, v string) {
 	in.mu.Lock()
-	in.ids[v], in.values[id] = id, v
-	in.byHash[in.key(v)] = id
+	in.ids[in.key(v)], in.values[id] = id, v
 	in.mu.Unlock()
 }
 
@@ -91,7 +85,7 @@ func (in *interner) ensureIn(ctx context.Context, tx *sql.Tx, values map[string]
 	var missing []string
 	in.mu.RLock()
 	for v := range values {
-		if _, ok := in.ids[v]; !ok {
+		if _, ok := in.ids[in.key(v)]; !ok {
 			if _, ok := pending[v]; !ok {
 				missing = append(missing, v)
 			}

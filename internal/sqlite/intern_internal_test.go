@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -8,9 +10,9 @@ import (
 )
 
 // TestEncodeFindsWhatIsStored: the ids Encode finds by hash for a stored record's names
-// and shape are the ones the string-keyed map holds, for names a digit apart and a
-// school that is the prefix of another; and a value never stored (a name a byte short
-// or a space long of a stored one) finds none.
+// and shape are the ones the database holds, for names a digit apart and a school that
+// is the prefix of another; and a value never stored (a name a byte short or a space
+// long of a stored one) finds none.
 func TestEncodeFindsWhatIsStored(t *testing.T) {
 	db := mustOpen(t, NewDB(t.TempDir()+"/encode.db"))
 	var recs []mpass.Record
@@ -42,20 +44,29 @@ func TestEncodeFindsWhatIsStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := rowIDs{sp: db.names.id(r.SP), controller: db.names.id(r.Controller), purpose: db.names.id(r.Purpose), shape: db.shapes.id(string(facts)), source: row.ids.source}
+		want := rowIDs{sp: stored(t, db, "names", "name", r.SP), controller: stored(t, db, "names", "name", r.Controller),
+			purpose: stored(t, db, "names", "name", r.Purpose), shape: stored(t, db, "shapes", "facts", string(facts)), source: row.ids.source}
 		if r.School != "" {
-			want.school = db.names.id(r.School)
+			want.school = stored(t, db, "names", "name", r.School)
 		}
 		if row.ids != want || want.sp == 0 || want.shape == 0 || want.school == 0 {
 			t.Fatalf("record %d: Encode found %+v, the stored ids are %+v", i, row.ids, want)
 		}
 	}
 	for _, v := range []string{"", "https://sp13.example.fi", "https://sp1.example.f", "030", "03000 "} {
-		db.names.mu.RLock()
-		id := db.names.hashed(v)
-		db.names.mu.RUnlock()
-		if id != 0 {
-			t.Errorf("hashed(%q) = %d, never stored", v, id)
+		if id := db.names.id(v); id != 0 {
+			t.Errorf("id(%q) = %d, never stored", v, id)
 		}
 	}
+}
+
+// stored is the id the database holds for v in table's column, 0 for none.
+func stored(t *testing.T, db *DB, table, column, v string) int64 {
+	t.Helper()
+	var id int64
+	err := db.db.QueryRow(`SELECT id FROM `+table+` WHERE `+column+` = ?`, v).Scan(&id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		t.Fatal(err)
+	}
+	return id
 }

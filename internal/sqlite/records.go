@@ -77,15 +77,16 @@ func (db *DB) Encode(r *mpass.Record) (Row, error) {
 	row := Row{Record: r, fingerprints: fingerprints}
 	row.file, row.line = r.Source, int64(r.Line)
 	row.ids.source = db.sources.id(row.file)
-	db.names.mu.RLock()
-	row.ids.sp, row.ids.controller, row.ids.purpose = db.names.hashed(r.SP), db.names.hashed(r.Controller), db.names.hashed(r.Purpose)
+	names, shapes := db.names, db.shapes
+	names.mu.RLock() // once for the four names
+	row.ids.sp, row.ids.controller, row.ids.purpose = names.ids[names.key(r.SP)], names.ids[names.key(r.Controller)], names.ids[names.key(r.Purpose)]
 	if r.School != "" {
-		row.ids.school = db.names.hashed(r.School)
+		row.ids.school = names.ids[names.key(r.School)]
 	}
-	db.names.mu.RUnlock()
-	db.shapes.mu.RLock()
-	row.ids.shape = db.shapes.hashedBytes(facts)
-	db.shapes.mu.RUnlock()
+	names.mu.RUnlock()
+	shapes.mu.RLock()
+	row.ids.shape = shapes.ids[shapes.keyBytes(facts)] // no copy of the facts
+	shapes.mu.RUnlock()
 	if row.ids.shape == 0 {
 		row.facts = string(facts)
 	}
