@@ -324,8 +324,11 @@ func (c *Catalog) CheckOIDs(values map[string][]string) error {
 		if !strings.HasPrefix(v, mpass.OPHArc) {
 			continue
 		}
-		var oe *mpass.OIDError
-		if err := mpass.CheckPersonOID(v); errors.As(err, &oe) {
+		err := mpass.CheckPersonOID(v)
+		if err == nil { // most: no *OIDError made for errors.As (an allocation a learner number)
+			continue
+		}
+		if oe := (*mpass.OIDError)(nil); errors.As(err, &oe) {
 			if oe.Want >= 0 {
 				return fmt.Errorf("%s: a learner number has a wrong check digit: it should end in %d", LearnerID, oe.Want)
 			}
