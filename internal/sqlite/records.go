@@ -250,14 +250,14 @@ func (t *BatchTx) insert(ctx context.Context, rows []Row, rejections []mpass.Rej
 		}
 		return pending[v]
 	}
-	nameID := func(name string, known int64) any {
+	nameID := func(name string, known int64) arg {
 		if name == "" {
-			return nil
+			return argNull
 		}
 		if known == 0 {
-			return id(db.names, t.names, name)
+			return argInt(id(db.names, t.names, name))
 		}
-		return known
+		return argInt(known)
 	}
 	ex := db.newExecer(t.conn)
 	defer ex.close()
@@ -277,12 +277,14 @@ func (t *BatchTx) insert(ctx context.Context, rows []Row, rejections []mpass.Rej
 		switch r.Kind {
 		case mpass.KindRelease:
 			school := nameID(r.School, row.ids.school)
-			if school == nil {
-				school = int64(0)
+			if school.kind == colNull {
+				school = argInt(0)
 			}
-			err = releases.add(ctx, tx, row, r.ID, nanos(r.Time), sp, controller, r.Subject, int64(r.Role), shape, row.fingerprints, school, source, row.line)
+			err = releases.add(ctx, tx, row, argText(r.ID), argInt(nanos(r.Time)), sp, controller, argText(r.Subject), argInt(int64(r.Role)),
+				argInt(shape), argBlob(row.fingerprints), school, argInt(source), argInt(row.line))
 		case mpass.KindUse:
-			err = uses.add(ctx, tx, row, r.ID, nanos(r.Time), sp, controller, r.Subject, nameID(r.Purpose, row.ids.purpose), shape, source, row.line)
+			err = uses.add(ctx, tx, row, argText(r.ID), argInt(nanos(r.Time)), sp, controller, argText(r.Subject), nameID(r.Purpose, row.ids.purpose),
+				argInt(shape), argInt(source), argInt(row.line))
 		}
 		if err != nil {
 			return c, nil, fmt.Errorf("%s:%d: %w", r.Source, r.Line, err)
@@ -374,13 +376,13 @@ type multiInsert struct {
 	ex          *execer   // binds a statement's arguments in one call into C
 	fullText    string    // the statement of rowsPerInsert rows
 	fullCheck   *sql.Stmt // findConflicts of rowsPerInsert rows
-	args        []any
+	args        []arg
 	rows        []*Row // of args, one per row
 	stored      int
 	conflicts   []mpass.Rejection // of rows whose id is stored with other content
 }
 
-func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, row *Row, values ...any) error {
+func (m *multiInsert) add(ctx context.Context, tx *sql.Tx, row *Row, values ...arg) error {
 	m.args = append(m.args, values...)
 	m.rows = append(m.rows, row)
 	if len(m.args) < rowsPerInsert*len(values) {
@@ -403,7 +405,7 @@ func (m *multiInsert) flush(ctx context.Context, tx *sql.Tx) error {
 
 // exec runs the statement text over the rows gathered.
 func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, text string) error {
-	n, err := m.ex.exec(ctx, text, m.args)
+	n, err := m.ex.execArgs(ctx, text, m.args)
 	if err != nil {
 		return err
 	}
@@ -429,9 +431,10 @@ func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, text string) error {
 func (m *multiInsert) findConflicts(ctx context.Context, tx *sql.Tx) error {
 	cols := strings.Split(m.cols, ", ")
 	n := len(m.rows)
+	values := anys(m.args) // as they were bound through database/sql
 	args := make([]any, 0, n*(len(cols)+1))
 	for i := range n {
-		args = append(append(args, i), m.args[i*len(cols):(i+1)*len(cols)]...)
+		args = append(append(args, i), values[i*len(cols):(i+1)*len(cols)]...)
 	}
 	one := "(?" + strings.Repeat(", ?", len(cols)) + ")"
 	var differs []string
@@ -461,7 +464,7 @@ func (m *multiInsert) findConflicts(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 		row := m.rows[i]
-		m.conflicts = append(m.conflicts, conflictRejection(row.file, row.line, m.args[i*len(cols):(i+1)*len(cols)-originCols]))
+		m.conflicts = append(m.conflicts, conflictRejection(row.file, row.line, values[i*len(cols):(i+1)*len(cols)-originCols]))
 		return nil
 	})
 }
