@@ -325,10 +325,11 @@ func (c *Catalog) CheckOIDs(values map[string][]string) error {
 			continue
 		}
 		err := mpass.CheckPersonOID(v)
-		if err == nil { // most: no *OIDError made for errors.As (an allocation a learner number)
+		if err == nil { // most: no *OIDError for errors.As to fill (an allocation a learner number)
 			continue
 		}
-		if oe := (*mpass.OIDError)(nil); errors.As(err, &oe) {
+		var oe *mpass.OIDError
+		if errors.As(err, &oe) {
 			if oe.Want >= 0 {
 				return fmt.Errorf("%s: a learner number has a wrong check digit: it should end in %d", LearnerID, oe.Want)
 			}
